@@ -1,0 +1,523 @@
+"""The spec language: Pydantic models for every section.
+
+The models are "schema-pure": what JSON Schema can say (types, ranges, enumerations, unknown
+keys) lives here and is exported to ``schemas/``; relations between sections (units vs classes,
+loss vs activation, ...) are lint rules. Field docstrings are the schema descriptions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
+
+from .layers import ActivationName, Layer, StrictModel
+
+FORMAT_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+
+PosInt = Annotated[int, Field(ge=1)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _fraction_string(v: Any) -> Any:
+    if isinstance(v, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*", v)
+        if not m:
+            raise ValueError("expected a number or a fraction such as '1/255'")
+        den = float(m.group(2))
+        if den == 0:
+            raise ValueError("division by zero")
+        return float(m.group(1)) / den
+    return v
+
+
+Scale = Annotated[
+    float,
+    BeforeValidator(_fraction_string, json_schema_input_type=Union[float, Annotated[str, Field(pattern=r"^\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*$")]]),
+]
+
+# ---------------------------------------------------------------------------------------- data
+
+
+class DataBase(StrictModel):
+    rescale: Scale | None = None
+    """Multiply every input value by this before training (e.g. ``1/255`` for 0..255 pixels)."""
+    validation: Literal["test", "none"] | Fraction = "none"
+    """Validation data: ``test`` (the test set), a fraction of the training data held out (e.g. 0.1), or ``none``."""
+    shuffle: bool = True
+    """Shuffle training samples every epoch."""
+    seed: int | None = None
+    """Seed for splitting and shuffling (default: the train seed)."""
+    class_names: list[str] | None = None
+    """Names of the classes, in label order (used by predictions and plots)."""
+    label_encoding: Literal["integer", "one_hot"] = "integer"
+    """How labels are fed to the loss: integer class ids, or one-hot vectors (made from integer labels)."""
+    limit: PosInt | None = None
+    """Use only the first N training samples (quick experiments)."""
+
+
+NumberArray = list[Any]
+
+
+class ArraysData(DataBase):
+    """Samples written inline in the spec."""
+
+    type: Literal["arrays"]
+    x: NumberArray
+    """Training inputs: a list of samples (numbers or nested lists)."""
+    y: NumberArray
+    """Training targets, one per sample."""
+    x_test: NumberArray | None = None
+    y_test: NumberArray | None = None
+
+
+class NpzData(DataBase):
+    """Arrays from a NumPy ``.npz`` archive (the layout of ``mnist.npz``)."""
+
+    type: Literal["npz"]
+    path: str
+    """Path to the .npz file, relative to the spec."""
+    x_key: str = "x_train"
+    y_key: str = "y_train"
+    x_test_key: str | None = "x_test"
+    """Key of test inputs (skipped when absent from the file)."""
+    y_test_key: str | None = "y_test"
+
+
+class NpyData(DataBase):
+    """Arrays from ``.npy`` files."""
+
+    type: Literal["npy"]
+    x: str
+    """Path of the training inputs .npy, relative to the spec."""
+    y: str
+    x_test: str | None = None
+    y_test: str | None = None
+
+
+class IdxData(DataBase):
+    """The IDX format of MNIST / Fashion-MNIST (optionally gzip-compressed)."""
+
+    type: Literal["idx"]
+    train_images: str
+    """Path of the training images file (e.g. train-images-idx3-ubyte.gz), relative to the spec."""
+    train_labels: str
+    test_images: str | None = None
+    test_labels: str | None = None
+
+
+KerasDatasetName = Literal["mnist", "fashion_mnist", "cifar10", "cifar100"]
+
+
+class KerasData(DataBase):
+    """A Keras built-in data set, loaded as ``keras.datasets.<name>.load_data()`` does."""
+
+    type: Literal["keras"]
+    name: KerasDatasetName
+
+
+class SyntheticData(DataBase):
+    """An image-classification data set kspec draws itself: deterministic from ``seed``, no download."""
+
+    type: Literal["synthetic"]
+    name: Literal["shapes"] = "shapes"
+    """``shapes``: grayscale images of 4 classes (circle, square, triangle, cross) at random positions and sizes."""
+    samples: PosInt = 2000
+    """Number of training samples."""
+    test_samples: Annotated[int, Field(ge=0)] = 500
+    image_size: Annotated[int, Field(ge=8, le=512)] = 28
+    """Height and width in pixels."""
+    noise: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """Amount of pixel noise, 0..1."""
+    data_seed: int = 0
+    """Seed of the generator (the same seed always draws the same images)."""
+
+
+class ImageAugmentation(StrictModel):
+    """ImageDataGenerator-style augmentation, applied to training batches only."""
+
+    rotation_range: Annotated[float, Field(ge=0, le=360)] = 0
+    """Degrees of random rotation (+/-)."""
+    width_shift_range: Annotated[float, Field(ge=0, lt=1)] = 0
+    """Random horizontal shift, as a fraction of width."""
+    height_shift_range: Annotated[float, Field(ge=0, lt=1)] = 0
+    """Random vertical shift, as a fraction of height."""
+    shear_range: Annotated[float, Field(ge=0, le=90)] = 0
+    """Shear angle in degrees."""
+    zoom_range: Union[Annotated[float, Field(ge=0, lt=1)], Annotated[list[float], Field(min_length=2, max_length=2)]] = 0
+    """Random zoom: a float z means [1-z, 1+z]."""
+    horizontal_flip: bool = False
+    vertical_flip: bool = False
+    brightness_range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    """Random brightness factor range, e.g. [0.8, 1.2]."""
+    fill_mode: Literal["nearest", "constant", "reflect", "wrap"] = "nearest"
+    """How points outside the image are filled."""
+
+
+class ImageFolderData(DataBase):
+    """A class-per-subfolder image tree, as ``flow_from_directory`` reads it: folder names are labels."""
+
+    type: Literal["image_folder"]
+    directory: str
+    """Training folder with one subfolder per class, relative to the spec."""
+    validation_directory: str | None = None
+    """Validation folder with the same class subfolders."""
+    target_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] = [256, 256]
+    """[height, width] every image is resized to."""
+    color_mode: Literal["grayscale", "rgb", "rgba"] = "rgb"
+    class_mode: Literal["binary", "categorical", "sparse", "none"] = "categorical"
+    """Label format: ``binary`` (0/1 floats), ``categorical`` (one-hot), ``sparse`` (integer ids), ``none``."""
+    batch_size: PosInt | None = None
+    """Training batch size (default: train.batch_size)."""
+    validation_batch_size: PosInt | None = None
+    interpolation: Literal["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"] = "bilinear"
+    formats: list[Literal["png", "jpg", "jpeg", "bmp", "gif"]] = ["png", "jpg", "jpeg", "bmp", "gif"]
+    """File extensions that count as images."""
+    follow_links: bool = False
+    augmentation: ImageAugmentation | None = None
+    cache: Union[bool, str] = False
+    """Cache decoded images (uint8, before rescale): ``true`` in memory, or a file path prefix."""
+    cache_budget_mb: PosInt = 2048
+    """Largest in-memory cache; above it kspec does not cache in memory and says so."""
+    on_bad_file: Literal["error", "skip"] = "error"
+    """A file that cannot be decoded: stop with its name (``error``) or skip and count it (``skip``)."""
+
+
+Data = Annotated[
+    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData],
+    Field(discriminator="type"),
+]
+
+# ---------------------------------------------------------------------------------------- model
+
+
+class ModelSpec(StrictModel):
+    """A Keras ``Sequential`` model."""
+
+    input_shape: Annotated[list[PosInt], Field(min_length=1)] | None = None
+    """Shape of one sample, without the batch axis, e.g. [28, 28, 1]. Default: the data's sample shape."""
+    layers: Annotated[list[Layer], Field(min_length=1)]
+    """Layers in order, each with a ``type`` (Keras class name) and Keras's own arguments."""
+    name: str | None = None
+
+
+# ---------------------------------------------------------------------------------------- compile
+
+OptimizerName = Literal["sgd", "adam", "rmsprop", "adamw", "adagrad", "nadam"]
+LR = Annotated[float, Field(gt=0)]
+
+
+class OptimizerBase(StrictModel):
+    clipnorm: Annotated[float, Field(gt=0)] | None = None
+    clipvalue: Annotated[float, Field(gt=0)] | None = None
+
+
+class SGD(OptimizerBase):
+    type: Literal["sgd"]
+    learning_rate: LR = 0.01
+    momentum: Annotated[float, Field(ge=0)] = 0.0
+    nesterov: bool = False
+
+
+class Adam(OptimizerBase):
+    type: Literal["adam"]
+    learning_rate: LR = 0.001
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    amsgrad: bool = False
+
+
+class RMSprop(OptimizerBase):
+    type: Literal["rmsprop"]
+    learning_rate: LR = 0.001
+    rho: float = 0.9
+    momentum: Annotated[float, Field(ge=0)] = 0.0
+    epsilon: float = 1e-7
+    centered: bool = False
+
+
+class AdamW(OptimizerBase):
+    type: Literal["adamw"]
+    learning_rate: LR = 0.001
+    weight_decay: Annotated[float, Field(ge=0)] = 0.004
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    amsgrad: bool = False
+
+
+class Adagrad(OptimizerBase):
+    type: Literal["adagrad"]
+    learning_rate: LR = 0.001
+    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
+    epsilon: float = 1e-7
+
+
+class Nadam(OptimizerBase):
+    type: Literal["nadam"]
+    learning_rate: LR = 0.001
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+
+
+def _tag_name(v: Any) -> Any:
+    """Accept a bare name (``adam``) as shorthand for ``{type: adam}``."""
+    if isinstance(v, str):
+        return {"type": LOSS_ALIASES.get(v, v)}
+    if isinstance(v, dict) and isinstance(v.get("type"), str) and v["type"] in LOSS_ALIASES:
+        return {**v, "type": LOSS_ALIASES[v["type"]]}
+    return v
+
+
+Optimizer = Annotated[
+    Annotated[Union[SGD, Adam, RMSprop, AdamW, Adagrad, Nadam], Field(discriminator="type")],
+    BeforeValidator(_tag_name, json_schema_input_type=Union[OptimizerName, Annotated[Union[SGD, Adam, RMSprop, AdamW, Adagrad, Nadam], Field(discriminator="type")]]),
+]
+
+LOSS_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence",
+    "binary_cross_entropy": "binary_crossentropy",
+}
+
+
+class BinaryCrossentropy(StrictModel):
+    type: Literal["binary_crossentropy"]
+    from_logits: bool = False
+    """True when the last layer outputs raw scores (no sigmoid)."""
+    label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class CategoricalCrossentropy(StrictModel):
+    type: Literal["categorical_crossentropy"]
+    from_logits: bool = False
+    """True when the last layer outputs raw scores (no softmax)."""
+    label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class SparseCategoricalCrossentropy(StrictModel):
+    type: Literal["sparse_categorical_crossentropy"]
+    from_logits: bool = False
+    """True when the last layer outputs raw scores (no softmax)."""
+
+
+class Huber(StrictModel):
+    type: Literal["huber"]
+    delta: Annotated[float, Field(gt=0)] = 1.0
+
+
+class SimpleLoss(StrictModel):
+    type: Literal[
+        "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+        "mean_squared_logarithmic_error", "log_cosh", "hinge", "squared_hinge",
+        "categorical_hinge", "poisson", "kl_divergence", "cosine_similarity",
+    ]
+
+
+LossName = Literal[
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber",
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "log_cosh", "hinge", "squared_hinge", "categorical_hinge",
+    "poisson", "kl_divergence", "cosine_similarity", "mse", "mae", "mape", "msle", "kld",
+]
+_LossUnion = Annotated[
+    Union[BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, SimpleLoss],
+    Field(discriminator="type"),
+]
+Loss = Annotated[_LossUnion, BeforeValidator(_tag_name, json_schema_input_type=Union[LossName, _LossUnion])]
+
+MetricName = Literal[
+    "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "auc", "precision", "recall",
+    "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "mse", "mae",
+    "mean_absolute_percentage_error",
+]
+
+REGRESSION_LOSSES = {
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "log_cosh", "huber", "poisson", "cosine_similarity",
+}
+
+
+class CompileSpec(StrictModel):
+    """Arguments of ``model.compile``."""
+
+    optimizer: Optimizer
+    """Optimizer name (``adam``) or an object with ``type`` and arguments (``{type: rmsprop, learning_rate: 0.001}``)."""
+    loss: Loss
+    """Loss name (``sparse_categorical_crossentropy``) or an object with ``type`` and arguments (``from_logits``, ``label_smoothing``)."""
+    metrics: list[MetricName] = []
+    """Metrics to log, e.g. [accuracy]. Keras 3 logs ``accuracy``/``val_accuracy``."""
+
+
+# ---------------------------------------------------------------------------------------- train
+
+Mode = Literal["auto", "min", "max"]
+
+
+class ThresholdStop(StrictModel):
+    """Stop training at the end of the first epoch where ``monitor`` crosses ``threshold`` (the course's custom callback)."""
+
+    type: Literal["threshold_stop"]
+    monitor: str = "accuracy"
+    """Logged metric to watch, e.g. ``accuracy``, ``val_accuracy``, ``loss``."""
+    threshold: float
+    """The bound: stop when the metric reaches it."""
+    mode: Mode = "auto"
+    """``max``: stop when metric >= threshold; ``min``: when <= threshold; ``auto``: ``min`` for losses, else ``max``."""
+
+
+class EarlyStopping(StrictModel):
+    """Stop when ``monitor`` stops improving (keras.callbacks.EarlyStopping)."""
+
+    type: Literal["early_stopping"]
+    monitor: str = "val_loss"
+    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    patience: Annotated[int, Field(ge=0)] = 0
+    mode: Mode = "auto"
+    restore_best_weights: bool = False
+    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+
+
+class ModelCheckpoint(StrictModel):
+    """Save the model during training (keras.callbacks.ModelCheckpoint), inside the run directory."""
+
+    type: Literal["model_checkpoint"]
+    filepath: str = "checkpoints/epoch{epoch:03d}.keras"
+    """File name pattern relative to the run directory; must end in .keras (or .weights.h5 with save_weights_only)."""
+    monitor: str = "val_loss"
+    save_best_only: bool = False
+    save_weights_only: bool = False
+    mode: Mode = "auto"
+
+
+class CSVLogger(StrictModel):
+    """Write per-epoch metrics to a CSV file in the run directory (kspec always writes history.csv too)."""
+
+    type: Literal["csv_logger"]
+    filename: str = "training.log.csv"
+    append: bool = False
+
+
+class ReduceLROnPlateau(StrictModel):
+    """Lower the learning rate when ``monitor`` stops improving."""
+
+    type: Literal["reduce_lr_on_plateau"]
+    monitor: str = "val_loss"
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    patience: Annotated[int, Field(ge=0)] = 10
+    min_delta: Annotated[float, Field(ge=0)] = 0.0001
+    min_lr: Annotated[float, Field(ge=0)] = 0.0
+    mode: Mode = "auto"
+
+
+class TensorBoard(StrictModel):
+    """Write TensorBoard logs inside the run directory."""
+
+    type: Literal["tensorboard"]
+    log_dir: str = "tensorboard"
+    histogram_freq: Annotated[int, Field(ge=0)] = 0
+
+
+Callback = Annotated[
+    Union[ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard],
+    Field(discriminator="type"),
+]
+
+
+class TrainSpec(StrictModel):
+    """Arguments of ``model.fit``."""
+
+    epochs: PosInt = 1
+    batch_size: PosInt = 32
+    """Samples per gradient step (the global batch)."""
+    steps_per_epoch: PosInt | None = None
+    """Batches per epoch (default: all training samples once). When set, the data repeats so no epoch runs short."""
+    validation_steps: PosInt | None = None
+    """Validation batches per epoch (default: all validation samples once)."""
+    verbose: Literal[0, 1, 2, "auto"] = "auto"
+    """0 silent, 1 progress bar, 2 one line per epoch, auto (1 on a terminal, else 2)."""
+    seed: int | None = None
+    """Random seed for weights, shuffling and dropout (default: one is drawn and recorded in the manifest)."""
+    callbacks: list[Callback] = []
+
+
+class EvaluateSpec(StrictModel):
+    """Evaluate after training."""
+
+    data: Literal["test", "validation"] = "test"
+    """Which data to evaluate on."""
+    batch_size: PosInt | None = None
+
+
+class PredictSpec(StrictModel):
+    """Predict after training; results go to predictions.json."""
+
+    x: NumberArray | None = None
+    """Inline samples to predict, e.g. [[10.0]]."""
+    from_data: Literal["test", "validation"] | None = None
+    """Predict the first ``count`` samples of the test or validation data instead."""
+    count: PosInt = 10
+
+
+class LintSpec(StrictModel):
+    """Lint settings kept with the spec."""
+
+    ignore: list[str] = []
+    """Codes (KS201) or rule names to silence for this spec."""
+
+
+PartRef = Annotated[str, Field(pattern=r"(?i)\.(ya?ml|json)$", description="Relative path of a YAML or JSON file that holds this section.")]
+
+
+def _part_kind(v: Any) -> str:
+    return "ref" if isinstance(v, str) else "inline"
+
+
+def _part(model: Any) -> Any:
+    """A section written inline or kept in its own file (composed by the parser)."""
+    return Annotated[
+        Union[Annotated[model, Tag("inline")], Annotated[PartRef, Tag("ref")]],
+        Discriminator(_part_kind),
+    ]
+
+
+class Spec(StrictModel):
+    """A kspec training spec."""
+
+    kspec: int = Field(FORMAT_VERSION, json_schema_extra={"enum": list(SUPPORTED_VERSIONS)})
+    """Format version of this file (currently 1)."""
+    name: str | None = None
+    """Name of the experiment (default: the file name)."""
+    description: str | None = None
+    data: _part(Data)
+    """The data section, or the relative path of a file that holds it."""
+    model: _part(ModelSpec)
+    """The model section, or the relative path of a file that holds it."""
+    compile: _part(CompileSpec)
+    """Arguments of model.compile, or the relative path of a file that holds them."""
+    train: _part(TrainSpec) = TrainSpec()
+    """Arguments of model.fit, or the relative path of a file that holds them."""
+    evaluate: EvaluateSpec | bool = True
+    """Evaluate after training (true: on the test data when there is any)."""
+    predict: PredictSpec | None = None
+    lint: LintSpec = LintSpec()
+
+    @field_validator("kspec")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v not in SUPPORTED_VERSIONS:
+            raise ValueError(
+                f"unknown format version {v}; this kspec reads version(s) {', '.join(map(str, SUPPORTED_VERSIONS))}"
+            )
+        return v
+
+
+PART_MODELS = {"data": Data, "model": ModelSpec, "compile": CompileSpec, "train": TrainSpec}

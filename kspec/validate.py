@@ -1,0 +1,208 @@
+"""Stage 2, validate: plain data -> :class:`kspec.spec.Spec`, or diagnostics for every problem at once.
+
+Pydantic reports every error in one pass. Each error becomes a :class:`Diagnostic` with the
+file:line:col of the offending key or value, the logical path (``model.layers[2].units``), what
+was found, what was expected and, for misspelt keys and names, the closest valid spelling.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic, Severity, did_you_mean, format_path
+from .parse import Document
+from .spec import Spec
+
+_NAMES = {
+    ("layers",): "layer type",
+    ("optimizer",): "optimizer",
+    ("loss",): "loss",
+    ("callbacks",): "callback type",
+    ("data",): "data source type",
+}
+
+
+def _doc_path(doc: Document, loc: tuple) -> tuple:
+    """Map a Pydantic location onto the document, dropping union tags and validator names."""
+    node = doc.data
+    out: list = []
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1] and part not in node:
+            # a missing or unknown key: keep it as the last path element
+            out.append(part)
+            node = None
+        # else: a union tag ("Dense", "inline", "function-after[...]"): skip it
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
+    return Spec.model_json_schema(mode="validation")
+
+
+def _deref(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].split("/")[-1]]
+    return node
+
+
+def _branches(schema: dict, node: dict) -> list[dict]:
+    node = _deref(schema, node)
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in node:
+            out = []
+            for b in node[key]:
+                out.extend(_branches(schema, b))
+            return out
+    return [node]
+
+
+def _object_at(doc: Document, path: tuple) -> dict | None:
+    """The JSON-schema object that describes the mapping at ``path`` (choosing union branches by the data)."""
+    schema = _schema()
+    cands = [schema]
+    node = doc.data
+    for part in path:
+        nxt = []
+        for cand in cands:
+            for b in _branches(schema, cand):
+                if isinstance(part, int) and b.get("type") == "array" and "items" in b:
+                    nxt.append(b["items"])
+                elif isinstance(part, str) and part in b.get("properties", {}):
+                    nxt.append(b["properties"][part])
+        node = node[part] if isinstance(node, (dict, list)) else None
+        cands = nxt
+    objects = [b for c in cands for b in _branches(schema, c) if b.get("type") == "object" or "properties" in b]
+    if isinstance(node, dict) and len(objects) > 1:
+        tagged = [o for o in objects if o.get("properties", {}).get("type", {}).get("const") == node.get("type")]
+        objects = tagged or objects
+    return objects[0] if objects else None
+
+
+def _expected_list(ctx_expected: str) -> list[str]:
+    return re.findall(r"'([^']*)'", ctx_expected)
+
+
+def _kind(path: tuple) -> str:
+    for i in range(len(path), 0, -1):
+        key = tuple(p for p in path[:i] if isinstance(p, str))[-1:]
+        if key in _NAMES:
+            return _NAMES[key]
+    return "value"
+
+
+def _fmt(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tuple] = frozenset()) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen: set[tuple] = set()
+    for err in error.errors(include_url=False):
+        etype = err["type"]
+        path = _doc_path(doc, tuple(err["loc"]))
+        if any(path[: len(s)] == s for s in skip):
+            continue
+        where = format_path(path)
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        hint = None
+        data: dict[str, Any] = {"pydantic_type": etype}
+        if etype == "extra_forbidden":
+            code, name = "KS011", "unknown-key"
+            key = path[-1] if path else "?"
+            obj = _object_at(doc, path[:-1]) or {}
+            allowed = sorted(obj.get("properties", {}))
+            guess = did_you_mean(str(key), allowed)
+            msg = f"unknown key {key!r}" + (f" in {format_path(path[:-1])}" if path[:-1] else "")
+            if guess:
+                msg += f"; did you mean {guess!r}?"
+                hint = f"rename {key!r} to {guess!r}"
+            else:
+                hint = "allowed keys here: " + ", ".join(allowed) if allowed else None
+            data.update(received=key, expected=allowed)
+            span = doc.span(path, key=True)
+        elif etype == "missing":
+            code, name = "KS013", "missing-key"
+            key = path[-1] if path else "?"
+            parent = format_path(path[:-1]) or "the spec"
+            msg = f"{parent} is missing required key {key!r}"
+            hint = f"add `{key}:` to {parent}"
+            span = doc.span(path[:-1], key=True)
+            data.update(expected=key)
+        elif etype in ("union_tag_invalid", "union_tag_not_found"):
+            code, name = "KS014", "unknown-type"
+            kind = _kind(path)
+            expected = _expected_list(ctx.get("expected_tags", ""))
+            tag = ctx.get("tag")
+            if etype == "union_tag_not_found":
+                code, name = "KS013", "missing-key"
+                msg = f"{where or 'item'} needs a `type` ({kind}): one of " + ", ".join(expected)
+            else:
+                guess = did_you_mean(str(tag), expected)
+                msg = f"unknown {kind} {tag!r}" + (f"; did you mean {guess!r}?" if guess else "")
+                hint = (f"write {guess!r}" if guess else "expected one of: " + ", ".join(expected))
+            tpath = path + ("type",) if isinstance(doc.get(path), dict) else path
+            span = doc.span(tpath)
+            data.update(received=tag, expected=expected)
+        elif etype in ("literal_error", "enum"):
+            code, name = "KS014", "invalid-value"
+            expected = _expected_list(ctx.get("expected", ""))
+            if not expected and ctx.get("expected"):
+                expected = [e.strip() for e in re.split(r",| or ", str(ctx["expected"])) if e.strip()]
+            guess = did_you_mean(str(value), [str(e) for e in expected]) if isinstance(value, str) else None
+            what = path[-1] if path and isinstance(path[-1], str) else _kind(path)
+            msg = f"{where}: {_fmt(value)} is not a valid {what}" + (f"; did you mean {guess!r}?" if guess else "")
+            hint = f"write {guess!r}" if guess else "expected one of: " + ", ".join(map(str, expected))
+            span = doc.span(path)
+            data.update(received=value, expected=expected)
+        elif etype == "value_error" and path and path[-1] == "kspec":
+            code, name = "KS015", "unknown-format-version"
+            msg = err["msg"].removeprefix("Value error, ")
+            hint = "set `kspec: 1`, or upgrade kspec to read newer files"
+            span = doc.span(path)
+        elif etype.endswith("_type") or etype.endswith("_parsing") or etype in ("model_attributes_type", "is_instance_of"):
+            code, name = "KS012", "wrong-type"
+            expected = err["msg"].replace("Input should be ", "").replace("a valid ", "")
+            msg = f"{where}: expected {expected}, got {type(value).__name__} {_fmt(value)}"
+            span = doc.span(path)
+            data.update(received=value, expected=expected)
+        else:
+            code, name = "KS014", "invalid-value"
+            detail = err["msg"].removeprefix("Value error, ")
+            msg = f"{where}: {detail}, got {_fmt(value)}"
+            span = doc.span(path)
+            data.update(received=value)
+        key = (code, path)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Diagnostic(code, name, Severity.ERROR, msg, path=where, span=span, hint=hint, data=data))
+    return out
+
+
+def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
+    """Validate a parsed document. Returns the spec (or None) and schema diagnostics."""
+    if doc.data is None:
+        return None, []
+    # a part whose file could not be read was already reported by the parser
+    skip = {(k,) for k in ("model", "data", "compile", "train") if k in doc.data and doc.data[k] is None}
+    data = {k: v for k, v in doc.data.items()} if skip else doc.data
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as e:
+        return None, errors_to_diagnostics(doc, e, skip=skip)
+    if skip:
+        return None, []
+    return spec, []
