@@ -56,6 +56,8 @@ class DataBase(StrictModel):
     """How labels are fed to the loss: integer class ids, or one-hot vectors (made from integer labels)."""
     limit: PosInt | None = None
     """Use only the first N training samples (quick experiments)."""
+    reshape: Annotated[list[PosInt], Field(min_length=1)] | None = None
+    """Reshape every input sample to this shape, e.g. [28, 28, 1] to give 28x28 images a channel axis."""
 
 
 NumberArray = list[Any]

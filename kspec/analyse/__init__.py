@@ -1,0 +1,1 @@
+"""Stage 4, analyse: static shapes and lint rules over a resolved spec. Never imports TensorFlow."""

@@ -1,0 +1,150 @@
+"""The lint engine: run every selected rule over a resolved spec and collect its findings.
+
+A rule never stops the others: one that raises becomes a ``KS000 internal-error`` finding.
+Configuration (select / ignore / severity overrides) and suppressions are applied here, so
+rules only describe what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from ..diagnostics import Diagnostic, Related, Severity, Span, format_path
+from ..parse import Document
+from ..resolve import DataFacts, Resolved
+from .shapes import Plan
+
+
+@dataclass
+class LintContext:
+    """Everything a rule may look at. Paths are tuples into the spec document."""
+
+    doc: Document
+    resolved: Resolved
+    plan: Plan
+
+    @property
+    def facts(self) -> DataFacts:
+        return self.resolved.facts
+
+    @property
+    def model(self):
+        return self.resolved.model
+
+    @property
+    def layers(self):
+        return self.resolved.model.layers
+
+    @property
+    def loss(self):
+        return self.resolved.compile.loss
+
+    @property
+    def train(self):
+        return self.resolved.train
+
+    @property
+    def data(self):
+        return self.resolved.data
+
+    def span(self, path: tuple, *, key: bool = False) -> Span | None:
+        return self.doc.span(path, key=key)
+
+    def related(self, message: str, path: tuple) -> Related:
+        return Related(message, self.doc.span(path), format_path(path))
+
+    def layer_path(self, index: int, *fields: str) -> tuple:
+        return ("model", "layers", index) + fields
+
+    def has_validation(self) -> bool:
+        data = self.data
+        if getattr(data, "validation_directory", None):
+            return True
+        if data.validation == "test":
+            return self.facts.n_test != 0
+        return data.validation != "none"
+
+
+class Rule:
+    """Base class of lint rules. Subclasses set ``code``, ``name``, ``severity`` and a docstring in
+    four parts (what it does / why is this bad / example / use instead), and implement ``check``."""
+
+    code: str = ""
+    name: str = ""
+    severity: Severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    def diag(self, ctx: LintContext, path: tuple, message: str, *, hint: str | None = None,
+             related: Iterable[Related] = (), key: bool = False, severity: Severity | None = None,
+             **data) -> Diagnostic:
+        return Diagnostic(self.code, self.name, severity or self.severity, message, path=format_path(path),
+                          span=ctx.span(path, key=key), hint=hint, related=tuple(related), data=data)
+
+
+@dataclass
+class LintConfig:
+    """Which rules run and how severe they are (from ``[tool.kspec.lint]`` and the CLI)."""
+
+    select: list[str] = field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+
+    def selected(self, rule: type[Rule]) -> bool:
+        def match(sel: str) -> bool:
+            sel = sel.strip()
+            return sel == "ALL" or sel == rule.name or rule.code.startswith(sel.upper())
+
+        return any(match(s) for s in self.select) and not any(match(s) for s in self.ignore)
+
+    def severity_of(self, rule: type[Rule]) -> Severity:
+        for key in (rule.code, rule.name):
+            if key in self.severity:
+                return Severity(self.severity[key])
+        return rule.severity
+
+
+def internal_error(rule: type[Rule], exc: BaseException, ctx: LintContext) -> Diagnostic:
+    return Diagnostic("KS000", "internal-error", Severity.ERROR,
+                      f"rule {rule.code} ({rule.name}) crashed: {type(exc).__name__}: {exc}",
+                      span=ctx.span(()), hint="this is a bug in kspec; please report it with the spec")
+
+
+def _suppressed(d: Diagnostic, ctx: LintContext, spec_ignores: set[str], used: set) -> bool:
+    for token in (d.code, d.name):
+        if token in spec_ignores:
+            used.add(("spec", token))
+            return True
+    if d.span:
+        codes = ctx.doc.suppressions.get((d.span.file, d.span.line), set())
+        for token in (d.code, d.name):
+            if token in codes:
+                used.add((d.span.file, d.span.line, token))
+                return True
+    return False
+
+
+def run_rules(ctx: LintContext, config: LintConfig | None = None) -> list[Diagnostic]:
+    """All findings of the selected rules, after severity overrides and suppressions."""
+    from .rules import RULES, UnusedSuppression
+
+    config = config or LintConfig()
+    found: list[Diagnostic] = []
+    for rule_cls in RULES:
+        if rule_cls is UnusedSuppression or not config.selected(rule_cls):
+            continue
+        severity = config.severity_of(rule_cls)
+        try:
+            for d in rule_cls().check(ctx):
+                found.append(d if d.severity is not rule_cls.severity else d.with_severity(severity))
+        except Exception as exc:  # a broken rule must not hide the others' findings
+            found.append(internal_error(rule_cls, exc, ctx))
+    spec_ignores = set(ctx.resolved.spec.lint.ignore)
+    used: set = set()
+    kept = [d for d in found if not _suppressed(d, ctx, spec_ignores, used)]
+    if config.selected(UnusedSuppression):
+        kept.extend(UnusedSuppression().unused(ctx, spec_ignores, used, config.severity_of(UnusedSuppression)))
+    return sorted(kept, key=Diagnostic.sort_key)

@@ -1,0 +1,347 @@
+"""Command line. Each command parses options, calls the library, picks a reporter and maps the
+outcome to an exit code: 0 clean, 1 findings, 2 invalid input or usage. A user's mistake never
+shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+
+from . import __version__
+from .diagnostics import Diagnostic, KspecError, Severity, SpecInvalid
+
+app = typer.Typer(
+    name="kspec",
+    help="Declarative Keras training specs: validate, lint, compile and run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def boundary(fn: Callable) -> Callable:
+    """Turn tool failures into a clean message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SpecInvalid as e:
+            from .render import pick
+
+            sources = getattr(e, "sources", {})
+            _err(pick("full")(e.diagnostics, sources).rstrip())
+            raise typer.Exit(EXIT_INVALID)
+        except KspecError as e:
+            _err(f"error: {e}")
+            raise typer.Exit(EXIT_INVALID)
+        except KeyboardInterrupt:
+            _err("interrupted")
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kspec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    pass
+
+
+# ------------------------------------------------------------------------------------ discovery
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def collect_specs(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Spec files named by ``paths`` (files, folders, globs) and the arguments that matched nothing."""
+    import glob
+
+    files: list[Path] = []
+    missing: list[str] = []
+    for arg in paths:
+        p = Path(arg)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in SPEC_SUFFIXES and f.is_file()
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            files.extend(f for f in found if _looks_like_spec(f))
+        elif p.is_file():
+            files.append(p)
+        elif any(ch in arg for ch in "*?["):
+            hits = sorted(Path(h) for h in glob.glob(arg, recursive=True) if Path(h).is_file())
+            if not hits:
+                missing.append(arg)
+            files.extend(hits)
+        else:
+            missing.append(arg)
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique, missing
+
+
+def _looks_like_spec(path: Path) -> bool:
+    """In a folder, a full spec has a top-level `model:` or `kspec:`; part files are skipped."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    if path.suffix.lower() == ".json":
+        return bool(re.search(r'^\s{0,4}"(kspec|model)"\s*:', text, re.M))
+    return bool(re.search(r"^(kspec|model)\s*:", text, re.M))
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+class Format(str, Enum):
+    auto = "auto"
+    full = "full"
+    concise = "concise"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+@app.command()
+@boundary
+def validate(
+    specs: Annotated[list[str], typer.Argument(help="Spec files, folders or globs.")],
+) -> None:
+    """Check specs against the schema: syntax, unknown keys, types, values. Exit 2 on any error."""
+    from .pipeline import Pipeline
+    from .render import pick
+
+    files, missing = collect_specs(specs)
+    for m in missing:
+        _err(f"error: no spec file matches {m!r}")
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for f in files:
+        p = Pipeline(f)
+        diags.extend(p.spec_diagnostics)
+        sources.update(p.document.sources)
+    if diags:
+        _err(pick("full")(diags, sources).rstrip())
+        raise typer.Exit(EXIT_INVALID)
+    if missing or not files:
+        if not files and not missing:
+            _err("error: no spec files found")
+        raise typer.Exit(EXIT_INVALID)
+    typer.echo(f"{len(files)} spec(s) valid")
+
+
+@app.command()
+@boundary
+def lint(
+    paths: Annotated[list[str], typer.Argument(help="Spec files, folders or globs.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.auto,
+    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 (default: error).")] = None,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Run only these codes, groups (KS2) or names.")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these codes, groups or names.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="pyproject.toml to read [tool.kspec.lint] from.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+) -> None:
+    """Run every lint rule on every spec. Exit 0 clean, 1 findings, 2 unreadable spec or usage error.
+
+    Never imports TensorFlow."""
+    from .analyse.config import load_config
+    from .pipeline import Pipeline
+    from .render import pick
+
+    files, missing = collect_specs(paths)
+    cfg, extra = load_config(Path(paths[0]) if paths and Path(paths[0]).is_dir() else Path.cwd(), config)
+    if select:
+        cfg.select = select
+    if ignore:
+        cfg.ignore = list(cfg.ignore) + ignore
+    fail = FailOn(fail_on or extra.get("fail-on", "error"))
+    fmt = Format(format if format is not Format.auto or "format" not in extra else extra["format"])
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    invalid = bool(missing)
+    for m in missing:
+        _err(f"error: no spec file matches {m!r}")
+    for f in files:
+        p = Pipeline(f, lint_config=cfg)
+        try:
+            found = p.diagnostics
+        except KspecError as e:
+            _err(f"error: {f}: {e}")
+            invalid = True
+            continue
+        if any(d.severity is Severity.ERROR for d in p.spec_diagnostics):
+            invalid = True
+        diags.extend(found)
+        sources.update(p.document.sources)
+    if not files and not missing:
+        _err("error: no spec files found")
+        raise typer.Exit(EXIT_INVALID)
+    rendered = pick(fmt.value)(diags, sources)
+    if output:
+        from .atomic import write_text
+
+        write_text(output, rendered)
+    else:
+        typer.echo(rendered, nl=False)
+    if invalid:
+        raise typer.Exit(EXIT_INVALID)
+    if fail is not FailOn.never and any(d.severity >= Severity(fail.value) for d in diags):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+@boundary
+def shapes(
+    spec: Annotated[Path, typer.Argument(help="A spec file.")],
+) -> None:
+    """Print each layer's output shape, parameter count and activation memory, computed without TensorFlow."""
+    from .analyse.shapes import render_plan
+    from .layers import fmt_shape
+    from .pipeline import Pipeline
+
+    p = Pipeline(spec)
+    p.require_valid()
+    r = p.resolved
+    if r.input_shape is None:
+        raise KspecError("the input shape is unknown: the model declares none and the data does not tell it"
+                         + (f" ({r.facts.unavailable})" if r.facts.unavailable else ""),
+                         hint="add `input_shape: [...]` to the model section")
+    typer.echo(render_plan(p.plan, name=r.spec.name or spec.stem))
+    f = r.facts
+    if f.sample_shape is not None:
+        expects = f"Data: samples {fmt_shape(f.sample_shape)}"
+        if f.num_classes:
+            expects += f", {f.num_classes} classes"
+        if f.n_train is not None:
+            expects += f", {f.n_train} training samples"
+        typer.echo(expects)
+    if p.plan.error:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+@boundary
+def schema(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas to.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the files in --out differ from the models.")] = False,
+) -> None:
+    """Write the JSON Schemas of the spec format (and its part files) from the Pydantic models."""
+    from .schema import check_schemas, write_schemas
+
+    if check:
+        stale = check_schemas(out)
+        if stale:
+            for s in stale:
+                _err(f"stale: {s}")
+            _err("run `kspec schema` and commit the result")
+            raise typer.Exit(EXIT_FINDINGS)
+        typer.echo(f"{out} is up to date")
+        return
+    for written in write_schemas(out):
+        typer.echo(f"wrote {written}")
+
+
+@app.command("rules")
+def rules_cmd() -> None:
+    """List every lint rule: code, name, default severity and summary."""
+    from .analyse.rules import RULES
+    from .docs import summary
+
+    for r in sorted(RULES, key=lambda r: r.code):
+        typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<34} {summary(r)}")
+
+
+@app.command("rule")
+@boundary
+def rule_cmd(code: Annotated[str, typer.Argument(help="A rule code (KS201) or name.")]) -> None:
+    """Print a rule's documentation: what it does, why it is bad, an example, what to write instead."""
+    from .analyse.rules import RULES, find
+    from .diagnostics import did_you_mean
+    from .docs import render_rule
+
+    rule = find(code)
+    if rule is None:
+        guess = did_you_mean(code, [r.code for r in RULES] + [r.name for r in RULES])
+        raise KspecError(f"no rule {code!r}" + (f"; did you mean {guess!r}?" if guess else ""),
+                         hint="`kspec rules` lists them all")
+    typer.echo(render_rule(rule))
+
+
+@app.command()
+@boundary
+def run(
+    spec: Annotated[Optional[Path], typer.Argument(help="A spec file.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Parent folder of run directories.")] = Path("runs"),
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Override train.seed.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Override train.epochs.")] = None,
+    resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue an interrupted run directory.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the final summary.")] = False,
+    no_lint: Annotated[bool, typer.Option("--no-lint", help="Start even with error-level lint findings.")] = False,
+) -> None:
+    """Train a spec: fit, evaluate, predict, plots; every artifact in a new run directory."""
+    from .pipeline import Pipeline
+    from .render import pick
+
+    if resume is not None:
+        from .run import resume_run
+
+        resume_run(resume, quiet=quiet)
+        return
+    if spec is None:
+        raise KspecError("give a spec file, or --resume RUN_DIR", hint="e.g. kspec run specs/quickstart.yaml")
+    p = Pipeline(spec, seed=seed)
+    p.require_valid()
+    findings = p.lint_diagnostics
+    if findings:
+        _err(pick("full")(findings, p.document.sources).rstrip())
+    errors = [d for d in findings if d.severity is Severity.ERROR]
+    if errors and not no_lint:
+        _err("refusing to train with lint errors: fix them, or pass --no-lint to start anyway")
+        raise typer.Exit(EXIT_FINDINGS)
+    from .run import run_pipeline
+
+    result = run_pipeline(p, out, epochs=epochs, quiet=quiet)
+    if result.diagnostics and any(d.severity is Severity.ERROR for d in result.diagnostics):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,262 @@
+"""Stage 3, resolve: a valid spec -> a :class:`Resolved` spec with every default explicit, names
+normalised, and the facts the data section tells statically (:class:`DataFacts`).
+
+Facts come from the spec itself, the metadata of the Keras data sets, headers of array and IDX
+files, and image-folder listings; never from TensorFlow. A fact that cannot be known is ``None``
+and rules that need it stay silent.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import datasets
+from .diagnostics import KspecError
+from .spec import (ArraysData, CompileSpec, IdxData, ImageFolderData, KerasData, ModelSpec, NpyData,
+                   NpzData, Spec, SyntheticData, TrainSpec)
+
+
+@dataclass
+class DataFacts:
+    """What kspec knows about the data before loading it. ``None`` means unknown."""
+
+    source: str
+    sample_shape: tuple[int, ...] | None = None
+    """Shape of one input sample, as stored (before any model layer)."""
+    dtype: str | None = None
+    raw_range: tuple[float, float] | None = None
+    """Min and max input value as stored (before rescale)."""
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    classification: bool | None = None
+    """True for class labels, False for continuous targets, None when unknown."""
+    label_kind: str | None = None
+    """Labels as stored: ``integer``, ``one_hot``, ``multi_hot``, ``binary`` or ``continuous``."""
+    label_shape: tuple[int, ...] | None = None
+    """Shape of one stored label (``()`` for a scalar)."""
+    target_range: tuple[float, float] | None = None
+    n_train: int | None = None
+    n_validation: int | None = None
+    n_test: int | None = None
+    class_counts: dict[str, int] | None = None
+    validation_class_counts: dict[str, int] | None = None
+    origin: dict[str, tuple] = field(default_factory=dict)
+    """Fact name -> spec path it comes from (for related locations in findings)."""
+    unavailable: str | None = None
+    """Why the data could not be inspected (missing file, ...)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fed_label_kind(self) -> str | None:
+        return self.extra.get("fed_label_kind", self.label_kind)
+
+
+@dataclass
+class Resolved:
+    spec: Spec
+    model: ModelSpec
+    compile: CompileSpec
+    train: TrainSpec
+    data: Any
+    facts: DataFacts
+    base_dir: Path
+    input_shape: tuple[int, ...] | None
+    seed: int
+    seed_was_drawn: bool = False
+
+    def to_json(self) -> dict:
+        """The resolved spec: every default explicit, parts inlined."""
+        d = self.spec.model_dump(mode="json")
+        d["data"] = self.data.model_dump(mode="json")
+        d["model"] = self.model.model_dump(mode="json")
+        d["model"]["input_shape"] = list(self.input_shape) if self.input_shape else None
+        d["compile"] = self.compile.model_dump(mode="json")
+        d["train"] = self.train.model_dump(mode="json")
+        d["train"]["seed"] = self.seed
+        return d
+
+    def spec_hash(self) -> str:
+        blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def path(self, rel: str) -> Path:
+        p = Path(rel).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def _label_facts(y: np.ndarray, facts: DataFacts) -> None:
+    facts.label_shape = tuple(y.shape[1:])
+    if y.size == 0 or not np.issubdtype(y.dtype, np.number):
+        return
+    ymin, ymax = float(np.min(y)), float(np.max(y))
+    facts.target_range = (ymin, ymax)
+    integral = bool(np.all(np.equal(np.mod(y, 1), 0)))
+    flat = y.reshape(len(y), -1)
+    if y.ndim >= 2 and flat.shape[1] > 1 and integral and ymin >= 0 and ymax <= 1:
+        sums = flat.sum(axis=1)
+        facts.label_kind = "one_hot" if np.all(sums == 1) else "multi_hot"
+        facts.num_classes = facts.num_classes or flat.shape[1]
+        facts.classification = True
+    elif integral and ymin >= 0 and flat.shape[1] == 1:
+        facts.label_kind = "binary" if ymax <= 1 else "integer"
+        if facts.num_classes is None and facts.classification:
+            facts.num_classes = int(ymax) + 1
+    else:
+        facts.label_kind = "continuous"
+        facts.classification = False
+
+
+def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n_test: int | None = None) -> None:
+    if x is not None:
+        facts.sample_shape = tuple(int(d) for d in x.shape[1:])
+        facts.dtype = str(x.dtype)
+        facts.n_train = int(x.shape[0])
+        if x.size and np.issubdtype(x.dtype, np.number):
+            facts.raw_range = (float(np.min(x)), float(np.max(x)))
+    if y is not None:
+        _label_facts(y, facts)
+        if facts.classification and facts.label_kind in ("integer", "binary"):
+            ids, counts = np.unique(y.reshape(-1).astype(np.int64), return_counts=True)
+            names = facts.class_names or [str(i) for i in range(int(ids.max()) + 1)]
+            facts.class_counts = {names[i] if i < len(names) else str(i): int(c) for i, c in zip(ids, counts)}
+    facts.n_test = n_test
+
+
+def data_facts(data: Any, base_dir: Path) -> DataFacts:
+    """Facts about ``data`` (a validated data section)."""
+    facts = DataFacts(source=data.type)
+    if data.class_names:
+        facts.class_names = list(data.class_names)
+        facts.num_classes = len(data.class_names)
+        facts.classification = True
+        facts.origin["num_classes"] = ("data", "class_names")
+    try:
+        _collect(data, base_dir, facts)
+    except KspecError as e:
+        facts.unavailable = e.message
+    if data.label_encoding == "one_hot" and facts.label_kind in ("integer", "binary"):
+        facts.extra["fed_label_kind"] = "one_hot"
+    if facts.n_train is not None and isinstance(data.validation, float):
+        n_val = int(round(facts.n_train * data.validation))
+        facts.n_validation, facts.n_train = n_val, facts.n_train - n_val
+    elif data.validation == "test":
+        facts.n_validation = facts.n_test
+    if data.reshape and facts.sample_shape is not None:
+        import math
+
+        if math.prod(data.reshape) == math.prod(facts.sample_shape):
+            facts.extra["stored_sample_shape"] = facts.sample_shape
+            facts.sample_shape = tuple(data.reshape)
+            facts.origin["sample_shape"] = ("data", "reshape")
+        else:
+            facts.extra["bad_reshape"] = (facts.sample_shape, tuple(data.reshape))
+    if data.limit and facts.n_train is not None:
+        facts.n_train = min(facts.n_train, data.limit)
+    return facts
+
+
+def _rel(base_dir: Path, p: str) -> Path:
+    path = Path(p).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
+    if isinstance(data, ArraysData):
+        try:
+            x = np.asarray(data.x, dtype=np.float64)
+            y = np.asarray(data.y, dtype=np.float64)
+        except ValueError:
+            raise KspecError("inline x/y are ragged: every sample must have the same shape") from None
+        if x.ndim == 1:
+            x = x[:, None]
+        n_test = len(data.x_test) if data.x_test is not None else None
+        if facts.classification is None:
+            facts.classification = None
+        _array_facts(facts, x, y, n_test)
+        facts.dtype = "float32"
+        facts.origin.update(sample_shape=("data", "x"), labels=("data", "y"))
+    elif isinstance(data, SyntheticData):
+        facts.classification = True
+        facts.sample_shape = (data.image_size, data.image_size, 1)
+        facts.dtype = "uint8"
+        facts.raw_range = (0.0, 255.0)
+        facts.num_classes = len(datasets.SHAPE_CLASSES)
+        facts.class_names = facts.class_names or list(datasets.SHAPE_CLASSES)
+        facts.label_kind = "integer"
+        facts.label_shape = ()
+        facts.n_train = data.samples
+        facts.n_test = data.test_samples
+        per = data.samples // 4
+        facts.class_counts = {c: per + (1 if i < data.samples % 4 else 0) for i, c in enumerate(datasets.SHAPE_CLASSES)}
+        facts.origin.update(num_classes=("data", "name"), sample_shape=("data", "image_size"))
+    elif isinstance(data, KerasData):
+        info = datasets.KERAS_DATASETS[data.name]
+        facts.classification = True
+        facts.sample_shape = info.sample_shape
+        facts.dtype = "uint8"
+        facts.raw_range = (0.0, 255.0)
+        facts.num_classes = info.num_classes
+        facts.class_names = facts.class_names or list(info.class_names)
+        facts.label_kind = "integer"
+        facts.label_shape = info.label_shape
+        facts.n_train, facts.n_test = info.train, info.test
+        facts.class_counts = None
+        facts.origin.update(num_classes=("data", "name"), sample_shape=("data", "name"))
+    elif isinstance(data, IdxData):
+        facts.classification = True
+        dtype, dims = datasets.read_idx_header(_rel(base_dir, data.train_images))
+        facts.sample_shape = tuple(dims[1:])
+        facts.dtype = str(dtype)
+        facts.n_train = dims[0]
+        if dtype == np.uint8:
+            facts.raw_range = (0.0, 255.0)
+        y = datasets.read_idx(_rel(base_dir, data.train_labels))
+        n_test = datasets.read_idx_header(_rel(base_dir, data.test_images))[1][0] if data.test_images else None
+        _array_facts(facts, None, y, n_test)
+        facts.origin.update(num_classes=("data", "train_labels"), sample_shape=("data", "train_images"))
+    elif isinstance(data, (NpzData, NpyData)):
+        if isinstance(data, NpzData):
+            arrays = datasets.read_array_file(_rel(base_dir, data.path))
+            missing = [k for k in (data.x_key, data.y_key) if k not in arrays]
+            if missing:
+                raise KspecError(f"{data.path} has no array {missing[0]!r} (it has {sorted(arrays)})")
+            x, y = arrays[data.x_key], arrays[data.y_key]
+            n_test = len(arrays[data.x_test_key]) if data.x_test_key in arrays else None
+            facts.origin.update(sample_shape=("data", "path"), num_classes=("data", "path"))
+        else:
+            x = datasets.read_array_file(_rel(base_dir, data.x))[""]
+            y = datasets.read_array_file(_rel(base_dir, data.y))[""]
+            n_test = len(datasets.read_array_file(_rel(base_dir, data.x_test))[""]) if data.x_test else None
+            facts.origin.update(sample_shape=("data", "x"), num_classes=("data", "y"))
+        if facts.classification is None and np.issubdtype(y.dtype, np.integer):
+            facts.classification = True
+        _array_facts(facts, x, y, n_test)
+    elif isinstance(data, ImageFolderData):
+        from . import imagefolder
+
+        imagefolder.folder_facts(data, base_dir, facts)
+
+
+def resolve(spec: Spec, base_dir: Path, *, seed: int | None = None) -> Resolved:
+    """Make every default explicit. ``seed`` overrides the spec's train seed."""
+    spec = copy.deepcopy(spec)
+    train = spec.train if isinstance(spec.train, TrainSpec) else TrainSpec()
+    model, data, comp = spec.model, spec.data, spec.compile
+    assert isinstance(model, ModelSpec) and isinstance(comp, CompileSpec), "parts are composed by the parser"
+    facts = data_facts(data, base_dir)
+    input_shape = tuple(model.input_shape) if model.input_shape else facts.sample_shape
+    drawn = False
+    if seed is None:
+        seed = train.seed
+    if seed is None:
+        seed, drawn = secrets.randbelow(2**31), True
+    return Resolved(spec=spec, model=model, compile=comp, train=train, data=data, facts=facts,
+                    base_dir=base_dir, input_shape=input_shape, seed=seed, seed_was_drawn=drawn)
