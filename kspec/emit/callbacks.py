@@ -1,0 +1,69 @@
+"""Callbacks from the spec, including the course's threshold stop as data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..spec import CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard, ThresholdStop
+from .model import keras
+
+
+def threshold_mode(cb: ThresholdStop) -> str:
+    if cb.mode != "auto":
+        return cb.mode
+    return "min" if "loss" in cb.monitor or "error" in cb.monitor else "max"
+
+
+def make_threshold_stop(cb: ThresholdStop, say: Callable[[str], None] = print):
+    k = keras()
+    mode = threshold_mode(cb)
+
+    class ThresholdStopCallback(k.callbacks.Callback):
+        """Stops at the end of the first epoch where ``monitor`` crosses ``threshold``."""
+
+        def __init__(self):
+            super().__init__()
+            self.stopped_epoch: int | None = None
+            self.message: str | None = None
+
+        def on_train_end(self, logs=None):
+            if self.message:  # after Keras's own line for the last epoch
+                say(self.message)
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(cb.monitor)
+            if value is None:
+                return
+            hit = value >= cb.threshold if mode == "max" else value <= cb.threshold
+            if hit:
+                self.stopped_epoch = epoch + 1
+                self.message = (f"kspec: threshold_stop: {cb.monitor} = {value:.4f} reached {cb.threshold} "
+                                f"({'>=' if mode == 'max' else '<='}) at epoch {epoch + 1}; training stopped")
+                self.model.stop_training = True
+
+    return ThresholdStopCallback()
+
+
+def build_callbacks(specs: list, run_dir: Path, say: Callable[[str], None] = print) -> list[Any]:
+    k = keras()
+    out = []
+    for cb in specs:
+        if isinstance(cb, ThresholdStop):
+            out.append(make_threshold_stop(cb, say))
+        elif isinstance(cb, EarlyStopping):
+            out.append(k.callbacks.EarlyStopping(**cb.model_dump(exclude={"type"})))
+        elif isinstance(cb, ModelCheckpoint):
+            args = cb.model_dump(exclude={"type"})
+            path = run_dir / args.pop("filepath")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            out.append(k.callbacks.ModelCheckpoint(str(path), **args))
+        elif isinstance(cb, CSVLogger):
+            out.append(k.callbacks.CSVLogger(str(run_dir / cb.filename), append=cb.append))
+        elif isinstance(cb, ReduceLROnPlateau):
+            out.append(k.callbacks.ReduceLROnPlateau(**cb.model_dump(exclude={"type"})))
+        elif isinstance(cb, TensorBoard):
+            out.append(k.callbacks.TensorBoard(log_dir=str(run_dir / cb.log_dir), histogram_freq=cb.histogram_freq))
+        else:  # pragma: no cover - the schema admits no other type
+            raise TypeError(f"unknown callback {cb!r}")
+    return out

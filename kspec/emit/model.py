@@ -1,0 +1,102 @@
+"""Keras model, optimizer, loss and metrics from a resolved spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..resolve import Resolved
+from ..spec import (BinaryCrossentropy, CategoricalCrossentropy, Huber, SimpleLoss,
+                    SparseCategoricalCrossentropy)
+
+
+def keras():
+    """Import Keras (and TensorFlow) once, keeping TensorFlow's start-up log lines off the console.
+
+    The C++ runtime writes them straight to file descriptor 2; they are captured during the import
+    and shown only if the import fails.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    import os
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            import keras as _keras
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return _keras
+
+
+def build_layer(layer) -> Any:
+    k = keras()
+    cls = getattr(k.layers, layer.type)
+    return cls(**layer.keras_kwargs())
+
+
+def build_model(resolved: Resolved):
+    """``keras.Sequential([keras.Input(shape), *layers])``: the input shape is declared once."""
+    k = keras()
+    if resolved.input_shape is None:
+        from ..diagnostics import KspecError
+
+        raise KspecError("the model's input shape is unknown",
+                         hint="add `input_shape: [...]` to the model section")
+    layers = [k.Input(shape=tuple(resolved.input_shape))]
+    layers += [build_layer(l) for l in resolved.model.layers]
+    return k.Sequential(layers, name=resolved.model.name or _model_name(resolved))
+
+
+def _model_name(resolved: Resolved) -> str:
+    import re
+
+    name = resolved.spec.name or "sequential"
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adamw": "AdamW",
+               "adagrad": "Adagrad", "nadam": "Nadam"}
+
+
+def build_optimizer(opt) -> Any:
+    k = keras()
+    cls = getattr(k.optimizers, _OPTIMIZERS[opt.type])
+    kwargs = {key: v for key, v in opt.model_dump(exclude={"type"}).items() if v is not None}
+    return cls(**kwargs)
+
+
+_LOSS_CLASSES = {
+    BinaryCrossentropy: "BinaryCrossentropy",
+    CategoricalCrossentropy: "CategoricalCrossentropy",
+    SparseCategoricalCrossentropy: "SparseCategoricalCrossentropy",
+    Huber: "Huber",
+}
+
+
+def build_loss(loss) -> Any:
+    """The loss by name when every argument is the default (exactly what a notebook passes), else an object."""
+    if isinstance(loss, SimpleLoss):
+        return loss.type
+    args = loss.model_dump(exclude={"type"})
+    defaults = type(loss)(type=loss.type).model_dump(exclude={"type"})
+    if args == defaults:
+        return loss.type
+    k = keras()
+    return getattr(k.losses, _LOSS_CLASSES[type(loss)])(**args)
+
+
+def compile_model(model, resolved: Resolved) -> None:
+    c = resolved.compile
+    model.compile(optimizer=build_optimizer(c.optimizer), loss=build_loss(c.loss), metrics=list(c.metrics))

@@ -1,0 +1,1 @@
+"""Stage 7, report: plots and images from a run (matplotlib, no display needed)."""
