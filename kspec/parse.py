@@ -22,6 +22,7 @@ from .diagnostics import Diagnostic, Path, Severity, Span, format_path
 
 PART_KEYS = ("model", "data", "compile", "train")
 PART_SUFFIXES = (".yaml", ".yml", ".json")
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _IGNORE_RE = re.compile(r"#\s*kspec:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 
 
@@ -71,8 +72,8 @@ class Document:
         return node
 
 
-def _syntax(code: str, name: str, message: str, span: Span, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code, name, Severity.ERROR, message, span=span, hint=hint)
+def _syntax(code: str, name: str, message: str, span: Span, hint: str | None = None, path: Path = ()) -> Diagnostic:
+    return Diagnostic(code, name, Severity.ERROR, message, span=span, hint=hint, path=format_path(path))
 
 
 def _mark_span(file: str, mark: Any) -> Span:
@@ -98,10 +99,10 @@ class _Converter:
 
         tag = getattr(node, "tag", None)
         tag_value = getattr(tag, "value", tag) if tag is not None else None
-        if isinstance(node, TaggedScalar) or (
-            isinstance(tag_value, str) and tag_value.startswith("!")
-        ):
-            raise _TagError(path, str(tag_value))
+        if tag_value is not None and tag_value not in _PLAIN_TAGS:
+            raise _TagError(path, str(tag_value).replace("tag:yaml.org,2002:", "!!"))
+        if isinstance(node, TaggedScalar):  # an explicit !!str
+            return str(node.value)
         if isinstance(node, CommentedMap):
             out: dict[str, Any] = {}
             for key in node:
@@ -218,6 +219,7 @@ def _load_text(doc: Document, file: str, text: str, root: Path) -> Any:
                 f"explicit YAML tag {e.tag!r} is not allowed in a spec",
                 doc.span(root + e.path),
                 hint="a spec is data only: remove the tag and write the value itself",
+                path=root + e.path,
             )
         )
     except _KeyTypeError as e:
@@ -278,7 +280,7 @@ def _compose(doc: Document, base_dir: FsPath) -> None:
             doc.diagnostics.append(
                 _syntax("KS003", "file-not-found",
                         f"{key} part file {ref!r} not found (looked for {target})",
-                        where, hint=f"paths are relative to the spec's folder ({base_dir})"))
+                        where, hint=f"paths are relative to the spec's folder ({base_dir})", path=(key,)))
             doc.data[key] = None
             continue
         text = target.read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ _NAMES = {
 }
 
 
-def _doc_path(doc: Document, loc: tuple) -> tuple:
+def _doc_path(doc: Document, loc: tuple, etype: str = "") -> tuple:
     """Map a Pydantic location onto the document, dropping union tags and validator names."""
     node = doc.data
     out: list = []
@@ -37,7 +37,8 @@ def _doc_path(doc: Document, loc: tuple) -> tuple:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1] and part not in node:
+        elif (etype in ("missing", "extra_forbidden") and isinstance(node, dict) and isinstance(part, str)
+              and part == loc[-1]):
             # a missing or unknown key: keep it as the last path element
             out.append(part)
             node = None
@@ -89,6 +90,54 @@ def _object_at(doc: Document, path: tuple) -> dict | None:
     return objects[0] if objects else None
 
 
+def _tags_at(doc: Document, path: tuple) -> list[str]:
+    """The ``type`` values the schema allows for the mapping at ``path``."""
+    schema = _schema()
+    cands = [schema]
+    for part in path:
+        nxt = []
+        for cand in cands:
+            for b in _branches(schema, cand):
+                if isinstance(part, int) and "items" in b:
+                    nxt.append(b["items"])
+                elif isinstance(part, str) and part in b.get("properties", {}):
+                    nxt.append(b["properties"][part])
+        cands = nxt
+    tags = []
+    for c in cands:
+        for b in _branches(schema, c):
+            t = b.get("properties", {}).get("type", {})
+            if "const" in t:
+                tags.append(t["const"])
+            tags.extend(t.get("enum", []))
+    return sorted(set(tags))
+
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def _detail(err: dict) -> str:
+    """A short, plain statement of what a Pydantic error expected."""
+    etype, ctx = err["type"], err.get("ctx") or {}
+    if etype in _BOUNDS:
+        bound = next(iter(v for k, v in ctx.items() if k in ("gt", "ge", "lt", "le")), "?")
+        return f"must be {_BOUNDS[etype]} {bound}"
+    if etype in ("too_short", "too_long"):
+        n = ctx.get("min_length") if etype == "too_short" else ctx.get("max_length")
+        return f"must have {'at least' if etype == 'too_short' else 'at most'} {n} item(s)"
+    if etype == "int_parsing" or etype == "int_type":
+        return "must be an integer"
+    if etype == "float_parsing" or etype == "float_type":
+        return "must be a number"
+    if etype in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if etype == "literal_error":
+        return "must be one of " + str(ctx.get("expected", ""))
+    if etype == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}"
+    return err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+
+
 def _expected_list(ctx_expected: str) -> list[str]:
     return re.findall(r"'([^']*)'", ctx_expected)
 
@@ -109,9 +158,14 @@ def _fmt(v: Any) -> str:
 def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tuple] = frozenset()) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    groups: dict[tuple, list[dict]] = {}
+    for err in errors:
+        groups.setdefault(_doc_path(doc, tuple(err["loc"]), err["type"]), []).append(err)
+    for err in errors:
         etype = err["type"]
-        path = _doc_path(doc, tuple(err["loc"]))
+        path = _doc_path(doc, tuple(err["loc"]), etype)
+        key = (etype, path)
         if any(path[: len(s)] == s for s in skip):
             continue
         where = format_path(path)
@@ -141,10 +195,23 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
             hint = f"add `{key}:` to {parent}"
             span = doc.span(path[:-1], key=True)
             data.update(expected=key)
+        elif len(groups[path]) > 1 and etype not in ("missing", "extra_forbidden", "union_tag_invalid", "union_tag_not_found"):
+            # one value that fits no branch of a union: say every form that was allowed
+            details = []
+            for e in groups[path]:
+                d = _detail(e)
+                if d not in details:
+                    details.append(d)
+            all_types = all(e["type"].endswith(("_type", "_parsing")) for e in groups[path])
+            code, name = ("KS012", "wrong-type") if all_types else ("KS014", "invalid-value")
+            msg = f"{where}: {_fmt(value)} is not allowed here; it " + ", or ".join(details)
+            span = doc.span(path)
+            data.update(received=value, expected=details)
+            key = ("union", path)
         elif etype in ("union_tag_invalid", "union_tag_not_found"):
             code, name = "KS014", "unknown-type"
             kind = _kind(path)
-            expected = _expected_list(ctx.get("expected_tags", ""))
+            expected = _expected_list(ctx.get("expected_tags", "")) or _tags_at(doc, path)
             tag = ctx.get("tag")
             if etype == "union_tag_not_found":
                 code, name = "KS013", "missing-key"
@@ -175,16 +242,15 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
         elif etype.endswith("_type") or etype.endswith("_parsing") or etype in ("model_attributes_type", "is_instance_of"):
             code, name = "KS012", "wrong-type"
             expected = err["msg"].replace("Input should be ", "").replace("a valid ", "")
+            expected = expected.split(",")[0]
             msg = f"{where}: expected {expected}, got {type(value).__name__} {_fmt(value)}"
             span = doc.span(path)
             data.update(received=value, expected=expected)
         else:
             code, name = "KS014", "invalid-value"
-            detail = err["msg"].removeprefix("Value error, ")
-            msg = f"{where}: {detail}, got {_fmt(value)}"
+            msg = f"{where}: {_fmt(value)} {_detail(err)}"
             span = doc.span(path)
             data.update(received=value)
-        key = (code, path)
         if key in seen:
             continue
         seen.add(key)

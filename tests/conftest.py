@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "specs"
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def example_specs() -> list[Path]:
+    """Every full spec in specs/ (part files under specs/parts are composed into them)."""
+    return sorted(p for p in SPECS.glob("*.yaml")) + sorted(SPECS.glob("*.json"))
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    """Write spec text to a file in a temporary folder and return its path."""
+
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
