@@ -220,8 +220,11 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
                 guess = did_you_mean(str(tag), expected)
                 msg = f"unknown {kind} {tag!r}" + (f"; did you mean {guess!r}?" if guess else "")
                 hint = (f"write {guess!r}" if guess else "expected one of: " + ", ".join(expected))
-            tpath = path + ("type",) if isinstance(doc.get(path), dict) else path
-            span = doc.span(tpath)
+            node = doc.get(path)
+            if isinstance(node, dict) and "type" in node:
+                span = doc.span(path + ("type",))
+            else:
+                span = doc.span(path, key=True)
             data.update(received=tag, expected=expected)
         elif etype in ("literal_error", "enum"):
             code, name = "KS014", "invalid-value"
