@@ -1,15 +1,43 @@
 """Class-per-subfolder image trees, as ``flow_from_directory`` reads them: facts without TensorFlow.
 
-Labels follow the sorted subfolder names. Listing a tree never decodes an image.
+Labels follow the sorted subfolder names (or the order of ``data.class_names`` when the spec
+names the classes, like ``flow_from_directory(classes=...)``). Listing a tree never decodes an
+image; :func:`check_image` reads headers and the structure a decoder needs (Pillow, no
+TensorFlow) so that a truncated or non-image file is named before training starts.
+
+What :func:`folder_facts` puts into :class:`kspec.resolve.DataFacts` for lint rules:
+
+    sample_shape, num_classes, class_names, class_counts, n_train, n_validation,
+    validation_class_counts, label_kind, label_shape
+    extra["listing"]                 FolderListing of the training folder
+    extra["validation_listing"]      FolderListing of the validation folder (when there is one)
+    extra["validation_class_names"]  class subfolders of the validation folder
+    extra["image_scan"]              ImageScan of (a sample of) the files: sizes, modes, bad files
+    extra["validation_image_scan"]   the same for the validation folder
+    extra["split_applied"]           True: n_train / n_validation already account for a split
+
+:func:`derived_steps` gives ``steps_per_epoch`` / ``validation_steps`` as kspec will run them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import math
+import os
+import random
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 from .diagnostics import KspecError
+
+CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+DECODABLE = {"PNG", "JPEG", "GIF", "BMP"}
+"""Formats TensorFlow's ``decode_image`` reads (by content, whatever the extension)."""
+SCAN_LIMIT = 2000
+"""Files :func:`folder_facts` checks when linting; larger trees are sampled evenly per class."""
 
 
 @dataclass
@@ -20,6 +48,8 @@ class FolderListing:
     """Class name -> image files, sorted."""
     other_files: list[Path]
     """Files in class folders whose extension is not an allowed image format."""
+    stray_files: list[Path] = field(default_factory=list)
+    """Files directly in the root (not in a class folder): ignored, as Keras ignores them."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -29,59 +59,326 @@ class FolderListing:
     def total(self) -> int:
         return sum(len(v) for v in self.files.values())
 
+    def items(self) -> list[tuple[Path, int]]:
+        """(file, label) pairs in class order, then file order."""
+        return [(p, i) for i, c in enumerate(self.class_names) for p in self.files[c]]
 
-def list_tree(root: Path, formats: list[str], follow_links: bool = False) -> FolderListing:
-    """List ``root``'s class subfolders and their image files (recursively, as Keras does)."""
+
+def _exts(formats: Iterable[str]) -> set[str]:
+    exts = {"." + f.lower().lstrip(".") for f in formats}
+    if ".jpg" in exts or ".jpeg" in exts:
+        exts |= {".jpg", ".jpeg"}
+    return exts
+
+
+def list_tree(root: Path, formats: Sequence[str], follow_links: bool = False,
+              classes: Sequence[str] | None = None) -> FolderListing:
+    """List ``root``'s class subfolders and their image files (recursively, as Keras does).
+
+    ``classes`` (``data.class_names``) picks the class folders and their label order, like
+    ``flow_from_directory(classes=...)``; by default every subfolder is a class, sorted by name.
+    """
+    root = Path(root)
     if not root.exists():
         raise KspecError(f"image folder {root} does not exist",
                          hint="point `directory` at a folder with one subfolder per class (relative to the spec)")
     if not root.is_dir():
         raise KspecError(f"image folder {root} is not a directory")
-    exts = {"." + f.lower().lstrip(".") for f in formats}
-    if ".jpg" in exts:
-        exts.add(".jpeg")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
+    exts = _exts(formats)
+    found_dirs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if classes:
+        missing = [c for c in classes if c not in found_dirs]
+        if missing:
+            raise KspecError(f"image folder {root} has no class folder {missing[0]!r} (data.class_names names it)",
+                             hint=f"its subfolders are {found_dirs}; class_names picks class folders in label order")
+        class_names = list(classes)
+    else:
+        class_names = found_dirs
+    if not class_names:
         raise KspecError(f"image folder {root} has no class subfolders",
                          hint="put images in one subfolder per class, e.g. train/cats/1.png, train/dogs/2.png")
     files: dict[str, list[Path]] = {}
     other: list[Path] = []
-    for c in classes:
-        found = []
-        for p in sorted((root / c).rglob("*")):
-            if not p.is_file() or p.name.startswith("."):
-                continue
-            if not follow_links and p.is_symlink():
-                continue
-            (found if p.suffix.lower() in exts else other).append(p)
-        files[c] = found
-    return FolderListing(root, classes, files, other)
+    for c in class_names:
+        found: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(root / c, followlinks=follow_links):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                p = Path(dirpath) / name
+                if not follow_links and p.is_symlink():
+                    continue
+                (found if p.suffix.lower() in exts else other).append(p)
+        files[c] = sorted(found)
+    stray = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    return FolderListing(root, class_names, files, sorted(other), stray)
+
+
+# ------------------------------------------------------------------------------------ splits
+
+
+def split_items(listing: FolderListing, fraction: float, seed: int) -> tuple[list[tuple[Path, int]], list[tuple[Path, int]]]:
+    """Hold out ``fraction`` of every class (stratified, seeded): (train, validation) pairs.
+
+    Each class gives ``round(fraction * n)`` files to validation, so the counts do not depend on
+    the seed; which files go depends only on the seed and the file names.
+    """
+    train: list[tuple[Path, int]] = []
+    val: list[tuple[Path, int]] = []
+    for label, c in enumerate(listing.class_names):
+        files = list(listing.files[c])
+        random.Random(f"{seed}:{c}").shuffle(files)
+        k = int(round(fraction * len(files)))
+        chosen = set(files[:k])
+        val.extend((p, label) for p in listing.files[c] if p in chosen)
+        train.extend((p, label) for p in listing.files[c] if p not in chosen)
+    return train, val
+
+
+def split_counts(counts: dict[str, int], fraction: float) -> tuple[dict[str, int], dict[str, int]]:
+    val = {c: int(round(fraction * n)) for c, n in counts.items()}
+    return {c: n - val[c] for c, n in counts.items()}, val
+
+
+def limit_items(items: list[tuple[Path, int]], limit: int | None, seed: int) -> list[tuple[Path, int]]:
+    """A seeded random subset of ``limit`` items, kept in listing order (all classes stay represented)."""
+    if not limit or limit >= len(items):
+        return items
+    keep = set(random.Random(f"{seed}:limit").sample(range(len(items)), limit))
+    return [it for i, it in enumerate(items) if i in keep]
+
+
+def steps(n: int, batch_size: int) -> int:
+    """Batches in one pass over ``n`` samples (the last may be partial)."""
+    return max(1, math.ceil(n / batch_size)) if n else 0
+
+
+# ------------------------------------------------------------------------------------ checking files
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    path: Path
+    format: str | None = None
+    size: tuple[int, int] | None = None
+    """(width, height) as stored."""
+    mode: str | None = None
+    """Pillow mode: L, LA, RGB, RGBA, P, I;16, ..."""
+    problem: str | None = None
+    """Why a decoder would fail on this file; None when it looks sound."""
+
+
+_PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def check_image(path: Path) -> ImageInfo:
+    """Read ``path``'s header and check the structure TensorFlow's decoders need, without decoding
+    pixels (GIF is decoded by Pillow). Never raises for a bad file: the problem is in the result."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return ImageInfo(path, problem=f"cannot read the file ({e.strerror or e})")
+    if not data:
+        return ImageInfo(path, problem="the file is empty")
+    import io
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt, size, mode = im.format, im.size, im.mode
+            if fmt not in DECODABLE:
+                return ImageInfo(path, fmt, size, mode,
+                                 problem=f"it is a {fmt} image; TensorFlow decodes PNG, JPEG, GIF and BMP only")
+            if fmt == "GIF":
+                im.load()
+            else:
+                im.verify()
+    except UnidentifiedImageError:
+        head = data[:16]
+        kind = "text" if all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "data"
+        return ImageInfo(path, problem=f"not an image (its content is {kind}, not PNG, JPEG, GIF or BMP)")
+    except Exception as e:  # Pillow raises many types for damaged files
+        return ImageInfo(path, problem=f"damaged or truncated ({_pil_reason(e)})")
+    problem = _structure_problem(fmt, data)
+    return ImageInfo(path, fmt, size, mode, problem)
+
+
+def _pil_reason(e: Exception) -> str:
+    text = str(e).split("\n")[0][:120]
+    return text or type(e).__name__
+
+
+def _structure_problem(fmt: str, data: bytes) -> str | None:
+    """What TensorFlow's decoder rejects and Pillow's header check lets through."""
+    if fmt == "PNG":
+        if data.find(_PNG_IEND, max(0, len(data) - (1 << 16))) < 0:
+            return "truncated (the PNG has no intact IEND end chunk)"
+    elif fmt == "JPEG":
+        sos = data.rfind(b"\xff\xda")
+        if sos < 0 or data.rfind(b"\xff\xd9") < sos:
+            return "truncated (the JPEG ends before its end-of-image marker)"
+    elif fmt == "BMP":
+        if len(data) >= 30:
+            offset = int.from_bytes(data[10:14], "little")
+            width = abs(int.from_bytes(data[18:22], "little", signed=True))
+            height = abs(int.from_bytes(data[22:26], "little", signed=True))
+            bpp = int.from_bytes(data[28:30], "little")
+            want = offset + ((bpp * width + 31) // 32) * 4 * height
+            if want != len(data):
+                how = "truncated" if len(data) < want else "has extra bytes after the pixels"
+                return f"{how}: the BMP header says {want} bytes, the file has {len(data)}"
+    return None
+
+
+@dataclass
+class ImageScan:
+    """What checking (some of) a tree's files found."""
+
+    checked: int = 0
+    total: int = 0
+    sizes: Counter = field(default_factory=Counter)
+    """(width, height) -> files."""
+    modes: Counter = field(default_factory=Counter)
+    formats: Counter = field(default_factory=Counter)
+    bad: list[ImageInfo] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.checked >= self.total
+
+    @property
+    def bad_paths(self) -> set[Path]:
+        return {b.path for b in self.bad}
+
+    def merge(self, other: "ImageScan") -> "ImageScan":
+        return ImageScan(self.checked + other.checked, self.total + other.total, self.sizes + other.sizes,
+                         self.modes + other.modes, self.formats + other.formats, self.bad + other.bad)
+
+
+def _workers() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        n = os.cpu_count() or 1
+    return max(2, min(16, 2 * n))
+
+
+def scan_files(paths: Sequence[Path], *, limit: int | None = None) -> ImageScan:
+    """Check ``paths`` with :func:`check_image` in threads; with ``limit``, an even sample of them."""
+    paths = list(paths)
+    chosen = paths
+    if limit is not None and len(paths) > limit:
+        stride = len(paths) / limit
+        chosen = [paths[int(i * stride)] for i in range(limit)]
+    scan = ImageScan(checked=len(chosen), total=len(paths))
+    if not chosen:
+        return scan
+    if len(chosen) < 32:
+        infos = [check_image(p) for p in chosen]
+    else:
+        with ThreadPoolExecutor(_workers()) as pool:
+            infos = list(pool.map(check_image, chosen, chunksize=16))
+    for info in infos:
+        if info.problem:
+            scan.bad.append(info)
+        if info.format:
+            scan.formats[info.format] += 1
+        if info.size:
+            scan.sizes[info.size] += 1
+        if info.mode:
+            scan.modes[info.mode] += 1
+    return scan
+
+
+def scan_listing(listing: FolderListing, limit: int | None = None) -> ImageScan:
+    """Check a listing's files; with ``limit``, sample each class in proportion."""
+    total = listing.total
+    scan = ImageScan()
+    for c in listing.class_names:
+        files = listing.files[c]
+        per = None if limit is None or total <= limit else max(1, round(limit * len(files) / total))
+        scan = scan.merge(scan_files(files, limit=per))
+    return scan
+
+
+# ------------------------------------------------------------------------------------ fingerprints
+
+
+def tree_fingerprint(paths: Iterable[Path], root: Path) -> str:
+    """sha256 over sorted relative paths, sizes and modification times: cheap, no file is read."""
+    h = hashlib.sha256()
+    rows = []
+    for p in paths:
+        st = os.stat(p)
+        try:
+            rel = p.relative_to(root).as_posix()
+        except ValueError:
+            rel = p.as_posix()
+        rows.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}")
+    for row in sorted(rows):
+        h.update(row.encode("utf-8", "surrogateescape") + b"\n")
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------ facts
+
+
+def resolve_dir(path: str, base_dir: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else Path(base_dir) / p
 
 
 def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
     """Fill ``facts`` (a :class:`kspec.resolve.DataFacts`) for an ``image_folder`` data section."""
-    root = Path(data.directory).expanduser()
-    root = root if root.is_absolute() else base_dir / root
     h, w = data.target_size
-    channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[data.color_mode]
+    channels = CHANNELS[data.color_mode]
     facts.sample_shape = (h, w, channels)
     facts.origin["sample_shape"] = ("data", "target_size")
     facts.dtype = "uint8"
     facts.raw_range = (0.0, 255.0)
     facts.classification = data.class_mode != "none"
-    listing = list_tree(root, data.formats, data.follow_links)
-    facts.class_names = facts.class_names or listing.class_names
-    facts.num_classes = len(listing.class_names)
-    facts.origin["num_classes"] = ("data", "directory")
-    facts.class_counts = listing.counts
-    facts.n_train = listing.total
     facts.label_kind = {"binary": "binary", "categorical": "one_hot", "sparse": "integer"}.get(data.class_mode)
+    facts.extra["split_applied"] = True
+    listing = list_tree(resolve_dir(data.directory, base_dir), data.formats, data.follow_links, data.class_names)
+    facts.class_names = list(listing.class_names)
+    facts.num_classes = len(listing.class_names)
+    facts.origin["num_classes"] = ("data", "class_names" if data.class_names else "directory")
     facts.label_shape = {"binary": (), "categorical": (facts.num_classes,), "sparse": ()}.get(data.class_mode)
     facts.extra["listing"] = listing
+    counts = listing.counts
+    if isinstance(data.validation, float) and not data.validation_directory:
+        counts, val_counts = split_counts(counts, data.validation)
+        facts.validation_class_counts = val_counts
+        facts.n_validation = sum(val_counts.values())
+        facts.extra["validation_class_names"] = list(listing.class_names)
+    facts.class_counts = counts
+    facts.n_train = min(sum(counts.values()), data.limit) if data.limit else sum(counts.values())
+    facts.extra["image_scan"] = scan_listing(listing, SCAN_LIMIT)
     if data.validation_directory:
-        vroot = Path(data.validation_directory).expanduser()
-        vroot = vroot if vroot.is_absolute() else base_dir / vroot
-        vlist = list_tree(vroot, data.formats, data.follow_links)
+        vroot = resolve_dir(data.validation_directory, base_dir)
+        vfound = list_tree(vroot, data.formats, data.follow_links)
+        facts.extra["validation_class_names"] = list(vfound.class_names)
+        vlist = validation_listing(vfound, listing.class_names)
         facts.validation_class_counts = vlist.counts
         facts.n_validation = vlist.total
         facts.extra["validation_listing"] = vlist
+        facts.extra["validation_image_scan"] = scan_listing(vlist, SCAN_LIMIT // 4)
+
+
+def validation_listing(found: FolderListing, class_names: Sequence[str]) -> FolderListing:
+    """The validation tree labelled by the *training* classes: a class missing from it has no files
+    (lint warns); a validation folder that is not a training class is an error when loading."""
+    files = {c: found.files.get(c, []) for c in class_names}
+    return FolderListing(found.root, list(class_names), files, found.other_files, found.stray_files)
+
+
+def derived_steps(data: Any, train: Any, n_train: int | None, n_validation: int | None) -> dict[str, int | None]:
+    """``steps_per_epoch`` and ``validation_steps`` as kspec will run them."""
+    batch = data.batch_size or train.batch_size
+    vbatch = data.validation_batch_size or batch
+    spe = train.steps_per_epoch or (steps(n_train, batch) if n_train is not None else None)
+    vs = train.validation_steps or (steps(n_validation, vbatch) if n_validation else None)
+    return {"batch_size": batch, "validation_batch_size": vbatch, "steps_per_epoch": spe, "validation_steps": vs}

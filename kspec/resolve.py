@@ -144,7 +144,9 @@ def data_facts(data: Any, base_dir: Path) -> DataFacts:
         facts.unavailable = e.message
     if data.label_encoding == "one_hot" and facts.label_kind in ("integer", "binary"):
         facts.extra["fed_label_kind"] = "one_hot"
-    if facts.n_train is not None and isinstance(data.validation, float):
+    if facts.extra.get("split_applied"):
+        pass  # the source split its own counts (image folders hold out a fraction of every class)
+    elif facts.n_train is not None and isinstance(data.validation, float):
         n_val = int(round(facts.n_train * data.validation))
         facts.n_validation, facts.n_train = n_val, facts.n_train - n_val
     elif data.validation == "test":
