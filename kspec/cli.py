@@ -168,58 +168,52 @@ def validate(
 @boundary
 def lint(
     paths: Annotated[list[str], typer.Argument(help="Spec files, folders or globs.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.auto,
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: auto, or `format` in [tool.kspec.lint]).")] = None,
     fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 (default: error).")] = None,
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="Run only these codes, groups (KS2) or names.")] = None,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Run only these codes, groups (KS2) or names (repeat, or separate with commas).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these codes, groups or names.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="pyproject.toml to read [tool.kspec.lint] from.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="pyproject.toml to read [tool.kspec.lint] from (default: the nearest one).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU for large batches).")] = None,
 ) -> None:
-    """Run every lint rule on every spec. Exit 0 clean, 1 findings, 2 unreadable spec or usage error.
+    """Run every lint rule on every spec. Exit 0 clean, 1 findings at or above --fail-on, 2 a spec
+    that cannot be read or validated, or a usage error.
 
     Never imports TensorFlow."""
-    from .analyse.config import load_config
-    from .pipeline import Pipeline
+    from .analyse.batch import lint_files
+    from .analyse.config import check_selector, load_config
     from .render import pick
 
     files, missing = collect_specs(paths)
-    cfg, extra = load_config(Path(paths[0]) if paths and Path(paths[0]).is_dir() else Path.cwd(), config)
+    cfg, extra = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd(), config)
+    split = lambda values: [v for value in values for v in value.split(",") if v.strip()]  # noqa: E731
     if select:
-        cfg.select = select
+        cfg.select = [check_selector(s, "--select") for s in split(select)]
     if ignore:
-        cfg.ignore = list(cfg.ignore) + ignore
-    fail = FailOn(fail_on or extra.get("fail-on", "error"))
-    fmt = Format(format if format is not Format.auto or "format" not in extra else extra["format"])
-    diags: list[Diagnostic] = []
-    sources: dict[str, str] = {}
-    invalid = bool(missing)
+        cfg.ignore = list(cfg.ignore) + [check_selector(s, "--ignore") for s in split(ignore)]
+    fail = fail_on.value if fail_on else extra.get("fail-on", "error")
+    fmt = format.value if format else extra.get("format", "auto")
     for m in missing:
         _err(f"error: no spec file matches {m!r}")
-    for f in files:
-        p = Pipeline(f, lint_config=cfg)
-        try:
-            found = p.diagnostics
-        except KspecError as e:
-            _err(f"error: {f}: {e}")
-            invalid = True
-            continue
-        if any(d.severity is Severity.ERROR for d in p.spec_diagnostics):
-            invalid = True
-        diags.extend(found)
-        sources.update(p.document.sources)
     if not files and not missing:
         _err("error: no spec files found")
         raise typer.Exit(EXIT_INVALID)
-    rendered = pick(fmt.value)(diags, sources)
+    result = lint_files(files, cfg, jobs=jobs)
+    for f in result.files:
+        if f.error:
+            _err(f"error: {f.file}: {f.error}")
+    rendered = pick(fmt)(result.diagnostics, result.sources)
     if output:
         from .atomic import write_text
+        from .render.text import summary
 
         write_text(output, rendered)
+        _err(f"{summary(result.diagnostics)} in {len(files)} spec(s); report written to {output}")
     else:
         typer.echo(rendered, nl=False)
-    if invalid:
+    if missing or result.invalid:
         raise typer.Exit(EXIT_INVALID)
-    if fail is not FailOn.never and any(d.severity >= Severity(fail.value) for d in diags):
+    if result.fails(fail):
         raise typer.Exit(EXIT_FINDINGS)
 
 

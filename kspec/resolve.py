@@ -34,6 +34,8 @@ class DataFacts:
     dtype: str | None = None
     raw_range: tuple[float, float] | None = None
     """Min and max input value as stored (before rescale)."""
+    test_raw_range: tuple[float, float] | None = None
+    """Min and max of the test inputs as stored (before rescale), when there are any."""
     num_classes: int | None = None
     class_names: list[str] | None = None
     classification: bool | None = None
@@ -114,13 +116,18 @@ def _label_facts(y: np.ndarray, facts: DataFacts) -> None:
         facts.classification = False
 
 
+def _value_range(x: np.ndarray) -> tuple[float, float] | None:
+    if x.size and np.issubdtype(x.dtype, np.number):
+        return float(np.min(x)), float(np.max(x))
+    return None
+
+
 def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n_test: int | None = None) -> None:
     if x is not None:
         facts.sample_shape = tuple(int(d) for d in x.shape[1:])
         facts.dtype = str(x.dtype)
         facts.n_train = int(x.shape[0])
-        if x.size and np.issubdtype(x.dtype, np.number):
-            facts.raw_range = (float(np.min(x)), float(np.max(x)))
+        facts.raw_range = _value_range(x)
     if y is not None:
         _label_facts(y, facts)
         if facts.classification and facts.label_kind in ("integer", "binary"):
@@ -180,8 +187,11 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         if x.ndim == 1:
             x = x[:, None]
         n_test = len(data.x_test) if data.x_test is not None else None
-        if facts.classification is None:
-            facts.classification = None
+        if data.x_test is not None:
+            try:
+                facts.test_raw_range = _value_range(np.asarray(data.x_test, dtype=np.float64))
+            except ValueError:
+                pass
         _array_facts(facts, x, y, n_test)
         facts.dtype = "float32"
         facts.origin.update(sample_shape=("data", "x"), labels=("data", "y"))
@@ -189,7 +199,7 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         facts.classification = True
         facts.sample_shape = (data.image_size, data.image_size, 1)
         facts.dtype = "uint8"
-        facts.raw_range = (0.0, 255.0)
+        facts.raw_range = facts.test_raw_range = (0.0, 255.0)
         facts.num_classes = len(datasets.SHAPE_CLASSES)
         facts.class_names = facts.class_names or list(datasets.SHAPE_CLASSES)
         facts.label_kind = "integer"
@@ -204,7 +214,7 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         facts.classification = True
         facts.sample_shape = info.sample_shape
         facts.dtype = "uint8"
-        facts.raw_range = (0.0, 255.0)
+        facts.raw_range = facts.test_raw_range = (0.0, 255.0)
         facts.num_classes = info.num_classes
         facts.class_names = facts.class_names or list(info.class_names)
         facts.label_kind = "integer"
@@ -221,7 +231,12 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         if dtype == np.uint8:
             facts.raw_range = (0.0, 255.0)
         y = datasets.read_idx(_rel(base_dir, data.train_labels))
-        n_test = datasets.read_idx_header(_rel(base_dir, data.test_images))[1][0] if data.test_images else None
+        n_test = None
+        if data.test_images:
+            test_dtype, test_dims = datasets.read_idx_header(_rel(base_dir, data.test_images))
+            n_test = test_dims[0]
+            if test_dtype == np.uint8:
+                facts.test_raw_range = (0.0, 255.0)
         _array_facts(facts, None, y, n_test)
         facts.origin.update(num_classes=("data", "train_labels"), sample_shape=("data", "train_images"))
     elif isinstance(data, (NpzData, NpyData)):
@@ -232,11 +247,16 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
                 raise KspecError(f"{data.path} has no array {missing[0]!r} (it has {sorted(arrays)})")
             x, y = arrays[data.x_key], arrays[data.y_key]
             n_test = len(arrays[data.x_test_key]) if data.x_test_key in arrays else None
+            if data.x_test_key in arrays:
+                facts.test_raw_range = _value_range(arrays[data.x_test_key])
             facts.origin.update(sample_shape=("data", "path"), num_classes=("data", "path"))
         else:
             x = datasets.read_array_file(_rel(base_dir, data.x))[""]
             y = datasets.read_array_file(_rel(base_dir, data.y))[""]
-            n_test = len(datasets.read_array_file(_rel(base_dir, data.x_test))[""]) if data.x_test else None
+            n_test = None
+            if data.x_test:
+                x_test = datasets.read_array_file(_rel(base_dir, data.x_test))[""]
+                n_test, facts.test_raw_range = len(x_test), _value_range(x_test)
             facts.origin.update(sample_shape=("data", "x"), num_classes=("data", "y"))
         if facts.classification is None and np.issubdtype(y.dtype, np.integer):
             facts.classification = True

@@ -62,7 +62,7 @@ class LintContext:
         if getattr(data, "validation_directory", None):
             return True
         if data.validation == "test":
-            return self.facts.n_test != 0
+            return self.facts.unavailable is not None or bool(self.facts.n_test)
         return data.validation != "none"
 
 
@@ -146,5 +146,6 @@ def run_rules(ctx: LintContext, config: LintConfig | None = None) -> list[Diagno
     used: set = set()
     kept = [d for d in found if not _suppressed(d, ctx, spec_ignores, used)]
     if config.selected(UnusedSuppression):
-        kept.extend(UnusedSuppression().unused(ctx, spec_ignores, used, config.severity_of(UnusedSuppression)))
+        kept.extend(UnusedSuppression().unused(ctx, spec_ignores, used, config.severity_of(UnusedSuppression),
+                                               config.selected))
     return sorted(kept, key=Diagnostic.sort_key)

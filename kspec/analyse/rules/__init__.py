@@ -2,20 +2,77 @@
 
 Groups (hundreds digit): 0 spec and tool, 1 shapes and structure, 2 output, loss and labels,
 3 data, 4 training and callbacks, 5 layer hygiene, 6 distribution, 9 run diagnostics.
+A retired code stays in ``RETIRED`` so that it is never given to another rule.
 """
 
 from __future__ import annotations
 
+from .data import (ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
+                   InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
+                   UnscaledInput, ValidationClassesMismatch)
+from .hygiene import (BiasBeforeBatchNorm, ConstantInitializer, DropoutAfterOutput, DropoutBeforeBatchNorm,
+                      HighDropout, StrideSkipsInput)
 from .meta import UnusedSuppression
-from .shapes import ImpossibleShape, InputShapeMismatch
-from .output import LastLayerUnitsMismatch
+from .output import (ConsecutiveActivations, FromLogitsOnProbabilities, HiddenSoftmax, LabelEncodingMismatch,
+                     LastLayerUnitsMismatch, LossActivationMismatch, NoNonlinearity, OutputRangeMismatch,
+                     RegressionLossOnClasses, SoftmaxSingleUnit)
+from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
+                     OutputShapeMismatch, ReshapeSizeMismatch)
+from .training import (AccuracyOnRegression, BatchSize, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
+                       UnknownMonitor, UnreachableThreshold)
 
 RULES = (
     UnusedSuppression,
+    # shapes and structure
     ImpossibleShape,
     InputShapeMismatch,
+    DenseWithoutFlatten,
+    OutputShapeMismatch,
+    FlattenParameterExplosion,
+    ReshapeSizeMismatch,
+    # output activation, loss and labels
     LastLayerUnitsMismatch,
+    SoftmaxSingleUnit,
+    LossActivationMismatch,
+    FromLogitsOnProbabilities,
+    LabelEncodingMismatch,
+    RegressionLossOnClasses,
+    OutputRangeMismatch,
+    HiddenSoftmax,
+    ConsecutiveActivations,
+    NoNonlinearity,
+    # data
+    UnscaledInput,
+    InconsistentScaling,
+    ClassImbalance,
+    ValidationClassesMismatch,
+    EmptyClass,
+    LittleData,
+    ImageSizeCost,
+    DataNotInspected,
+    InputScaledTwice,
+    MissingSplit,
+    UnreadableImage,
+    ColorModeMismatch,
+    # training and callbacks
+    LearningRateRange,
+    BatchSize,
+    StepsExceedData,
+    UnknownMonitor,
+    UnreachableThreshold,
+    PatienceNotBelowEpochs,
+    AccuracyOnRegression,
+    # layer hygiene
+    HighDropout,
+    DropoutBeforeBatchNorm,
+    BiasBeforeBatchNorm,
+    ConstantInitializer,
+    StrideSkipsInput,
+    DropoutAfterOutput,
 )
+
+RETIRED: dict[str, str] = {}
+"""Codes that once named a rule: code -> what it was (never reuse them)."""
 
 BY_CODE = {r.code: r for r in RULES}
 BY_NAME = {r.name: r for r in RULES}

@@ -14,12 +14,18 @@ class UnusedSuppression(Rule):
     and tells readers a problem exists where none does.
 
     Example:
-        compile:
-          loss: sparse_categorical_crossentropy  # kspec: ignore[KS201]
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 128, activation: relu}
+            - {type: Dense, units: 10, activation: softmax}  # kspec: ignore[KS201]
 
     Use instead:
-        compile:
-          loss: sparse_categorical_crossentropy
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 128, activation: relu}
+            - {type: Dense, units: 10, activation: softmax}
     """
 
     code = "KS090"
@@ -29,20 +35,43 @@ class UnusedSuppression(Rule):
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         return iter(())
 
-    def unused(self, ctx: LintContext, spec_ignores: set[str], used: set, severity: Severity) -> list[Diagnostic]:
+    def unused(self, ctx: LintContext, spec_ignores: set[str], used: set, severity: Severity,
+               selected=lambda rule: True) -> list[Diagnostic]:
+        """Suppressions that silenced nothing. A suppression of a rule that did not run (not
+        selected) is not reported: nobody knows whether it would have silenced something."""
+        from . import find
+
+        def unused_note(token: str) -> str | None:
+            rule = find(token)
+            if rule is None:
+                return f"{token!r} is not a kspec rule code or name"
+            if not selected(rule):
+                return None
+            return ""
+
         out = []
-        ignore_list = ctx.resolved.spec.lint.ignore
-        for i, token in enumerate(ignore_list):
-            if ("spec", token) not in used:
-                path = ("lint", "ignore", i)
-                out.append(Diagnostic(self.code, self.name, severity,
-                                      f"lint.ignore lists {token!r}, which suppresses no finding in this spec",
-                                      path="lint.ignore[%d]" % i, span=ctx.span(path),
-                                      hint=f"remove {token!r} from lint.ignore"))
+        for i, token in enumerate(ctx.resolved.spec.lint.ignore):
+            if ("spec", token) in used:
+                continue
+            note = unused_note(token)
+            if note is None:
+                continue
+            path = ("lint", "ignore", i)
+            out.append(Diagnostic(self.code, self.name, severity,
+                                  note or f"lint.ignore lists {token!r}, which suppresses no finding in this spec",
+                                  path=f"lint.ignore[{i}]", span=ctx.span(path),
+                                  hint=f"remove {token!r} from lint.ignore"))
         for (file, line), codes in sorted(ctx.doc.suppressions.items()):
+            text = ctx.doc.sources.get(file, "").splitlines()
+            col = text[line - 1].find("#") + 1 if 0 < line <= len(text) else 1
             for token in sorted(codes):
-                if (file, line, token) not in used:
-                    out.append(Diagnostic(self.code, self.name, severity,
-                                          f"`# kspec: ignore[{token}]` suppresses no finding on line {line}",
-                                          span=Span(file, line, 1), hint="remove the comment"))
+                if (file, line, token) in used:
+                    continue
+                note = unused_note(token)
+                if note is None:
+                    continue
+                out.append(Diagnostic(self.code, self.name, severity,
+                                      note or f"`# kspec: ignore[{token}]` suppresses no finding on line {line}",
+                                      span=Span(file, line, max(col, 1)),
+                                      hint=f"remove {token!r} from the comment" if len(codes) > 1 else "remove the comment"))
         return out
