@@ -223,9 +223,9 @@ def shapes(
     spec: Annotated[Path, typer.Argument(help="A spec file.")],
 ) -> None:
     """Print each layer's output shape, parameter count and activation memory, computed without TensorFlow."""
-    from .analyse.shapes import render_plan
-    from .layers import fmt_shape
+    from .analyse.shapes import describe_data, render_plan
     from .pipeline import Pipeline
+    from .render import pick
 
     p = Pipeline(spec)
     p.require_valid()
@@ -234,16 +234,13 @@ def shapes(
         raise KspecError("the input shape is unknown: the model declares none and the data does not tell it"
                          + (f" ({r.facts.unavailable})" if r.facts.unavailable else ""),
                          hint="add `input_shape: [...]` to the model section")
-    typer.echo(render_plan(p.plan, name=r.spec.name or spec.stem))
-    f = r.facts
-    if f.sample_shape is not None:
-        expects = f"Data: samples {fmt_shape(f.sample_shape)}"
-        if f.num_classes:
-            expects += f", {f.num_classes} classes"
-        if f.n_train is not None:
-            expects += f", {f.n_train} training samples"
-        typer.echo(expects)
-    if p.plan.error:
+    typer.echo(render_plan(p.plan, name=r.spec.name or spec.stem, layers=r.model.layers))
+    for line in describe_data(r, p.plan):
+        typer.echo(line)
+    shape_errors = [d for d in p.lint_diagnostics if d.code.startswith("KS1") and d.severity is Severity.ERROR]
+    if shape_errors:
+        _err("")
+        _err(pick("full")(shape_errors, p.document.sources).rstrip())
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -108,18 +108,17 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def render_plan(plan: Plan, *, name: str = "") -> str:
-    """The plan as a table, like ``model.summary()`` plus activation memory per sample."""
+def render_plan(plan: Plan, *, name: str = "", layers: list[LayerBase] | None = None) -> str:
+    """The plan as a table, like ``model.summary()`` plus activation memory per sample. With
+    ``layers`` (the model's layers), an impossible stack shows the layer that fails as a row."""
     rows = [("#", "layer", "output shape", "params", "act/sample")]
     rows.append(("", "Input", fmt_shape(plan.input_shape) if plan.input_shape else "?", "0", ""))
     for p in plan.layers:
-        label = p.type + (f" ({p.layer.name})" if p.layer.name else "")
-        act = p.layer.activation_name
-        if act and p.type != "Activation":
-            label += f" [{act}]"
-        elif p.type == "Activation":
-            label += f" [{p.layer.activation}]"
-        rows.append((str(p.index), label, fmt_shape(p.output_shape), f"{p.params:,}", human_bytes(p.activation_bytes)))
+        rows.append((str(p.index), _label(p.layer), fmt_shape(p.output_shape), f"{p.params:,}",
+                     human_bytes(p.activation_bytes)))
+    if plan.error and layers is not None:
+        i = plan.error.data["layer"]
+        rows.append((str(i), _label(layers[i]), "!! impossible", "", ""))
     widths = [max(len(r[c]) for r in rows) for c in range(5)]
     lines = [f"Model: {name}"] if name else []
     for j, r in enumerate(rows):
@@ -127,11 +126,81 @@ def render_plan(plan: Plan, *, name: str = "") -> str:
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
+    if plan.error:
+        lines.append(f"error: {plan.error.message}")
+        lines.append("(totals below cover the layers before it)")
     lines.append(f"Total params: {plan.params:,} ({human_bytes(plan.params * BYTES_PER_VALUE)})")
     lines.append(f"Trainable params: {plan.trainable:,}")
     lines.append(f"Non-trainable params: {plan.non_trainable:,}")
     lines.append(f"Activation memory per sample: {human_bytes(plan.activation_bytes)}")
-    if plan.error:
-        lines.append("")
-        lines.append(f"error: {plan.error.message}")
     return "\n".join(lines)
+
+
+def _label(layer: LayerBase) -> str:
+    label = layer.type + (f" ({layer.name})" if layer.name else "")
+    act = layer.activation_name
+    if act:
+        label += f" [{act}]"
+    return label
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"{lo:g}..{hi:g}"
+
+
+def _labels_expected(resolved, plan: Plan) -> str | None:
+    """What the labels must look like for the model's output and loss."""
+    out = plan.output_shape
+    if out is None:
+        return None
+    loss = resolved.compile.loss.type
+    width = out[-1]
+    logits = getattr(resolved.compile.loss, "from_logits", False)
+    if loss == "sparse_categorical_crossentropy":
+        what = f"integer class ids 0..{width - 1}" if width else "integer class ids"
+    elif loss == "categorical_crossentropy":
+        what = f"one-hot vectors of {width}"
+    elif loss == "binary_crossentropy":
+        what = "0/1 labels" if width == 1 else f"multi-hot 0/1 vectors of {width}"
+    else:
+        what = f"targets of shape {fmt_shape(out)}" if out != (1,) else "one number per sample"
+    return f"{what} ({loss}{', from logits' if logits else ''} on output {fmt_shape(out)})"
+
+
+def describe_data(resolved, plan: Plan) -> list[str]:
+    """Two lines: the data the model expects, and the data the spec gives (as far as known)."""
+    lines = []
+    facts = resolved.facts
+    data = resolved.data
+    scale = data.rescale
+    if plan.input_shape is not None:
+        expects = f"Expects: inputs {fmt_shape(plan.input_shape)} per sample"
+        labels = _labels_expected(resolved, plan)
+        if labels:
+            expects += f"; labels: {labels}"
+        lines.append(expects)
+    if facts.sample_shape is not None or facts.unavailable:
+        if facts.unavailable:
+            lines.append(f"Data:    unknown ({facts.unavailable})")
+            return lines
+        shape = facts.extra.get("stored_sample_shape")
+        given = f"Data:    samples {fmt_shape(facts.sample_shape)}"
+        if shape:
+            given += f" (stored {fmt_shape(shape)}, reshaped)"
+        if facts.dtype:
+            given += f" {facts.dtype}"
+        if facts.raw_range:
+            given += f" {_range(*facts.raw_range)}"
+            if scale is not None:
+                given += f", rescaled by {scale:.6g} to {_range(facts.raw_range[0] * scale, facts.raw_range[1] * scale)}"
+        if facts.num_classes:
+            kind = facts.fed_label_kind
+            given += f"; {facts.num_classes} classes" + (f" as {kind.replace('_', '-')} labels" if kind else "")
+        elif facts.label_kind == "continuous" and facts.target_range:
+            given += f"; continuous targets {_range(*facts.target_range)}"
+        counts = [f"{n:,} {what}" for n, what in ((facts.n_train, "training"), (facts.n_validation, "validation"),
+                                                   (facts.n_test, "test")) if n]
+        if counts:
+            given += "; " + ", ".join(counts) + " samples"
+        lines.append(given)
+    return lines
