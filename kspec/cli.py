@@ -272,7 +272,9 @@ def rules_cmd() -> None:
     from .analyse.rules import RULES
     from .docs import summary
 
-    for r in sorted(RULES, key=lambda r: r.code):
+    from .run.checks import RUN_CHECKS
+
+    for r in sorted(list(RULES) + list(RUN_CHECKS), key=lambda r: r.code):
         typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<34} {summary(r)}")
 
 
@@ -284,50 +286,221 @@ def rule_cmd(code: Annotated[str, typer.Argument(help="A rule code (KS201) or na
     from .diagnostics import did_you_mean
     from .docs import render_rule
 
-    rule = find(code)
+    from .run.checks import RUN_CHECKS, find as find_check
+
+    rule = find(code) or find_check(code)
     if rule is None:
-        guess = did_you_mean(code, [r.code for r in RULES] + [r.name for r in RULES])
+        known = list(RULES) + list(RUN_CHECKS)
+        guess = did_you_mean(code, [r.code for r in known] + [r.name for r in known])
         raise KspecError(f"no rule {code!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                          hint="`kspec rules` lists them all")
     typer.echo(render_rule(rule))
 
 
+class RunFormat(str, Enum):
+    full = "full"
+    concise = "concise"
+
+
+class PredictFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 @app.command()
 @boundary
 def run(
-    spec: Annotated[Optional[Path], typer.Argument(help="A spec file.")] = None,
+    spec: Annotated[Optional[Path], typer.Argument(help="A spec file, or a run directory to repeat.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Parent folder of run directories.")] = Path("runs"),
     seed: Annotated[Optional[int], typer.Option("--seed", help="Override train.seed.")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Override train.epochs.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", min=1, help="Override train.epochs.")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue an interrupted run directory.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the final summary.")] = False,
     no_lint: Annotated[bool, typer.Option("--no-lint", help="Start even with error-level lint findings.")] = False,
+    format: Annotated[RunFormat, typer.Option("--format", "-f", help="How run diagnostics are printed.")] = RunFormat.full,
 ) -> None:
-    """Train a spec: fit, evaluate, predict, plots; every artifact in a new run directory."""
+    """Train a spec: fit, evaluate, predict, plots, run diagnostics; every artifact in a new run directory.
+
+    Exit 0 when training completed without error-level run diagnostics, 1 with them (e.g. the loss
+    became NaN) or with lint errors, 2 for an invalid spec, 130 when interrupted."""
     from .pipeline import Pipeline
     from .render import pick
 
     if resume is not None:
         from .run import resume_run
 
-        resume_run(resume, quiet=quiet)
-        return
-    if spec is None:
-        raise KspecError("give a spec file, or --resume RUN_DIR", hint="e.g. kspec run specs/quickstart.yaml")
-    p = Pipeline(spec, seed=seed)
-    p.require_valid()
-    findings = p.lint_diagnostics
-    if findings:
-        _err(pick("full")(findings, p.document.sources).rstrip())
-    errors = [d for d in findings if d.severity is Severity.ERROR]
-    if errors and not no_lint:
-        _err("refusing to train with lint errors: fix them, or pass --no-lint to start anyway")
-        raise typer.Exit(EXIT_FINDINGS)
-    from .run import run_pipeline
+        if spec is not None:
+            raise KspecError("give either a spec or --resume RUN_DIR, not both")
+        result = resume_run(resume, quiet=quiet, report_format=format.value)
+    elif spec is not None and spec.is_dir():
+        from .run import repeat_run
 
-    result = run_pipeline(p, out, epochs=epochs, quiet=quiet)
-    if result.diagnostics and any(d.severity is Severity.ERROR for d in result.diagnostics):
+        if seed is not None or epochs is not None:
+            raise KspecError("a repeated run keeps its seed and epochs", hint="run the spec file to change them")
+        result = repeat_run(spec, out, quiet=quiet, report_format=format.value)
+    else:
+        if spec is None:
+            raise KspecError("give a spec file, or --resume RUN_DIR", hint="e.g. kspec run specs/quickstart.yaml")
+        p = Pipeline(spec, seed=seed)
+        p.require_valid()
+        lint_findings = p.lint_diagnostics
+        if lint_findings:
+            _err(pick(format.value)(lint_findings, p.document.sources).rstrip())
+        errors = [d for d in lint_findings if d.severity is Severity.ERROR]
+        if errors and not no_lint:
+            _err("refusing to train with lint errors: fix them, or pass --no-lint to start anyway")
+            raise typer.Exit(EXIT_FINDINGS)
+        from .run import run_pipeline
+
+        result = run_pipeline(p, out, epochs=epochs, quiet=quiet, report_format=format.value)
+    if any(d.severity is Severity.ERROR for d in result.diagnostics):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+@boundary
+def visualize(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
+    image: Annotated[Optional[Path], typer.Option("--image", help="An image file, or a .npy file with one sample.")] = None,
+    index: Annotated[Optional[int], typer.Option("--index", min=0, help="Use sample N of the run's data instead of an image.")] = None,
+    data: Annotated[str, typer.Option("--from", help="Data of --index: test, validation or train.")] = "test",
+    layers: Annotated[Optional[list[str]], typer.Option("--layers", help="Layers to draw, by name or 0-based index (repeat, or separate with commas). Default: every convolution and pooling layer.")] = None,
+    channel: Annotated[int, typer.Option("--channel", min=0, help="Channel drawn across layers in channel-N.png.")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the figures (default: RUN_DIR/visualize/<input>).")] = None,
+) -> None:
+    """Feature maps of one image through a saved model: a grid per convolution / pooling layer,
+    one channel across layers, and every layer's output shape. Nothing is retrained."""
+    from .run.visualize import visualize_run
+
+    if data not in ("test", "validation", "train"):
+        raise KspecError(f"--from {data!r}: use test, validation or train")
+    if image is not None and index is not None:
+        raise KspecError("give --image or --index, not both")
+    chosen = [v.strip() for value in layers for v in value.split(",") if v.strip()] if layers else None
+    result = visualize_run(run_dir, image=image, index=index, source=data, layers=chosen, channel=channel, out=out)
+    for note in result.notes:
+        _err(f"note: {note}")
+    typer.echo(result.render())
+    if not result.grids:
+        raise KspecError("nothing to draw: " + (result.notes[-1] if result.notes else "no layer selected"))
+    typer.echo(f"wrote {len(result.grids)} feature-map grid(s)"
+               + (f" and {result.channel_figure.name}" if result.channel_figure else "") + f" to {result.out_dir}")
+
+
+@app.command()
+@boundary
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders of images, or .npy files (samples as stored, before rescale).")],
+    format: Annotated[PredictFormat, typer.Option("--format", "-f", help="table, json or csv.")] = PredictFormat.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the predictions to this file.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Default: the spec's batch size.")] = None,
+) -> None:
+    """Predicted class and probability (or the value, for regression) for every input."""
+    from .run.predict import predict_run
+
+    result = predict_run(run_dir, inputs, batch_size=batch_size)
+    for note in result.notes:
+        _err(f"note: {note}")
+    text = {"table": lambda: result.to_table() + "\n", "json": result.to_json, "csv": result.to_csv}[format.value]()
+    if output:
+        from .atomic import write_text
+
+        write_text(output, text)
+        _err(f"wrote {len(result.rows)} prediction(s) to {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+@boundary
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
+    data: Annotated[str, typer.Option("--data", help="test, validation, or a YAML/JSON file with another data section.")] = "test",
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Default: the spec's batch size.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the metrics as JSON to this file.")] = None,
+) -> None:
+    """Evaluate a saved model again, on the run's test or validation data or on another data section."""
+    from .run.predict import evaluate_run
+
+    result = evaluate_run(run_dir, data, batch_size=batch_size)
+    for note in result.notes:
+        _err(f"note: {note}")
+    typer.echo(result.render())
+    if output:
+        from .atomic import write_text
+
+        write_text(output, result.to_json())
+
+
+@app.command()
+@boundary
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="A run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="Another run directory.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """What differs between two runs: resolved spec, seed, data fingerprint, versions, environment,
+    final metrics. Exit 0 when nothing differs, 1 otherwise."""
+    from .run.diff import diff_runs
+
+    if format not in ("text", "json"):
+        raise KspecError(f"unknown format {format!r}", hint="use text or json")
+    d = diff_runs(run_a, run_b)
+    typer.echo(d.to_json() if format == "json" else d.render(), nl=False)
+    if not d.same:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+# ------------------------------------------------------------------------------------ kspec data
+
+data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("inspect")
+@boundary
+def data_inspect(
+    target: Annotated[Path, typer.Argument(help="A spec with an image_folder data section, or an image folder.")],
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Batch size for the steps (default: the spec's, or 32).")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Check an even sample of large trees (as lint does) instead of every file.")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Classes with counts, image sizes and modes, files that are not images or cannot be decoded,
+    and the steps per epoch. Exit 1 when a file cannot be decoded or a class is empty."""
+    import json
+
+    from .datacmd import inspect, render_text
+
+    if format not in ("text", "json"):
+        raise KspecError(f"unknown format {format!r}", hint="use text or json")
+    report = inspect(target, batch_size=batch_size, full=not sample)
+    typer.echo(json.dumps(report.to_json(), indent=2) if format == "json" else render_text(report), nl=format == "json")
+    if report.problems:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@data_app.command("make-shapes")
+@boundary
+def data_make_shapes(
+    out: Annotated[Path, typer.Argument(help="Folder to write train/ and validation/ into.")],
+    samples: Annotated[int, typer.Option("--samples", min=4, help="Training images.")] = 2000,
+    validation_samples: Annotated[int, typer.Option("--validation-samples", min=0, help="Validation images.")] = 500,
+    image_size: Annotated[int, typer.Option("--image-size", min=8, max=512, help="Height and width in pixels.")] = 28,
+    noise: Annotated[float, typer.Option("--noise", min=0.0, max=1.0, help="Pixel noise, 0..1.")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generator.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace images already there.")] = False,
+) -> None:
+    """Write the synthetic shapes set (circle, square, triangle, cross) as class-per-subfolder PNG trees."""
+    from .datacmd import make_shapes_tree
+
+    written = make_shapes_tree(out, samples=samples, validation_samples=validation_samples, image_size=image_size,
+                               noise=noise, seed=seed, force=force)
+    for split, counts in written.counts.items():
+        typer.echo(f"wrote {written.root / split}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    typer.echo("next: kspec data inspect " + str(written.root) + "   (or train: kspec run specs/shapes_folder.yaml)")
 
 
 def main() -> None:

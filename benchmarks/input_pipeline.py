@@ -1,0 +1,343 @@
+"""Input pipeline benchmark: kspec's image-folder pipeline against Keras's legacy
+``ImageDataGenerator(rescale=1/255).flow_from_directory`` (and ``image_dataset_from_directory``).
+
+It builds a class-per-subfolder tree of PNG files (cached between runs), then runs every
+measurement in its own subprocess (so peak memory is per variant):
+
+* images per second of the first epoch (including kspec's listing and file checks) and of a
+  later epoch, same batch size and target size for every variant;
+* peak resident memory, and how it moves with the number of images when caching is off;
+* the end-of-fit stall: seconds between the end of training (``on_train_end``) and ``fit()``
+  returning, and the longest gap between two epochs, over several short ``fit`` runs, for kspec's
+  pipeline (tf.data autotune off) and for the same pipeline with autotune on.
+
+    python benchmarks/input_pipeline.py                    # 1,000 PNGs of 300x300, batch 128
+    python benchmarks/input_pipeline.py --images 2000 --json results.json
+
+Goals (issue 5): first epoch >= 2x the legacy generator on 2 cores, later epochs >= 20x with the
+cache on, no epoch-boundary stall, memory flat in the number of images with the cache off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+CLASSES = ("horses", "humans")
+
+
+# ------------------------------------------------------------------------------------ the tree
+
+
+def _draw(args):
+    """One noisy RGB picture of overlapping shapes, saved as PNG (compression level 1: quick to write)."""
+    path, size, seed = args
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(0, 255, 3)))
+    d = ImageDraw.Draw(img)
+    for _ in range(12):
+        x0, y0 = (int(v) for v in rng.integers(0, size, 2))
+        r = int(rng.integers(size // 30 + 1, size // 3))
+        col = tuple(int(v) for v in rng.integers(0, 255, 3))
+        (d.ellipse if rng.random() < 0.5 else d.rectangle)([x0 - r, y0 - r, x0 + r, y0 + r], fill=col)
+    a = np.asarray(img, dtype=np.int16) + rng.integers(-8, 9, (size, size, 3), dtype=np.int16)
+    Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(path, "PNG", compress_level=1)
+
+
+def build_tree(root: Path, images: int, size: int) -> Path:
+    """``root/{horses,humans}/*.png``, ``images`` files in all; reused when already complete."""
+    marker = root / ".complete"
+    if marker.exists() and marker.read_text() == f"{images} {size}":
+        return root
+    from multiprocessing import Pool
+
+    jobs = []
+    for i in range(images):
+        c = CLASSES[i % 2]
+        (root / c).mkdir(parents=True, exist_ok=True)
+        jobs.append((root / c / f"{c}{i:05d}.png", size, i))
+    t = time.perf_counter()
+    with Pool(os.cpu_count() or 1) as pool:
+        pool.map(_draw, jobs, chunksize=16)
+    marker.write_text(f"{images} {size}")
+    print(f"built {images} PNG files of {size}x{size} in {root} ({time.perf_counter() - t:.1f} s)", file=sys.stderr)
+    return root
+
+
+# ------------------------------------------------------------------------------------ workers
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _spec(tree: Path, a, *, cache: bool, limit: int | None = None) -> str:
+    lim = f"\n  limit: {limit}" if limit else ""
+    return f"""
+kspec: 1
+data:
+  type: image_folder
+  directory: {tree}
+  target_size: [{a.size}, {a.size}]
+  color_mode: rgb
+  class_mode: binary
+  rescale: 1/255
+  batch_size: {a.batch}
+  cache: {str(cache).lower()}
+  cache_budget_mb: 4096{lim}
+model:
+  input_shape: [{a.size}, {a.size}, 3]
+  layers:
+    - {{type: GlobalAveragePooling2D}}
+    - {{type: Dense, units: 1, activation: sigmoid}}
+compile: {{optimizer: rmsprop, loss: binary_crossentropy}}
+train: {{epochs: {a.epochs}, batch_size: {a.batch}, seed: 0}}
+"""
+
+
+def _kspec_inputs(tree: Path, a, *, cache: bool, limit: int | None = None):
+    sys.path.insert(0, str(ROOT))
+    from kspec.emit.images import image_folder_inputs
+    from kspec.pipeline import Pipeline
+
+    p = Pipeline(text=_spec(tree, a, cache=cache, limit=limit), base_dir=tree.parent)
+    p.require_valid()
+    r = p.resolved
+    return r, image_folder_inputs(r, batch_size=a.batch, seed=0)
+
+
+def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None) -> dict:
+    import tensorflow as tf  # noqa: F401  (imported before the clock starts, as in `kspec run`)
+
+    t0 = time.perf_counter()
+    r, inputs = _kspec_inputs(tree, a, cache=cache, limit=limit)
+    build = time.perf_counter() - t0
+    it = iter(inputs.train)
+    epochs = []
+    n_img = 0
+    for _ in range(a.epochs):
+        t = time.perf_counter()
+        n_img = 0
+        for _ in range(inputs.steps_per_epoch):
+            x, _y = next(it)
+            n_img += int(x.shape[0])
+        epochs.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    del it
+    teardown = time.perf_counter() - t
+    return {"images": n_img, "build_s": build, "epoch_s": epochs, "teardown_s": teardown, "peak_mb": _peak_mb(),
+            "cache": inputs.cache}
+
+
+def worker_legacy(tree: Path, a) -> dict:
+    import tensorflow as tf
+
+    gen_cls = tf.keras.preprocessing.image.ImageDataGenerator
+    t0 = time.perf_counter()
+    gen = gen_cls(rescale=1 / 255).flow_from_directory(str(tree), target_size=(a.size, a.size), batch_size=a.batch,
+                                                       class_mode="binary", seed=0)
+    build = time.perf_counter() - t0
+    epochs = []
+    n_img = 0
+    for e in range(a.epochs):
+        t = time.perf_counter()
+        n_img = 0
+        for i in range(len(gen)):
+            x, _y = gen[i]
+            n_img += len(x)
+        gen.on_epoch_end()
+        epochs.append(time.perf_counter() - t)
+    return {"images": n_img, "build_s": build, "epoch_s": epochs, "peak_mb": _peak_mb(),
+            "class": f"{gen_cls.__module__}.{gen_cls.__name__}"}
+
+
+def worker_idfd(tree: Path, a) -> dict:
+    import keras
+    import tensorflow as tf
+
+    t0 = time.perf_counter()
+    ds = keras.utils.image_dataset_from_directory(str(tree), image_size=(a.size, a.size), batch_size=a.batch,
+                                                  label_mode="binary", seed=0, verbose=False)
+    rescale = keras.layers.Rescaling(1 / 255)
+    ds = ds.map(lambda x, y: (rescale(x), y)).prefetch(tf.data.AUTOTUNE)
+    build = time.perf_counter() - t0
+    epochs = []
+    n_img = 0
+    for _ in range(a.epochs):
+        t = time.perf_counter()
+        n_img = 0
+        for x, _y in ds:
+            n_img += int(x.shape[0])
+        epochs.append(time.perf_counter() - t)
+    return {"images": n_img, "build_s": build, "epoch_s": epochs, "peak_mb": _peak_mb()}
+
+
+def worker_stall(tree: Path, a, autotune: bool) -> dict:
+    """Short fits of a tiny model on kspec's pipeline (cached, so the input is not the bottleneck):
+    end-of-fit stall and the longest gap between epochs, per run."""
+    import keras
+    import tensorflow as tf
+
+    sys.path.insert(0, str(ROOT))
+    from kspec.emit import images
+
+    if autotune:
+        def opts(tf_):
+            o = tf_.data.Options()
+            o.autotune.enabled = True
+            o.deterministic = True
+            return o
+
+        images._options = opts
+    stalls, gaps, fit_s = [], [], []
+    for run in range(a.stall_runs):
+        r, inputs = _kspec_inputs(tree, a, cache=True, limit=a.stall_images)
+        val = inputs.train.take(2)  # a small finite validation set: a new iterator every epoch, as in fit
+        keras.utils.set_random_seed(run)
+        model = keras.Sequential([keras.Input((a.size, a.size, 3)), keras.layers.GlobalAveragePooling2D(),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile("rmsprop", "binary_crossentropy")
+        marks: dict[str, list[float]] = {"epoch_begin": [], "epoch_end": [], "train_end": []}
+
+        class Clock(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                marks["epoch_begin"].append(time.perf_counter())
+
+            def on_epoch_end(self, epoch, logs=None):
+                marks["epoch_end"].append(time.perf_counter())
+
+            def on_train_end(self, logs=None):
+                marks["train_end"].append(time.perf_counter())
+
+        t = time.perf_counter()
+        model.fit(inputs.train, steps_per_epoch=inputs.steps_per_epoch, epochs=a.stall_epochs,
+                  validation_data=val, callbacks=[Clock()], verbose=0)
+        done = time.perf_counter()
+        fit_s.append(done - t)
+        stalls.append(done - marks["train_end"][0])
+        between = [b - e for e, b in zip(marks["epoch_end"], marks["epoch_begin"][1:])]
+        gaps.append(max(between) if between else 0.0)
+        del model, inputs
+    return {"stall_s": stalls, "max_epoch_gap_s": gaps, "fit_s": fit_s, "peak_mb": _peak_mb(),
+            "autotune": autotune}
+
+
+WORKERS = {
+    "legacy": lambda t, a: worker_legacy(t, a),
+    "idfd": lambda t, a: worker_idfd(t, a),
+    "kspec": lambda t, a: worker_kspec(t, a, cache=False),
+    "kspec_cache": lambda t, a: worker_kspec(t, a, cache=True),
+    "kspec_quarter": lambda t, a: worker_kspec(t, a, cache=False, limit=max(a.batch, a.images // 4)),
+    "stall_kspec": lambda t, a: worker_stall(t, a, autotune=False),
+    "stall_autotune": lambda t, a: worker_stall(t, a, autotune=True),
+}
+
+
+# ------------------------------------------------------------------------------------ driver
+
+
+def run_worker(name: str, a) -> dict:
+    cmd = [sys.executable, __file__, "--worker", name] + [f"--{k.replace('_', '-')}={v}" for k, v in _shared(a).items()]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"worker {name} failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall_s"] = time.perf_counter() - t
+    return out
+
+
+def _shared(a) -> dict:
+    return {"images": a.images, "size": a.size, "batch": a.batch, "epochs": a.epochs, "tree": a.tree,
+            "stall_runs": a.stall_runs, "stall_epochs": a.stall_epochs, "stall_images": a.stall_images}
+
+
+def ips(res: dict, epoch: int, include_build: bool = False) -> float:
+    t = res["epoch_s"][epoch] + (res["build_s"] if include_build else 0.0)
+    return res["images"] / t
+
+
+def later(res: dict) -> float:
+    """Images per second of the later epochs (median over epochs 2..)."""
+    return statistics.median(res["images"] / t for t in res["epoch_s"][1:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--images", type=int, default=1000)
+    ap.add_argument("--size", type=int, default=300, help="image and target size (square)")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--tree", default="", help="where to build the image tree (default: a temp folder, reused)")
+    ap.add_argument("--stall-runs", type=int, default=5)
+    ap.add_argument("--stall-epochs", type=int, default=4)
+    ap.add_argument("--stall-images", type=int, default=256)
+    ap.add_argument("--only", default="", help="comma-separated workers to run (default: all)")
+    ap.add_argument("--json", default="", help="write the raw results here")
+    ap.add_argument("--worker", default="", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if not a.tree:
+        a.tree = str(Path(tempfile.gettempdir()) / f"kspec-bench-{a.images}x{a.size}")
+    tree = Path(a.tree)
+    if a.worker:
+        print(json.dumps(WORKERS[a.worker](tree, a)))
+        return 0
+    build_tree(tree, a.images, a.size)
+    names = [n for n in WORKERS if not a.only or n in a.only.split(",")]
+    res = {}
+    for n in names:
+        print(f"running {n} ...", file=sys.stderr, flush=True)
+        res[n] = run_worker(n, a)
+    report(res, a)
+    if a.json:
+        Path(a.json).write_text(json.dumps({"args": _shared(a), "cores": os.cpu_count(), "results": res}, indent=2))
+    return 0
+
+
+def report(res: dict, a) -> None:
+    print(f"\n{a.images} PNG files of {a.size}x{a.size}, target {a.size}x{a.size}, batch {a.batch}, "
+          f"{os.cpu_count()} cores\n")
+    print(f"{'pipeline':<34}{'epoch 1 img/s':>15}{'later img/s':>13}{'setup s':>9}{'peak MB':>9}")
+    rows = [("legacy", "ImageDataGenerator.flow_from_dir"), ("idfd", "image_dataset_from_directory"),
+            ("kspec", "kspec, cache off"), ("kspec_cache", "kspec, cache on (memory)"),
+            ("kspec_quarter", "kspec, cache off, 1/4 of images")]
+    for key, label in rows:
+        if key in res:
+            r = res[key]
+            print(f"{label:<34}{ips(r, 0, True):>15,.0f}{later(r):>13,.0f}{r['build_s']:>9.2f}{r['peak_mb']:>9,.0f}")
+    if "legacy" in res:
+        base1, basel = ips(res["legacy"], 0, True), later(res["legacy"])
+        print("\nratios to the legacy generator (epoch 1 includes setup: listing and file checks):")
+        for key, label in rows[1:]:
+            if key in res and key != "kspec_quarter":
+                print(f"  {label:<32} epoch 1 {ips(res[key], 0, True) / base1:5.2f}x   "
+                      f"later {later(res[key]) / basel:8.1f}x")
+    if "kspec" in res and "kspec_quarter" in res:
+        d = res["kspec"]["peak_mb"] - res["kspec_quarter"]["peak_mb"]
+        print(f"\nmemory, cache off: {res['kspec_quarter']['images']} images {res['kspec_quarter']['peak_mb']:,.0f} MB, "
+              f"{res['kspec']['images']} images {res['kspec']['peak_mb']:,.0f} MB ({d:+,.0f} MB)")
+    for key, label in (("stall_kspec", "kspec (autotune off)"), ("stall_autotune", "same pipeline, autotune on")):
+        if key in res:
+            r = res[key]
+            print(f"\nend-of-fit stall, {label}: median {statistics.median(r['stall_s']):.3f} s, "
+                  f"max {max(r['stall_s']):.3f} s over {len(r['stall_s'])} fits; "
+                  f"longest gap between epochs: median {statistics.median(r['max_epoch_gap_s']):.3f} s, "
+                  f"max {max(r['max_epoch_gap_s']):.3f} s")
+            print("  per fit (s): " + ", ".join(f"{s:.3f}" for s in r["stall_s"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
