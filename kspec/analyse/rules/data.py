@@ -556,7 +556,7 @@ class InputScaledTwice(Rule):
             yield self.diag(
                 ctx, ctx.layer_path(i, "scale"),
                 f"the data section already rescales by {rescale:.6g}, and layer {i} (Rescaling) scales by {s:.6g} "
-                f"again: inputs reach the model {1 / (rescale * s):,.0f}x smaller than intended",
+                f"again: inputs reach the model {1 / s:,.0f}x smaller than intended",
                 hint="keep one of the two: remove this layer or `rescale` from the data section",
                 related=[ctx.related(f"rescale: {rescale:.6g}", ("data", "rescale"))],
             )

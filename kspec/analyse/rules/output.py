@@ -277,9 +277,11 @@ class LabelEncodingMismatch(Rule):
                 hint += ", or remove label_encoding: one_hot from the data section"
             yield self.diag(ctx, where, "sparse_categorical_crossentropy needs integer class ids but the labels are one-hot vectors",
                             hint=hint, related=related, received=kind, expected="integer")
-        elif loss == "binary_crossentropy" and kind == "integer" and facts.target_range and facts.target_range[1] > 1:
+        elif loss == "binary_crossentropy" and kind == "integer" and facts.num_classes != 2:
+            top = facts.num_classes - 1 if facts.num_classes else facts.target_range[1] if facts.target_range else None
             yield self.diag(ctx, where,
-                            f"binary_crossentropy needs 0/1 labels but the labels are class ids up to {facts.target_range[1]:g}",
+                            "binary_crossentropy needs 0/1 labels but the labels are class ids"
+                            + (f" up to {top:g}" if top is not None else ""),
                             hint="use sparse_categorical_crossentropy with one softmax unit per class",
                             related=related, received=kind, expected="binary")
         if kind == "multi_hot":
