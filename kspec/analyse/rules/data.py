@@ -392,11 +392,14 @@ def flops(plan) -> int:
 
 
 def _gflops(n: int) -> str:
-    return f"{n / 1e9:.2f} GFLOPs" if n >= 1e8 else f"{n / 1e6:.1f} MFLOPs"
+    for scale, unit in ((1e9, "GFLOPs"), (1e6, "MFLOPs"), (1e3, "kFLOPs")):
+        if n >= scale / 10:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} FLOPs"
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MB"
+    return f"{n / 2**20:.1f} MB" if n >= 2**19 else f"{n / 1024:.1f} KB"
 
 
 COSTLY_SIDE = 200
