@@ -469,6 +469,21 @@ class PredictSpec(StrictModel):
     count: PosInt = 10
 
 
+class VisualizeSpec(StrictModel):
+    """Draw feature maps after training (the course's intermediate representations) into visualize/ in the run directory."""
+
+    image: str | None = None
+    """An image file (or a .npy file with one sample), relative to the spec. Default: a sample of ``from_data``."""
+    from_data: Literal["test", "validation", "train"] = "test"
+    """When no image is given: the data the sample comes from."""
+    index: Annotated[int, Field(ge=0)] = 0
+    """When no image is given: the sample's index in that data."""
+    layers: list[str | int] | None = None
+    """Layers to draw, by name or 0-based index (default: every convolution and pooling layer)."""
+    channel: Annotated[int, Field(ge=0)] = 0
+    """The channel drawn across layers in channel-<N>.png."""
+
+
 class LintSpec(StrictModel):
     """Lint settings kept with the spec."""
 
@@ -510,6 +525,8 @@ class Spec(StrictModel):
     evaluate: EvaluateSpec | bool = True
     """Evaluate after training (true: on the test data when there is any)."""
     predict: PredictSpec | None = None
+    visualize: VisualizeSpec | None = None
+    """Feature maps of one image after training (``kspec visualize`` draws them for a saved run)."""
     lint: LintSpec = LintSpec()
 
     @field_validator("kspec")

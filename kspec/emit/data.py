@@ -37,6 +37,10 @@ class Inputs:
     fingerprint: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know about the data (printed by the runner)."""
+    images: Any = None
+    """The image-folder pipeline (``emit.images.ImageInputs``) these came from, for error messages."""
 
     @property
     def in_memory(self) -> bool:
@@ -207,7 +211,8 @@ def build_inputs(resolved: Resolved) -> Inputs:
                       class_names=res.class_names, steps_per_epoch=res.steps_per_epoch,
                       validation_steps=res.validation_steps, batch_size=resolved.data.batch_size or batch,
                       fingerprint=res.fingerprint, counts=dict(res.counts),
-                      skipped_files=[str(f) for f in res.skipped_files])
+                      skipped_files=[str(f) for f in res.skipped_files], notes=list(getattr(res, "notes", [])),
+                      images=res)
     return array_inputs(resolved, batch_size=batch, seed=resolved.seed)
 
 

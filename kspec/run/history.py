@@ -1,4 +1,8 @@
-"""Per-epoch history, written as training goes (history.json and history.csv), plus the resume state."""
+"""Per-epoch history, written as training goes (history.json and history.csv).
+
+Values that JSON cannot hold (NaN, infinities) are stored as the strings ``"nan"``, ``"inf"``
+and ``"-inf"``; :func:`as_float` reads them back.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from ..atomic import save_with, write_json, write_text
+from ..atomic import write_json, write_text
 
-STATE = "state.json"
-LAST = Path("checkpoints") / "last.keras"
+HISTORY = "history.json"
 
 
 def _clean(v: Any) -> Any:
@@ -21,6 +24,14 @@ def _clean(v: Any) -> Any:
     except (TypeError, ValueError):
         return v
     return f if math.isfinite(f) else str(f)
+
+
+def as_float(v: Any) -> float:
+    """A history value as a float (``"nan"`` -> nan); non-numbers become nan."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def history_to_csv(rows: list[dict[str, Any]]) -> str:
@@ -46,47 +57,49 @@ def rows_to_history(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 
 def load_rows(run_dir: Path) -> list[dict[str, Any]]:
-    p = run_dir / "history.json"
+    p = Path(run_dir) / HISTORY
     if not p.is_file():
         return []
     return json.loads(p.read_text(encoding="utf-8"))["epochs"]
 
 
-CHECKPOINT_EVERY_S = 10.0
-"""Least time between two resume checkpoints: many tiny epochs must not pay a model save each."""
+def write_rows(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    write_json(Path(run_dir) / HISTORY, {"version": 1, "epochs": rows})
+    write_text(Path(run_dir) / "history.csv", history_to_csv(rows))
 
 
-def make_history_writer(run_dir: Path, rows: list[dict[str, Any]], *, checkpoint: bool = True,
-                        every_s: float = CHECKPOINT_EVERY_S):
-    """A Keras callback that appends each finished epoch to history.json/csv and saves the resume
-    checkpoint (at most every ``every_s`` seconds, and after the last epoch). ``rows`` holds
-    earlier epochs when resuming; it is extended in place."""
-    import time
-
+def make_history_writer(run_dir: Path, rows: list[dict[str, Any]], *,
+                        on_epoch: Callable[[Any, int, bool], None] | None = None):
+    """A Keras callback that appends each finished epoch to history.json/csv, then calls
+    ``on_epoch(model, epochs_completed, final)`` (the resume checkpoint). ``rows`` holds earlier
+    epochs when resuming; it is extended in place."""
     import keras
 
     class HistoryWriter(keras.callbacks.Callback):
-        last_save = time.monotonic()
-
         def on_epoch_end(self, epoch, logs=None):
-            row = {"epoch": epoch + 1}
+            row: dict[str, Any] = {"epoch": epoch + 1}
             for k, v in (logs or {}).items():
                 row[k] = _clean(v)
             lr = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
             if lr is not None and "learning_rate" not in row:
                 try:
                     row["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
-                except Exception:  # a schedule: leave it out
+                except Exception:  # a schedule object: leave it out
                     pass
             rows[:] = [r for r in rows if r["epoch"] < row["epoch"]]
             rows.append(row)
-            write_json(run_dir / "history.json", {"version": 1, "epochs": rows})
-            write_text(run_dir / "history.csv", history_to_csv(rows))
-            last_epoch = epoch + 1 >= self.params.get("epochs", 0) or self.model.stop_training
-            if checkpoint and (last_epoch or time.monotonic() - self.last_save >= every_s):
-                self.last_save = time.monotonic()
-                save_with(run_dir / LAST, self.model.save)
-                write_json(run_dir / STATE, {"epochs_completed": epoch + 1,
-                                             "stopped": bool(self.model.stop_training)})
+            write_rows(run_dir, rows)
+            if on_epoch is not None:
+                final = epoch + 1 >= self.params.get("epochs", 0) or bool(self.model.stop_training)
+                on_epoch(self.model, epoch + 1, final)
 
     return HistoryWriter()
+
+
+def gaps(rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """(missing epochs, duplicated epochs) of a history: both empty for 1, 2, ..., n."""
+    seen = [int(r["epoch"]) for r in rows]
+    dup = sorted({e for e in seen if seen.count(e) > 1})
+    top = max(seen, default=0)
+    missing = [e for e in range(1, top + 1) if e not in set(seen)]
+    return missing, dup

@@ -38,12 +38,110 @@ def now() -> str:
 
 
 def versions() -> dict[str, str]:
+    """Versions of everything that can change a run's numbers."""
     out = {"kspec": __version__, "python": platform.python_version(), "platform": platform.platform()}
     for mod in ("tensorflow", "keras", "numpy"):
         m = sys.modules.get(mod)
         if m is not None:
             out[mod] = getattr(m, "__version__", "?")
+    from importlib import metadata
+
+    for dist in ("tensorflow-cpu", "h5py", "pillow", "matplotlib", "pydantic"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
     return out
+
+
+DETERMINISM_ENV = ("TF_DETERMINISTIC_OPS", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTEROP_THREADS",
+                   "TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED", "CUDA_VISIBLE_DEVICES",
+                   "KERAS_BACKEND", "KERAS_HOME")
+
+
+def environment() -> dict[str, Any]:
+    """The machine and settings a run depends on (besides the spec, the seed and the data)."""
+    import os
+
+    env: dict[str, Any] = {
+        "argv": sys.argv,
+        "cwd": os.getcwd(),
+        "machine": platform.machine(),
+        "processor": _cpu_model() or platform.processor(),
+        "cpus": os.cpu_count(),
+        "env": {k: os.environ[k] for k in DETERMINISM_ENV if k in os.environ},
+    }
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        try:
+            env["devices"] = [d.name for d in tf.config.list_physical_devices()]
+            from tensorflow.python.framework import config as tf_config
+
+            env["op_determinism"] = bool(tf_config.is_op_determinism_enabled())
+        except Exception:  # pragma: no cover - an unusual TensorFlow build
+            pass
+    return env
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+class RunLock:
+    """``.lock`` in a run directory while a process trains in it; a lock whose process is gone
+    (killed) is stale and taken over."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / ".lock"
+        self.held = False
+
+    def __enter__(self) -> "RunLock":
+        import os
+
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = self._owner()
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise KspecError(f"another kspec process (pid {pid}) is training in {self.path.parent}",
+                                     hint="wait for it to finish, or stop it first") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self.held = True
+            return self
+        raise KspecError(f"cannot lock {self.path.parent}")  # pragma: no cover - a race lost twice
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def copy_sources(run_dir: Path, sources: dict[str, str]) -> None:

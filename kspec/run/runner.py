@@ -1,11 +1,21 @@
-"""The runner: everything between a resolved spec and a finished run directory."""
+"""The runner: everything between a resolved spec and a finished run directory.
+
+    start (run_pipeline / resume_run / repeat_run)
+      -> Session: spec, run directory, manifest, history rows, starting epoch, model
+      -> train: data, model, callbacks (history + resume checkpoint, monitor, the spec's), fit
+      -> finish: model.keras, evaluation, confusion matrix, predictions, plots, feature maps,
+         run diagnostics, manifest, summary
+
+Every file is written atomically (kspec.atomic). The resume checkpoint (kspec.run.checkpoint) is
+crash-consistent, so a run killed at any moment continues with ``kspec run --resume RUN_DIR``.
+"""
 
 from __future__ import annotations
 
 import io
-import json
 import sys
 import time
+import traceback
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +24,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..atomic import save_with, write_json, write_text
-from ..diagnostics import Diagnostic, KspecError
+from ..diagnostics import Diagnostic, KspecError, Severity
 from ..pipeline import Pipeline
 from ..resolve import Resolved
-from . import rundir
-from .history import LAST, STATE, load_rows, make_history_writer, rows_to_history
+from . import checkpoint, findings, rundir
+from .checks import MonitorFacts, RunContext, make_monitor, run_checks
+from .history import gaps, load_rows, make_history_writer, rows_to_history, write_rows
 
 
 @dataclass
@@ -29,13 +40,36 @@ class RunResult:
     predictions: list[dict[str, Any]] | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     status: str = "completed"
+    """``completed``, ``diverged`` (the loss became NaN) or ``interrupted``."""
+    plots: list[Path] = field(default_factory=list)
+    visualized: Any = None
 
 
-def _say(quiet: bool) -> Callable[[str], None]:
-    def say(msg: str) -> None:
+@dataclass
+class Session:
+    """One training session in one run directory (a fresh run, or a resumed one)."""
+
+    r: Resolved
+    run_dir: Path
+    manifest: dict[str, Any]
+    sources: dict[str, str]
+    """Spec file -> text, for code frames under run diagnostics."""
+    span_of: Callable[[tuple], Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    initial_epoch: int = 0
+    model: Any = None
+    quiet: bool = False
+    report_format: str = "full"
+    monitor: MonitorFacts = field(default_factory=MonitorFacts)
+
+    def say(self, msg: str) -> None:
+        """Progress lines; ``--quiet`` leaves them out."""
+        if not self.quiet:
+            print(msg, flush=True)
+
+    def announce(self, msg: str) -> None:
+        """The final summary and findings: always shown."""
         print(msg, flush=True)
-
-    return say
 
 
 def _verbose(setting: Any, quiet: bool) -> int:
@@ -62,148 +96,352 @@ def model_summary(model) -> str:
     return buf.getvalue()
 
 
-def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quiet: bool = False) -> RunResult:
+# ------------------------------------------------------------------------------------ starting
+
+
+def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quiet: bool = False,
+                 report_format: str = "full", repeat_of: Path | None = None) -> RunResult:
     """Train the pipeline's spec in a new run directory under ``out_root``."""
     r = p.resolved
     if epochs is not None:
         r.train.epochs = epochs
+    _check_before_training(r)
     name = r.spec.name or (p.path.stem if p.path else "run")
     run_dir = rundir.new_run_dir(Path(out_root), name)
-    say = _say(quiet)
     rundir.copy_sources(run_dir, p.document.sources)
     write_json(run_dir / "spec.resolved.json", r.to_json())
+    spec_file = str(p.path.resolve()) if p.path else None
+    repeat = ["kspec", "run", spec_file or str(run_dir), "--seed", str(r.seed)]
+    if epochs is not None:
+        repeat += ["--epochs", str(epochs)]
     manifest: dict[str, Any] = {
         "version": 1,
         "name": name,
-        "spec_file": str(p.path.resolve()) if p.path else None,
+        "spec_file": spec_file,
         "base_dir": str(r.base_dir.resolve()),
         "spec_hash": r.spec_hash(),
         "seed": r.seed,
         "seed_drawn": r.seed_was_drawn,
+        "overrides": {k: v for k, v in (("epochs", epochs),) if v is not None},
+        "repeat": " ".join(repeat),
         "started": rundir.now(),
         "status": "running",
         "versions": rundir.versions(),
     }
+    if repeat_of is not None:
+        manifest["repeat_of"] = str(repeat_of)
     rundir.write_manifest(run_dir, manifest)
-    say(f"kspec: run directory {run_dir}")
-    return _train(r, run_dir, manifest, rows=[], initial_epoch=0, model=None, say=say, quiet=quiet)
+    s = Session(r, run_dir, manifest, dict(p.document.sources), p.document.span, quiet=quiet,
+                report_format=report_format)
+    s.say(f"kspec: run directory {run_dir}")
+    with rundir.RunLock(run_dir):
+        return _train(s)
 
 
-def resume_run(run_dir: Path, *, quiet: bool = False) -> RunResult:
-    """Continue an interrupted run from its last completed epoch."""
+def repeat_run(run_dir: Path, out_root: Path, *, quiet: bool = False, report_format: str = "full") -> RunResult:
+    """Train a finished run's resolved spec again (same seed, same data) in a new run directory."""
+    from .saved import SavedRun
+
+    saved = SavedRun(run_dir)
+    p = saved.pipeline
+    return run_pipeline(p, out_root, quiet=quiet, report_format=report_format, repeat_of=Path(run_dir))
+
+
+def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full") -> RunResult:
+    """Continue an interrupted or killed run from its last checkpointed epoch."""
     run_dir = Path(run_dir)
     manifest = rundir.read_manifest(run_dir)
-    if manifest.get("status") == "completed":
+    status = manifest.get("status")
+    if status == "completed":
         raise KspecError(f"{run_dir} finished already ({manifest.get('epochs_completed')} epochs)",
-                         hint="start a new run with `kspec run SPEC`")
-    state_path = run_dir / STATE
-    resolved_text = (run_dir / "spec.resolved.json").read_text(encoding="utf-8")
-    p = Pipeline(text=resolved_text, file=str(run_dir / "spec.resolved.json"),
-                 base_dir=Path(manifest["base_dir"]), seed=manifest["seed"])
-    p.require_valid()
-    r = p.resolved
-    rows = load_rows(run_dir)
-    say = _say(quiet)
-    keras = prepare_keras(r.seed)
-    model = None
-    done = 0
-    if state_path.is_file() and (run_dir / LAST).is_file():
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        done = int(state["epochs_completed"])
-        if state.get("stopped"):
-            done = r.train.epochs
-        try:
-            model = keras.models.load_model(run_dir / LAST)
-        except Exception as e:
-            raise KspecError(f"cannot load the checkpoint {run_dir / LAST}: {e}",
-                             hint="start the run again with `kspec run SPEC`") from None
-    rows = [row for row in rows if row["epoch"] <= done]
-    say(f"kspec: resuming {run_dir} after epoch {done} of {r.train.epochs}")
-    manifest["status"] = "running"
-    manifest.setdefault("resumed", []).append({"at": rundir.now(), "after_epoch": done})
-    rundir.write_manifest(run_dir, manifest)
-    return _train(r, run_dir, manifest, rows=rows, initial_epoch=done, model=model, say=say, quiet=quiet)
+                         hint="start a new run with `kspec run SPEC` (or `kspec run RUN_DIR` to repeat it)")
+    if status == "diverged":
+        raise KspecError(f"{run_dir} stopped because the loss became NaN; resuming would diverge again",
+                         hint="fix the spec (learning rate, input scale) and start a new run")
+    with rundir.RunLock(run_dir):
+        checkpoint.clean_temporaries(run_dir)
+        resolved_path = run_dir / "spec.resolved.json"
+        if not resolved_path.is_file():
+            raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
+        p = Pipeline(text=resolved_path.read_text(encoding="utf-8"), file=str(resolved_path),
+                     base_dir=Path(manifest["base_dir"]), seed=manifest["seed"])
+        p.require_valid()
+        r = p.resolved
+        s = Session(r, run_dir, manifest, dict(p.document.sources), p.document.span, quiet=quiet,
+                    report_format=report_format, monitor=MonitorFacts.from_json(manifest.get("monitor")))
+        keras = prepare_keras(r.seed)
+        rows = load_rows(run_dir)
+        state = checkpoint.read_state(run_dir)
+        done = 0
+        if state is not None:
+            done = state.epochs_completed
+            try:
+                s.model = keras.models.load_model(state.checkpoint)
+            except Exception as e:
+                raise KspecError(f"cannot load the checkpoint {state.checkpoint}: {e}",
+                                 hint="start the run again with `kspec run SPEC`") from None
+        recorded = max((int(row["epoch"]) for row in rows), default=0)
+        s.rows = [row for row in rows if row["epoch"] <= done]
+        write_rows(run_dir, s.rows)
+        if state is not None and state.stopped:
+            s.initial_epoch = r.train.epochs
+            s.say(f"kspec: resuming {run_dir}: training had stopped early after epoch {done}; finishing the run")
+        else:
+            s.initial_epoch = done
+            what = f"after epoch {done} of {r.train.epochs}" if done else "from the start (no epoch was checkpointed)"
+            s.say(f"kspec: resuming {run_dir} {what}")
+        if recorded > done:
+            epochs = f"epoch {done + 1}" if recorded == done + 1 else f"epochs {done + 1}-{recorded}"
+            s.say(f"kspec: history.json had {epochs} after the last checkpoint; "
+                  f"{'it is' if recorded == done + 1 else 'they are'} dropped and trained again")
+        if done == 0:
+            s.monitor = MonitorFacts()
+        manifest["status"] = "running"
+        manifest.setdefault("resumed", []).append({"at": rundir.now(), "after_epoch": done,
+                                                   "dropped_epochs": max(0, recorded - done)})
+        rundir.write_manifest(run_dir, manifest)
+        return _train(s)
 
 
-def _train(r: Resolved, run_dir: Path, manifest: dict[str, Any], *, rows: list, initial_epoch: int,
-           model: Any, say: Callable[[str], None], quiet: bool) -> RunResult:
+def _check_before_training(r: Resolved) -> None:
+    """Mistakes that would only show after training: fail before spending the time."""
+    vis = getattr(r.spec, "visualize", None)
+    if vis is not None and getattr(vis, "image", None):
+        path = r.path(vis.image)
+        if not path.is_file():
+            raise KspecError(f"visualize.image {vis.image!r} does not exist (looked at {path})",
+                             hint="give an image file relative to the spec, or leave `image` out to use a test sample")
+
+
+# ------------------------------------------------------------------------------------ training
+
+
+def _train(s: Session) -> RunResult:
     from ..emit.callbacks import build_callbacks
     from ..emit.data import build_inputs
     from ..emit.model import build_model, compile_model
 
+    r, run_dir, manifest = s.r, s.run_dir, s.manifest
     prepare_keras(r.seed)
     manifest["versions"] = rundir.versions()
+    manifest["environment"] = rundir.environment()
     t0 = time.perf_counter()
     inputs = build_inputs(r)
     manifest["data"] = {"fingerprint": inputs.fingerprint, "source": r.data.type,
                         "class_names": inputs.class_names, "counts": inputs.counts or r.facts.class_counts,
                         "skipped_files": inputs.skipped_files}
-    manifest["timing"] = {"data_s": round(time.perf_counter() - t0, 3)}
+    manifest.setdefault("timing", {})["data_s"] = round(time.perf_counter() - t0, 3)
+    for note in getattr(inputs, "notes", None) or []:
+        s.say(f"kspec: note: {note}")
     if inputs.class_names:
         write_json(run_dir / "classes.json", {"class_names": inputs.class_names})
-    if model is None:
-        model = build_model(r)
-        compile_model(model, r)
+    if s.model is None:
+        s.model = build_model(r)
+        compile_model(s.model, r)
+    model = s.model
     write_text(run_dir / "summary.txt", model_summary(model))
-    callbacks = build_callbacks(r.train.callbacks, run_dir, say)
-    callbacks.append(make_history_writer(run_dir, rows))
+
+    saver = checkpoint.Checkpointer(run_dir)
+
+    def on_epoch(model, epochs_completed: int, final: bool) -> None:
+        if s.monitor.nan_at is not None:  # never checkpoint NaN weights
+            return
+        saver.maybe_save(model, epochs_completed, final=final, stopped=bool(model.stop_training))
+
+    callbacks = [make_monitor(s.monitor, initial_epoch=s.initial_epoch, say=s.announce)]
+    callbacks += build_callbacks(r.train.callbacks, run_dir, s.announce)
+    callbacks.append(make_history_writer(run_dir, s.rows, on_epoch=on_epoch))
     rundir.write_manifest(run_dir, manifest)
     status = "completed"
     t1 = time.perf_counter()
     try:
-        if initial_epoch < r.train.epochs:
-            model.fit(**inputs.fit_kwargs(), epochs=r.train.epochs, initial_epoch=initial_epoch,
-                      callbacks=callbacks, verbose=_verbose(r.train.verbose, quiet))
+        if s.initial_epoch < r.train.epochs:
+            model.fit(**inputs.fit_kwargs(), epochs=r.train.epochs, initial_epoch=s.initial_epoch,
+                      callbacks=callbacks, verbose=_verbose(r.train.verbose, s.quiet))
     except KeyboardInterrupt:
         status = "interrupted"
     except Exception as e:
-        manifest.update(status="failed", ended=rundir.now(), error=f"{type(e).__name__}: {e}")
-        rundir.write_manifest(run_dir, manifest)
-        raise
-    manifest["timing"]["fit_s"] = round(time.perf_counter() - t1, 3)
-    manifest["epochs_completed"] = len(rows)
-    history = rows_to_history(rows)
+        _failed(s, inputs, e)
+    fit_s = round(time.perf_counter() - t1, 3)
+    manifest["timing"]["fit_s"] = round(manifest["timing"].get("fit_s", 0) + fit_s, 3) if s.initial_epoch else fit_s
+    manifest["timing"]["checkpoint_s"] = round(saver.total_cost, 3)
+    manifest["epochs_completed"] = len(s.rows)
+    manifest["monitor"] = s.monitor.to_json()
     if status == "interrupted":
-        manifest.update(status="interrupted", ended=rundir.now())
-        rundir.write_manifest(run_dir, manifest)
-        say(f"\nkspec: interrupted after epoch {len(rows)}; continue with: kspec run --resume {run_dir}")
-        raise KeyboardInterrupt
-    result = RunResult(run_dir=run_dir, history=history)
-    save_with(run_dir / "model.keras", model.save)
-    result.metrics = _evaluate(model, r, inputs, run_dir, quiet)
-    result.predictions = _predict(model, r, inputs, run_dir)
+        _interrupted(s, saver)
+    if s.monitor.nan_at is not None:
+        status = "diverged"
+    return _finish(s, inputs, status, t0)
+
+
+def _failed(s: Session, inputs, error: Exception):
+    """Training raised: record it, keep the traceback in error.log, say what happened without one."""
+    log = write_text(s.run_dir / "error.log", "".join(traceback.format_exception(error)))
+    s.manifest.update(status="failed", ended=rundir.now(), error=f"{type(error).__name__}: {error}"[:2000],
+                      epochs_completed=len(s.rows))
+    rundir.write_manifest(s.run_dir, s.manifest)
+    images = getattr(inputs, "images", None)
+    if images is not None:
+        from ..emit.images import explain_decode_error
+
+        explained = explain_decode_error(error, images)
+        if explained is not None:
+            raise explained from None
+    first = (str(error).strip().splitlines() or [""])[0][:500]
+    raise KspecError(f"training failed after {len(s.rows)} epoch(s): {type(error).__name__}: {first}",
+                     hint=f"the full traceback is in {log}") from None
+
+
+def _interrupted(s: Session, saver: checkpoint.Checkpointer) -> None:
+    s.manifest.update(status="interrupted", ended=rundir.now())
+    rundir.write_manifest(s.run_dir, s.manifest)
+    state = checkpoint.read_state(s.run_dir)
+    done = state.epochs_completed if state else 0
+    lost = len(s.rows) - done
+    extra = f" (epochs {done + 1}-{len(s.rows)} come after the last checkpoint and will be trained again)" if lost > 0 else ""
+    s.announce(f"\nkspec: interrupted after epoch {len(s.rows)}; checkpoint at epoch {done}{extra}. "
+               f"Continue with: kspec run --resume {s.run_dir}")
+    raise KeyboardInterrupt
+
+
+# ------------------------------------------------------------------------------------ finishing
+
+
+def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
+    r, run_dir, manifest = s.r, s.run_dir, s.manifest
+    missing, dup = gaps(s.rows)
+    if missing or dup:  # pragma: no cover - a bug in kspec, not in the spec
+        raise KspecError(f"history of {run_dir} has missing epochs {missing} or duplicates {dup}",
+                         hint="this is a bug in kspec; please report it")
+    result = RunResult(run_dir=run_dir, history=rows_to_history(s.rows), status=status)
+    if status == "completed":
+        save_with(run_dir / "model.keras", s.model.save)
+        result.metrics = _evaluate(s, inputs)
+        _confusion(s, inputs)
+        result.predictions = _predict(s, inputs)
     from ..report.plots import plot_history
 
-    plots = plot_history(history, run_dir)
-    manifest.update(status=status, ended=rundir.now(), artifacts=sorted(
-        str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith(".")))
-    manifest["timing"]["total_s"] = round(time.perf_counter() - t0, 3)
+    result.plots = plot_history(result.history, run_dir)
+    if status == "completed" and getattr(r.spec, "visualize", None) is not None:
+        result.visualized = _visualize(s, inputs)
+    ctx = RunContext(r, s.rows, s.monitor, span_of=s.span_of)
+    result.diagnostics = sorted(run_checks(ctx, r.spec.lint.ignore), key=lambda d: (-d.severity.rank, d.code))
+    findings.write(run_dir, result.diagnostics, s.sources)
+    manifest["diagnostics"] = {sev.value: sum(1 for d in result.diagnostics if d.severity is sev) for sev in Severity}
+    manifest["final"] = {k: v[-1] for k, v in result.history.items() if v}
+    if result.metrics:
+        manifest["final"].update({f"test_{k}" if not k.startswith("test_") else k: v for k, v in result.metrics.items()})
+    manifest["timing"]["total_s"] = round(manifest["timing"].get("total_s", 0) + time.perf_counter() - t0, 3)
+    manifest.update(status=status, ended=rundir.now())
+    manifest["artifacts"] = _artifacts(run_dir)
     rundir.write_manifest(run_dir, manifest)
-    _final_summary(result, plots, say)
+    if status == "completed":
+        checkpoint.remove(run_dir)
+        manifest["artifacts"] = _artifacts(run_dir)
+        rundir.write_manifest(run_dir, manifest)
+    _final_summary(s, result)
     return result
 
 
-def _evaluate(model, r: Resolved, inputs, run_dir: Path, quiet: bool) -> dict[str, float]:
-    ev = r.spec.evaluate
+def _artifacts(run_dir: Path) -> list[str]:
+    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(run_dir).parts))
+
+
+def _eval_data(s: Session, inputs) -> tuple[str, Any, int | None]:
+    """(name, data, steps) of the evaluation data, or (name, None, None) when there is none."""
+    ev = s.r.spec.evaluate
+    source = "test" if ev is True else getattr(ev, "data", "test")
+    data = inputs.test if source == "test" else inputs.validation
+    steps = inputs.validation_steps if source == "validation" and not isinstance(data, tuple) else None
+    return source, data, steps
+
+
+def _evaluate(s: Session, inputs) -> dict[str, float]:
+    ev = s.r.spec.evaluate
     if ev is False:
         return {}
-    source = "test" if ev is True else ev.data
-    data = inputs.test if source == "test" else inputs.validation
+    source, data, steps = _eval_data(s, inputs)
     if data is None:
         return {}
-    kw: dict[str, Any] = {"verbose": 0 if quiet else 2, "return_dict": True}
+    kw: dict[str, Any] = {"verbose": 0, "return_dict": True}
     if isinstance(data, tuple):
-        kw.update(x=data[0], y=data[1], batch_size=(ev.batch_size if ev not in (True,) and ev.batch_size else r.train.batch_size))
+        kw.update(x=data[0], y=data[1],
+                  batch_size=(ev.batch_size if ev is not True and ev.batch_size else s.r.train.batch_size))
     else:
         kw.update(x=data)
-    metrics = {k: float(v) for k, v in model.evaluate(**kw).items()}
-    write_json(run_dir / "metrics.json", {"data": source, **metrics})
+        if steps:
+            kw["steps"] = steps
+    metrics = {k: float(v) for k, v in s.model.evaluate(**kw).items()}
+    write_json(s.run_dir / "metrics.json", {"data": source, **metrics})
     return metrics
 
 
-def _predict(model, r: Resolved, inputs, run_dir: Path) -> list[dict[str, Any]] | None:
+def is_classifier(r: Resolved) -> bool:
+    last = r.model.layers[-1]
+    act = getattr(last, "activation", None)
+    if act not in ("softmax", "sigmoid"):
+        return False
+    if act == "sigmoid" and getattr(last, "units", None) != 1:
+        return False  # multi-label: one matrix per label would be needed
+    return r.facts.classification is not False
+
+
+def predicted_classes(out: np.ndarray) -> np.ndarray:
+    out = np.asarray(out)
+    if out.ndim == 1 or out.shape[-1] == 1:
+        return (out.reshape(len(out)) >= 0.5).astype(np.int64)
+    return np.argmax(out, axis=-1)
+
+
+def label_ids(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim > 1 and y.shape[-1] > 1:
+        return np.argmax(y, axis=-1)
+    return np.rint(y.reshape(len(y))).astype(np.int64)
+
+
+def collect(model, data, steps: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(true labels, model outputs) over arrays or a dataset of (x, y) batches."""
+    if isinstance(data, tuple):
+        return np.asarray(data[1]), np.asarray(model.predict(data[0], batch_size=batch_size, verbose=0))
+    ys, outs = [], []
+    for i, batch in enumerate(data):
+        if steps is not None and i >= steps:
+            break
+        xb, yb = batch[0], batch[1]
+        ys.append(np.asarray(yb))
+        outs.append(np.asarray(model(xb, training=False)))
+    if not ys:
+        return np.zeros((0,)), np.zeros((0,))
+    return np.concatenate(ys), np.concatenate(outs)
+
+
+def _confusion(s: Session, inputs) -> Path | None:
+    r = s.r
+    if s.r.spec.evaluate is False or not is_classifier(r):
+        return None
+    source, data, steps = _eval_data(s, inputs)
+    if data is None:
+        return None
+    y, out = collect(s.model, data, steps, r.train.batch_size)
+    if len(y) == 0:
+        return None
+    true, pred = label_ids(y), predicted_classes(out)
+    k = max(2, out.shape[-1] if out.ndim > 1 else 1, int(true.max()) + 1, int(pred.max()) + 1)
+    names = list(inputs.class_names or [])
+    names = names[:k] + [str(i) for i in range(len(names), k)]
+    from ..report.plots import confusion_matrix, plot_confusion
+
+    m = confusion_matrix(true, pred, k)
+    write_json(s.run_dir / "confusion_matrix.json", {"data": source, "class_names": names, "matrix": m.tolist()})
+    return plot_confusion(m, names, s.run_dir / "confusion_matrix.png", title=f"Confusion matrix ({source} data)")
+
+
+def _predict(s: Session, inputs) -> list[dict[str, Any]] | None:
     from ..emit.data import as_float_inputs, sample_inputs
 
+    r = s.r
     spec = r.spec.predict
     if spec is None:
         return None
@@ -215,12 +453,12 @@ def _predict(model, r: Resolved, inputs, run_dir: Path) -> list[dict[str, Any]] 
         if x is None:
             raise KspecError(f"predict.from_data is {spec.from_data!r} but there is no such data")
         shown = None
-    out = np.asarray(model.predict(x, verbose=0))
+    out = np.asarray(s.model.predict(x, verbose=0))
     preds = describe_predictions(out, inputs.class_names, r)
     for i, row in enumerate(preds):
         if shown is not None:
             row["input"] = shown[i]
-    write_json(run_dir / "predictions.json", {"predictions": preds})
+    write_json(s.run_dir / "predictions.json", {"predictions": preds})
     return preds
 
 
@@ -248,22 +486,75 @@ def describe_predictions(out: np.ndarray, class_names: list[str] | None, r: Reso
     return rows
 
 
-def _final_summary(result: RunResult, plots: list[Path], say: Callable[[str], None]) -> None:
+def _visualize(s: Session, inputs):
+    from .visualize import visualize_model
+
+    vis = s.r.spec.visualize
+    if vis.image:
+        from .inputs import read_inputs
+
+        batch = read_inputs([s.r.path(vis.image)], s.r)
+        x, name = batch.x[:1], Path(vis.image).stem
+    else:
+        x = _data_sample(s.r, inputs, vis.from_data, vis.index)
+        name = f"{vis.from_data}-{vis.index}"
+    result = visualize_model(s.model, x, out_dir=s.run_dir / "visualize" / name, layers=vis.layers,
+                             channel=vis.channel, class_names=inputs.class_names, resolved=s.r, input_name=name)
+    s.say(f"kspec: feature maps of {name} in {result.out_dir}")
+    return result
+
+
+def _data_sample(r: Resolved, inputs, source: str, index: int) -> np.ndarray:
+    from ..emit.data import sample_inputs
+
+    if source == "train":
+        train = inputs.train
+        if isinstance(train, tuple):
+            if index >= len(train[0]):
+                raise KspecError(f"visualize.index {index} is out of range: the training data has {len(train[0])} samples")
+            return train[0][index: index + 1]
+        for xb, _ in train.take(1 + index // max(1, inputs.batch_size)):
+            pass
+        return np.asarray(xb)[index % inputs.batch_size: index % inputs.batch_size + 1]
+    x = sample_inputs(r, inputs, source, index + 1)
+    if x is None or len(x) <= index:
+        have = 0 if x is None else len(x)
+        raise KspecError(f"there is no {source} sample {index} to visualize ({have} available)",
+                         hint="set visualize.from_data / visualize.index, or give visualize.image")
+    return x[index: index + 1]
+
+
+def _final_summary(s: Session, result: RunResult) -> None:
     h = result.history
     parts = []
     for k in ("loss", "accuracy", "val_loss", "val_accuracy"):
         if k in h and h[k]:
             v = h[k][-1]
             parts.append(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}")
+    say = s.announce
+    if result.diagnostics:
+        say("")
+        say(findings.render_console(result.diagnostics, s.sources, s.report_format).rstrip())
     say("")
-    say(f"kspec: trained {len(h.get('loss', []))} epoch(s): " + ", ".join(parts))
+    epochs = len(h.get("loss", []))
+    verb = {"completed": "trained", "diverged": "stopped (loss not finite) after"}.get(result.status, result.status)
+    say(f"kspec: {verb} {epochs} epoch(s): " + ", ".join(parts))
     if result.metrics:
-        say("kspec: evaluation: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
-    if result.predictions:
+        source = "test" if s.r.spec.evaluate is True else getattr(s.r.spec.evaluate, "data", "test")
+        say(f"kspec: evaluation ({source}): " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+    if result.predictions and not s.quiet:
         for row in result.predictions[:5]:
             if "class_id" in row:
                 label = row.get("class_name", row["class_id"])
                 say(f"kspec: prediction {row['index']}: {label} (p={row['probability']:.3f})")
             else:
                 say(f"kspec: prediction {row['index']}: {row.get('input', '')} -> {row['output']}")
+    n = {sev: sum(1 for d in result.diagnostics if d.severity is sev) for sev in Severity}
+    counts = ", ".join(f"{n[sev]} {sev.value}{'s' if n[sev] != 1 else ''}" for sev in
+                       (Severity.ERROR, Severity.WARNING, Severity.INFO) if n[sev]) or "none"
+    codes = sorted({d.code for d in result.diagnostics})
+    say(f"kspec: run diagnostics: {counts}" + (f" ({', '.join(codes)}; see diagnostics.json)" if codes else ""))
     say(f"kspec: artifacts in {result.run_dir}")
+
+
+__all__ = ["RunResult", "repeat_run", "resume_run", "run_pipeline", "describe_predictions", "prepare_keras"]

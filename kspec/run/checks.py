@@ -1,0 +1,451 @@
+"""Run diagnostics (group 9, ``KS9xx``): what went wrong in a training run, as findings.
+
+They are the same :class:`~kspec.diagnostics.Diagnostic` as lint findings: a stable code, a
+name, a severity, a message with the values, a spec path (and its span when the spec is at
+hand) and a hint. Each check is a small class whose docstring is its documentation (the same four
+parts as lint rules, so ``kspec rule KS903`` prints it). Checks read the history and what the
+:func:`make_monitor` callback saw during training; they never raise.
+
+A spec silences a check with ``lint: {ignore: [KS903]}`` (code or name), as for lint rules.
+
+Thresholds are deliberately loose: a run diagnostic must be right when it speaks.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from ..diagnostics import Diagnostic, Severity, Span
+from .history import as_float
+
+
+@dataclass
+class MonitorFacts:
+    """What the monitor callback records while training (kept in manifest.json for resumes)."""
+
+    first_batch_loss: float | None = None
+    """Loss of the very first batch (epoch 1, before any update had an effect)."""
+    nan_at: dict[str, Any] | None = None
+    """``{"epoch": e, "batch": b, "steps": n, "value": "nan"}``: first non-finite training loss (1-based)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"first_batch_loss": self.first_batch_loss, "nan_at": self.nan_at}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> "MonitorFacts":
+        d = d or {}
+        return cls(first_batch_loss=d.get("first_batch_loss"), nan_at=d.get("nan_at"))
+
+
+def make_monitor(facts: MonitorFacts, *, initial_epoch: int, say: Callable[[str], None] = print):
+    """A Keras callback that stops training at the first batch whose loss is NaN or infinite and
+    records the first batch's loss.
+
+    It is ``async_safe``: Keras then keeps dispatching batch-end callbacks on a worker thread, so
+    watching every batch costs the training loop nothing (Keras turns the logged tensors into
+    floats off the main thread). Training stops at most a batch or two after the first non-finite
+    loss; the batch recorded is the first one."""
+    import keras
+
+    lock = threading.Lock()
+
+    class RunMonitor(keras.callbacks.Callback):
+        async_safe = True
+
+        def __init__(self):
+            super().__init__()
+            self.epoch = initial_epoch
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is None:
+                return
+            try:
+                value = float(loss)
+            except (TypeError, ValueError):
+                return
+            if self.epoch == 0 and batch == 0 and facts.first_batch_loss is None:
+                facts.first_batch_loss = value
+            if not math.isfinite(value):
+                with lock:
+                    here = (self.epoch + 1, batch + 1)
+                    old = facts.nan_at
+                    if old is None or here < (old["epoch"], old["batch"]):
+                        facts.nan_at = {"epoch": here[0], "batch": here[1], "steps": self.params.get("steps"),
+                                        "value": str(value)}
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            n = facts.nan_at
+            if n is not None:
+                of = f" of {n['steps']}" if n.get("steps") else ""
+                say(f"kspec: the training loss became {n['value']} at epoch {n['epoch']}, batch {n['batch']}{of}; "
+                    "training stopped")
+
+    return RunMonitor()
+
+
+# ------------------------------------------------------------------------------------ context
+
+
+@dataclass
+class RunContext:
+    """Everything a check may look at."""
+
+    resolved: Any
+    """The :class:`~kspec.resolve.Resolved` spec that was trained."""
+    rows: list[dict[str, Any]]
+    """history.json rows, one per epoch, epoch 1 first."""
+    monitor: MonitorFacts = field(default_factory=MonitorFacts)
+    span_of: Callable[[tuple], Span | None] = lambda path: None
+
+    def series(self, key: str) -> list[float]:
+        return [as_float(r.get(key)) for r in self.rows]
+
+    @property
+    def last_layer(self):
+        return self.resolved.model.layers[-1]
+
+    @property
+    def loss_type(self) -> str:
+        return self.resolved.compile.loss.type
+
+    def num_classes(self) -> int | None:
+        facts = self.resolved.facts
+        last = self.last_layer
+        units = getattr(last, "units", None)
+        act = getattr(last, "activation", None)
+        if act == "softmax" and isinstance(units, int) and units >= 2:
+            return units
+        if act == "sigmoid" and units == 1:
+            return 2
+        if facts.classification and facts.num_classes and facts.num_classes >= 2:
+            return facts.num_classes
+        return None
+
+    def chance(self) -> tuple[float, str] | None:
+        """Accuracy of always answering the most common class, and how it was found."""
+        k = self.num_classes()
+        if not k:
+            return None
+        counts = self.resolved.facts.class_counts
+        if counts and len(counts) == k and sum(counts.values()) > 0:
+            share = max(counts.values()) / sum(counts.values())
+            if share > 1 / k + 1e-9:
+                return share, "the share of the most common class"
+        return 1 / k, f"1/{k} classes"
+
+    def accuracy_key(self) -> str | None:
+        keys = [k for r in self.rows[:1] for k in r]
+        for k in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy"):
+            if k in keys:
+                return k
+        return None
+
+
+class RunCheck:
+    """Base class of run checks: ``code``, ``name``, ``severity``, a four-part docstring, ``check``."""
+
+    code: str = ""
+    name: str = ""
+    severity: Severity = Severity.WARNING
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    def diag(self, ctx: RunContext, path: tuple, message: str, *, hint: str | None = None, **data) -> Diagnostic:
+        from ..diagnostics import format_path
+
+        return Diagnostic(self.code, self.name, self.severity, message, path=format_path(path),
+                          span=ctx.span_of(path), hint=hint, data=data)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}" if math.isfinite(v) else str(v)
+
+
+class NanLoss(RunCheck):
+    """What it does: stops training at the first batch whose training loss is NaN or infinite,
+    and reports the epoch and batch. A validation loss that is not finite is reported too.
+
+    Why is this bad: once the loss is NaN every weight update is NaN; the remaining epochs
+    would train nothing and the saved model would predict NaN. The usual causes are a learning
+    rate that is too high, inputs that are not scaled (pixels 0..255), or a loss that takes the
+    logarithm of zero.
+
+    Example:
+        compile:
+          optimizer: {type: sgd, learning_rate: 10.0}
+
+    Use instead:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.01, clipnorm: 1.0}
+    """
+
+    code = "KS901"
+    name = "nan-loss"
+    severity = Severity.ERROR
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        hint = ("lower the learning rate (compile.optimizer.learning_rate), scale the inputs "
+                "(data.rescale: 1/255 for pixels), or clip gradients (clipnorm: 1.0)")
+        n = ctx.monitor.nan_at
+        if n is not None:
+            of = f" of {n['steps']}" if n.get("steps") else ""
+            yield self.diag(ctx, ("compile", "optimizer"),
+                            f"the training loss became {n['value']} at epoch {n['epoch']}, batch {n['batch']}{of}; "
+                            "training was stopped there", hint=hint, epoch=n["epoch"], batch=n["batch"],
+                            value=n["value"])
+            return
+        for key in ("loss", "val_loss"):
+            for row in ctx.rows:
+                if key in row and not math.isfinite(as_float(row[key])):
+                    where = "training" if key == "loss" else "validation"
+                    yield self.diag(ctx, ("compile", "optimizer"),
+                                    f"the {where} loss is {row[key]} at epoch {row['epoch']}", hint=hint,
+                                    epoch=row["epoch"], metric=key, value=str(row[key]))
+                    break
+
+
+def not_learning(ctx: "RunContext") -> tuple[float, str, list[float]] | None:
+    """(reference loss, where it is from, first epochs' losses) when the training loss did not go
+    down over the first epochs (see :class:`LossNotDecreasing`), else None."""
+    window = LossNotDecreasing.WINDOW
+    loss = ctx.series("loss")[:window]
+    if ctx.monitor.nan_at is not None or any(not math.isfinite(v) for v in loss):
+        return None
+    first = ctx.monitor.first_batch_loss
+    if first is not None and math.isfinite(first) and len(loss) >= 2:
+        ref, ref_at, later = first, "the first batch", loss
+    elif len(loss) >= 3:
+        ref, ref_at, later = loss[0], "epoch 1", loss[1:]
+    else:
+        return None
+    if min(later) < ref - LossNotDecreasing.MIN_DROP * abs(ref):
+        return None
+    return ref, ref_at, loss
+
+
+class LossNotDecreasing(RunCheck):
+    """What it does: reports a training loss that did not go down over the first epochs (up to
+    five): no epoch ended at least 1% below the first batch's loss, or, when that is unknown,
+    below the first epoch's loss.
+
+    Why is this bad: a network that learns anything lowers its training loss in the first
+    epochs. A flat loss means the updates do nothing useful: a learning rate far too small or
+    too large, labels that do not belong to their inputs, or a last layer whose activation does
+    not fit the loss.
+
+    Example:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.0000001}
+
+    Use instead:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.01}
+    """
+
+    code = "KS902"
+    name = "loss-not-decreasing"
+    severity = Severity.WARNING
+    WINDOW = 5
+    MIN_DROP = 0.01
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        found = not_learning(ctx)
+        if found is None:
+            return
+        ref, ref_at, loss = found
+        best = min(loss)
+        yield self.diag(
+            ctx, ("compile", "optimizer", "learning_rate"),
+            f"the training loss did not decrease over the first {len(loss)} epochs: {_fmt(ref)} at {ref_at}, "
+            f"{_fmt(loss[-1])} at epoch {len(loss)} (best {_fmt(best)})",
+            hint="try a learning rate 10x larger or smaller, check that each label belongs to its input, and that "
+                 "the last layer's activation fits the loss (softmax with categorical losses, sigmoid with binary)",
+            epochs=len(loss), first=ref, last=loss[-1])
+
+
+class Overfitting(RunCheck):
+    """What it does: reports validation loss that rose for at least two epochs, by 5% or more
+    above its lowest value, while the training loss kept falling. It names the epoch where the
+    rise started. A run whose training loss does not go down (KS902) is not reported.
+
+    Why is this bad: from that epoch on, the model learns the training samples rather than
+    what generalises; the weights of the last epoch are worse on new data than those of the
+    best one, and the extra epochs cost time.
+
+    Example:
+        train:
+          epochs: 50
+
+    Use instead:
+        train:
+          epochs: 50
+          callbacks:
+            - {type: early_stopping, monitor: val_loss, patience: 2, restore_best_weights: true}
+    """
+
+    code = "KS903"
+    name = "overfitting"
+    severity = Severity.WARNING
+    MIN_RISE = 0.05
+    MIN_EPOCHS_AFTER_BEST = 2
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        val, loss = ctx.series("val_loss"), ctx.series("loss")
+        if len(val) < 4 or len(loss) != len(val) or any(not math.isfinite(v) for v in val + loss):
+            return
+        if not_learning(ctx) is not None:  # a run that does not learn does not over-fit either
+            return
+        best = min(range(len(val)), key=lambda i: val[i])
+        last = len(val) - 1
+        if last - best < self.MIN_EPOCHS_AFTER_BEST:
+            return
+        if val[last] < val[best] * (1 + self.MIN_RISE) or not loss[last] < loss[best]:
+            return
+        start = best + 2  # 1-based epoch of the first rise
+        yield self.diag(
+            ctx, ("train", "epochs"),
+            f"the model over-fits from epoch {start}: validation loss rose from {_fmt(val[best])} (epoch {best + 1}) "
+            f"to {_fmt(val[last])} (epoch {last + 1}) while training loss fell from {_fmt(loss[best])} to {_fmt(loss[last])}",
+            hint=f"stop at the best epoch with `{{type: early_stopping, monitor: val_loss, patience: 2, "
+                 f"restore_best_weights: true}}` or `train.epochs: {best + 1}`; add Dropout, augmentation or more data",
+            started=start, best_epoch=best + 1, best_val_loss=val[best], last_val_loss=val[last])
+
+
+class AccuracyAtChance(RunCheck):
+    """What it does: reports a classifier whose best accuracy over all epochs stays within a
+    small margin (0.05, or half the chance level when that is smaller) of chance: 1/number of
+    classes, or the share of the most common class when the class counts are known. Training
+    and validation accuracy are checked separately.
+
+    Why is this bad: a model at chance predicts (nearly) one class for everything; it has
+    learned nothing from the inputs. Typical causes: labels in a different order than the
+    inputs, a loss that does not match the labels (categorical with integer ids), a learning
+    rate that is far off, or inputs that carry no signal after preprocessing.
+
+    Example:
+        compile:
+          loss: categorical_crossentropy   # labels are integer ids
+
+    Use instead:
+        compile:
+          loss: sparse_categorical_crossentropy
+    """
+
+    code = "KS904"
+    name = "accuracy-at-chance"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        key = ctx.accuracy_key()
+        chance = ctx.chance()
+        if key is None or chance is None or ctx.monitor.nan_at is not None:
+            return
+        level, how = chance
+        margin = min(0.05, level / 2)
+        for k, where in ((key, "training"), (f"val_{key}", "validation")):
+            acc = [v for v in ctx.series(k) if math.isfinite(v)] if any(k in r for r in ctx.rows) else []
+            if not acc:
+                continue
+            best = max(acc)
+            if best <= level + margin:
+                yield self.diag(
+                    ctx, ("compile", "loss"),
+                    f"the {where} accuracy stayed near chance: at best {best:.3f} over {len(acc)} epoch(s), "
+                    f"chance is {level:.3f} ({how})",
+                    hint="check that labels match their inputs and the loss matches the labels (sparse_categorical_"
+                         "crossentropy for integer ids, categorical_crossentropy for one-hot), and try another "
+                         "learning rate",
+                    metric=k, best=best, chance=level)
+
+
+class InitialLossOff(RunCheck):
+    """What it does: for a softmax classifier trained with a cross-entropy loss, compares the
+    loss of the very first batch with ln(number of classes), the loss of a network that has not
+    learned anything yet, and reports it when it is off by more than max(1, ln(K)/2).
+
+    Why is this bad: freshly initialised weights give every class about the same probability,
+    so the first loss is close to ln(K). A much larger value means the inputs are far too large
+    (pixels 0..255 that were not rescaled) or the labels do not fit the output layer; a much
+    smaller one means the task is trivial or the labels leak into the inputs.
+
+    Example:
+        data:
+          type: keras
+          name: fashion_mnist   # pixels 0..255
+
+    Use instead:
+        data:
+          type: keras
+          name: fashion_mnist
+          rescale: 1/255
+    """
+
+    code = "KS905"
+    name = "initial-loss-off"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        first = ctx.monitor.first_batch_loss
+        last = ctx.last_layer
+        units = getattr(last, "units", None)
+        if first is None or not math.isfinite(first):
+            return
+        if getattr(last, "activation", None) != "softmax" or not isinstance(units, int) or units < 2:
+            return
+        loss = ctx.resolved.compile.loss
+        if loss.type not in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+            return
+        if getattr(loss, "from_logits", False):
+            return
+        expected = math.log(units)
+        if abs(first - expected) <= max(1.0, expected / 2):
+            return
+        facts = ctx.resolved.facts
+        data = ctx.resolved.data
+        raw = facts.raw_range
+        if first > expected and data.rescale is None and raw is not None and raw[1] > 10:
+            path, hint = ("data",), (f"the inputs go up to {raw[1]:g} and are not rescaled: add `rescale: 1/{raw[1]:g}` "
+                                     "to the data section")
+        else:
+            path, hint = ("compile", "loss"), (
+                f"check the labels (integer ids 0..{units - 1} for sparse_categorical_crossentropy, one-hot vectors "
+                f"for categorical_crossentropy), that the last layer is Dense({units}, softmax), and the input scale")
+        yield self.diag(ctx, path,
+                        f"the first batch's loss is {_fmt(first)}; an untrained softmax classifier over {units} classes "
+                        f"starts near ln({units}) = {expected:.3f}", hint=hint, first_batch_loss=first,
+                        expected=expected)
+
+
+RUN_CHECKS: tuple[type[RunCheck], ...] = (NanLoss, LossNotDecreasing, Overfitting, AccuracyAtChance, InitialLossOff)
+BY_CODE = {c.code: c for c in RUN_CHECKS}
+BY_NAME = {c.name: c for c in RUN_CHECKS}
+
+
+def find(key: str) -> type[RunCheck] | None:
+    return BY_CODE.get(key.upper()) or BY_NAME.get(key)
+
+
+def run_checks(ctx: RunContext, ignore: list[str] | tuple[str, ...] = ()) -> list[Diagnostic]:
+    """Every check's findings, minus those the spec ignores. A check that crashes becomes KS000."""
+    ignored = set(ignore)
+    out: list[Diagnostic] = []
+    for cls in RUN_CHECKS:
+        if cls.code in ignored or cls.name in ignored:
+            continue
+        try:
+            out.extend(cls().check(ctx))
+        except Exception as exc:  # one broken check must not hide the others
+            out.append(Diagnostic("KS000", "internal-error", Severity.ERROR,
+                                  f"run check {cls.code} ({cls.name}) crashed: {type(exc).__name__}: {exc}",
+                                  hint="this is a bug in kspec; please report it with the spec"))
+    return out
