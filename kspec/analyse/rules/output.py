@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
@@ -188,7 +189,7 @@ class LossActivationMismatch(Rule):
         yield self.diag(
             ctx, where,
             f"{loss} expects probabilities but the output activation is {act}"
-            + (f" (outputs in [{lo:g}, {hi:g}])" if lo is not None else ""),
+            + (f" (outputs in [{lo:g}, {hi:g}])" if lo is not None and (lo, hi) != (-math.inf, math.inf) else ""),
             hint=f"set activation: {want} on the last layer, or `loss: {{type: {loss}, from_logits: true}}` "
                  "to keep raw scores",
             related=[ctx.related(f"the loss is {loss}", loss_path(ctx))], received=act, expected=want,
