@@ -198,12 +198,27 @@ def check_image(path: Path) -> ImageInfo:
                 im.verify()
     except UnidentifiedImageError:
         head = data[:16]
+        sniffed = _magic(head)
+        if sniffed:
+            return ImageInfo(path, sniffed, problem=f"damaged or truncated (a {sniffed} file whose header cannot be read)")
         kind = "text" if all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "data"
         return ImageInfo(path, problem=f"not an image (its content is {kind}, not PNG, JPEG, GIF or BMP)")
     except Exception as e:  # Pillow raises many types for damaged files
         return ImageInfo(path, problem=f"damaged or truncated ({_pil_reason(e)})")
     problem = _structure_problem(fmt, data)
     return ImageInfo(path, fmt, size, mode, problem)
+
+
+def _magic(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head.startswith(b"BM"):
+        return "BMP"
+    return None
 
 
 def _pil_reason(e: Exception) -> str:

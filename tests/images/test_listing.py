@@ -1,0 +1,197 @@
+"""Listing, splitting, file checks and lint facts of image folders: no TensorFlow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kspec import imagefolder as imf
+from kspec.diagnostics import KspecError
+
+from .helpers import encode, image, make_tree, resolved, spec_text
+
+
+def test_labels_follow_sorted_folder_names(tmp_path):
+    make_tree(tmp_path / "tree", {"zebra": 2, "Ant": 1, "bee": 3})
+    listing = imf.list_tree(tmp_path / "tree", ["png"])
+    assert listing.class_names == ["Ant", "bee", "zebra"]  # as sorted() orders them, like flow_from_directory
+    assert listing.counts == {"Ant": 1, "bee": 3, "zebra": 2}
+    assert [lab for _, lab in listing.items()] == [0, 1, 1, 1, 2, 2]
+
+
+def test_class_names_pick_folders_and_order(tmp_path):
+    make_tree(tmp_path / "tree", {"cats": 2, "dogs": 1, "birds": 1})
+    listing = imf.list_tree(tmp_path / "tree", ["png"], classes=["dogs", "cats"])
+    assert listing.class_names == ["dogs", "cats"]
+    with pytest.raises(KspecError, match="no class folder 'horses'"):
+        imf.list_tree(tmp_path / "tree", ["png"], classes=["horses"])
+
+
+def test_other_hidden_nested_and_stray_files(tmp_path):
+    root = make_tree(tmp_path / "tree", {"a": 2, "b": 1})
+    (root / "a" / "notes.txt").write_text("x")
+    (root / "a" / ".hidden.png").write_bytes(encode(image(1), "PNG"))
+    (root / "a" / "sub").mkdir()
+    (root / "a" / "sub" / "deep.JPG").write_bytes(encode(image(1), "JPEG"))
+    (root / "README.md").write_text("x")
+    (root / ".git").mkdir()
+    listing = imf.list_tree(root, ["png", "jpg"])
+    assert listing.class_names == ["a", "b"]
+    assert [p.name for p in listing.files["a"]] == ["a_000.png", "a_001.png", "deep.JPG"]
+    assert [p.name for p in listing.other_files] == ["notes.txt"]
+    assert [p.name for p in listing.stray_files] == ["README.md"]
+    assert imf.list_tree(root, ["png"]).counts["a"] == 2  # formats filter by extension
+
+
+def test_missing_and_classless_folders(tmp_path):
+    with pytest.raises(KspecError, match="does not exist"):
+        imf.list_tree(tmp_path / "nope", ["png"])
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "x.png").write_bytes(encode(image(1), "PNG"))
+    with pytest.raises(KspecError, match="no class subfolders") as e:
+        imf.list_tree(tmp_path / "flat", ["png"])
+    assert "one subfolder per class" in e.value.hint
+
+
+def test_split_is_stratified_seeded_and_disjoint(tmp_path):
+    listing = imf.list_tree(make_tree(tmp_path / "t", {"a": 10, "b": 7}), ["png"])
+    train, val = imf.split_items(listing, 0.3, seed=1)
+    assert sorted(p for p, _ in train + val) == sorted(p for p, _ in listing.items())
+    assert not {p for p, _ in train} & {p for p, _ in val}
+    assert [sum(1 for _, lab in val if lab == k) for k in (0, 1)] == [3, 2]  # round(0.3 * n) per class
+    assert imf.split_items(listing, 0.3, seed=1) == (train, val)
+    assert imf.split_items(listing, 0.3, seed=2)[1] != val
+    assert imf.split_counts(listing.counts, 0.3) == ({"a": 7, "b": 5}, {"a": 3, "b": 2})
+
+
+def test_limit_keeps_classes_and_is_seeded(tmp_path):
+    items = imf.list_tree(make_tree(tmp_path / "t", {"a": 20, "b": 20}), ["png"]).items()
+    sub = imf.limit_items(items, 10, seed=0)
+    assert len(sub) == 10 and {lab for _, lab in sub} == {0, 1}
+    assert imf.limit_items(items, 10, seed=0) == sub
+    assert imf.limit_items(items, None, seed=0) == items
+
+
+@pytest.mark.parametrize("n,batch,expected", [(1027, 128, 9), (1024, 128, 8), (3, 128, 1), (0, 32, 0), (256, 32, 8)])
+def test_steps(n, batch, expected):
+    assert imf.steps(n, batch) == expected
+
+
+def test_fingerprint_sees_names_sizes_and_mtimes_only(tmp_path):
+    root = make_tree(tmp_path / "t", {"a": 2, "b": 1})
+    files = [p for p, _ in imf.list_tree(root, ["png"]).items()]
+    fp = imf.tree_fingerprint(files, root)
+    assert fp == imf.tree_fingerprint(list(reversed(files)), root)
+    st = os.stat(files[0])
+    os.utime(files[0], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert imf.tree_fingerprint(files, root) != fp
+
+
+# ------------------------------------------------------------------------------------ file checks
+
+
+def _variants():
+    img = image(90, (16, 16))
+    out = {}
+    for fmt in ("PNG", "JPEG", "GIF", "BMP"):
+        data = encode(img, fmt)
+        out[f"{fmt} ok"] = (data, None)
+        out[f"{fmt} half"] = (data[: len(data) // 2], "truncated")
+    out["PNG no IEND"] = (encode(img, "PNG")[:-12], "truncated")
+    out["PNG trailing bytes"] = (encode(img, "PNG") + b"\0" * 8, None)
+    out["JPEG no EOI"] = (encode(img, "JPEG")[:-2], "truncated")
+    out["JPEG trailing bytes"] = (encode(img, "JPEG") + b"\0" * 8, None)
+    out["BMP extra bytes"] = (encode(img, "BMP") + b"\0\0", "extra bytes")
+    bad_crc = bytearray(encode(img, "PNG"))
+    idat = bad_crc.find(b"IDAT")
+    bad_crc[idat + 6] ^= 0xFF
+    out["PNG bad CRC"] = (bytes(bad_crc), "damaged")
+    out["text"] = (b"this is not an image\n", "not an image")
+    out["empty"] = (b"", "empty")
+    return out
+
+
+VARIANTS = _variants()
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_check_image_finds_what_a_decoder_rejects(tmp_path, name):
+    data, problem = VARIANTS[name]
+    path = tmp_path / "x.png"
+    path.write_bytes(data)
+    info = imf.check_image(path)
+    if problem is None:
+        assert info.problem is None, info.problem
+        assert info.size == (16, 16)
+    else:
+        assert info.problem and problem in info.problem
+
+
+def test_check_image_names_formats_tensorflow_cannot_read(tmp_path):
+    path = tmp_path / "x.png"
+    image(10).save(path, "TIFF")
+    info = imf.check_image(path)
+    assert info.format == "TIFF" and "PNG, JPEG, GIF and BMP" in info.problem
+
+
+def test_scan_counts_sizes_modes_and_samples(tmp_path):
+    root = make_tree(tmp_path / "t", {"a": 30, "b": 10}, size=(12, 10), mode="L")
+    (root / "b" / "broken.png").write_bytes(b"nope")
+    listing = imf.list_tree(root, ["png"])
+    scan = imf.scan_listing(listing)
+    assert scan.complete and scan.checked == 41
+    assert scan.sizes == {(12, 10): 40} and scan.modes == {"L": 40} and scan.formats == {"PNG": 40}
+    assert [b.path.name for b in scan.bad] == ["broken.png"]
+    sample = imf.scan_listing(listing, limit=8)
+    assert not sample.complete and sample.total == 41 and 6 <= sample.checked <= 10
+
+
+# ------------------------------------------------------------------------------------ facts
+
+
+def test_facts_for_lint(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 5, "b": 3, "c": 0})
+    make_tree(tmp_path / "val", {"a": 2, "d": 1})
+    r = resolved(tmp_path, validation_directory="val", color_mode="grayscale", target_size=[8, 9])
+    f = r.facts
+    assert f.unavailable is None
+    assert f.sample_shape == (8, 9, 1) and r.input_shape == (8, 9, 1)
+    assert f.class_names == ["a", "b", "c"] and f.num_classes == 3
+    assert f.class_counts == {"a": 5, "b": 3, "c": 0}
+    assert f.n_train == 8 and f.n_validation == 2
+    assert f.validation_class_counts == {"a": 2, "b": 0, "c": 0}
+    assert f.extra["validation_class_names"] == ["a", "d"]
+    assert f.extra["image_scan"].complete and f.extra["image_scan"].sizes == {(12, 10): 8}
+    assert f.label_kind == "integer" and f.label_shape == ()
+
+
+def test_facts_of_a_split_are_not_split_twice(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 10, "b": 10})
+    r = resolved(tmp_path, validation=0.2, limit=12)
+    assert r.facts.class_counts == {"a": 8, "b": 8}
+    assert r.facts.validation_class_counts == {"a": 2, "b": 2}
+    assert (r.facts.n_train, r.facts.n_validation) == (12, 4)
+
+
+def test_missing_folder_leaves_shape_facts(tmp_path):
+    r = resolved(tmp_path, directory="data/absent", target_size=[30, 20])
+    assert "does not exist" in r.facts.unavailable
+    assert r.facts.sample_shape == (30, 20, 3) and r.facts.num_classes is None
+
+
+def test_lint_path_does_not_import_tensorflow(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    (tmp_path / "spec.json").write_text(spec_text("tree"))
+    code = ("import sys; from kspec.pipeline import Pipeline; from kspec import datacmd; "
+            f"p = Pipeline({str(tmp_path / 'spec.json')!r}); p.diagnostics; "
+            f"datacmd.inspect({str(tmp_path / 'spec.json')!r}); "
+            "bad = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]; "
+            "assert not bad, bad")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(Path(__file__).resolve().parents[2]))
+    assert time.perf_counter() - t < 30

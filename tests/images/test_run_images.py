@@ -1,0 +1,69 @@
+"""Image folders through `kspec run`: a tiny tree end to end, and the 100px Horses or Humans copy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kspec.cli import app
+
+from .helpers import make_tree, spec_text
+
+pytest.importorskip("tensorflow")
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+SPECS, SHARED = ROOT / "specs", ROOT.parent / "shared"
+HORSES = SHARED / "data" / "horse-or-human-100px-gray"
+
+
+@pytest.mark.slow
+def test_run_records_classes_counts_and_skipped_files(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 6, "b": 5, "c": 5})
+    bad = tmp_path / "tree" / "c" / "c_000.png"
+    bad.write_bytes(bad.read_bytes()[:30])
+    (tmp_path / "spec.json").write_text(spec_text("tree", validation=0.25, on_bad_file="skip",
+                                                  train={"epochs": 2}))
+    res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    run_dir = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["data"]["class_names"] == ["a", "b", "c"]
+    assert manifest["data"]["counts"]["skipped"] == 1
+    assert manifest["data"]["skipped_files"][0].startswith(str(bad))
+    assert len(manifest["data"]["fingerprint"]) == 64
+    assert json.loads((run_dir / "classes.json").read_text())["class_names"] == ["a", "b", "c"]
+
+
+@pytest.mark.slow
+def test_run_stops_on_a_bad_file_with_its_name(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    bad = tmp_path / "tree" / "b" / "b_001.png"
+    bad.write_bytes(b"GIF89a not really")
+    (tmp_path / "spec.json").write_text(spec_text("tree"))
+    res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
+    assert res.exit_code in (1, 2)
+    assert "b_001.png" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_horse_or_human_100px_trains(tmp_path):
+    if not (HORSES / "train").is_dir():
+        pytest.skip(f"{HORSES} is absent (integration data lives in ../shared/data)")
+    from kspec.pipeline import Pipeline
+    from kspec.run import run_pipeline
+
+    p = Pipeline(SPECS / "horse_or_human_100px.yaml")  # its ../../shared/data, relative to specs/
+    r = p.resolved
+    assert r.facts.class_counts == {"horses": 500, "humans": 527}
+    assert r.facts.validation_class_counts == {"horses": 128, "humans": 128}
+    r.train.steps_per_epoch = 2
+    r.train.validation_steps = 2
+    result = run_pipeline(p, tmp_path / "runs", epochs=2, quiet=True)
+    assert len(result.history["loss"]) == 2
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["data"]["counts"]["train"] == {"horses": 500, "humans": 527}
+    assert manifest["data"]["class_names"] == ["horses", "humans"]
