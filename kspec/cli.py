@@ -175,6 +175,7 @@ def lint(
     config: Annotated[Optional[Path], typer.Option("--config", help="pyproject.toml to read [tool.kspec.lint] from (default: the nearest one).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU for large batches).")] = None,
+    specs_only: Annotated[bool, typer.Option("--specs-only", help="Skip named files that are not kspec specs (no top-level `kspec:` or `model:`), such as CI workflows; for pre-commit.")] = False,
 ) -> None:
     """Run every lint rule on every spec. Exit 0 clean, 1 findings at or above --fail-on, 2 a spec
     that cannot be read or validated, or a usage error.
@@ -185,6 +186,10 @@ def lint(
     from .render import pick
 
     files, missing = collect_specs(paths)
+    if specs_only:
+        files = [f for f in files if _looks_like_spec(f)]
+        if not files and not missing:
+            raise typer.Exit(EXIT_CLEAN)
     cfg, extra = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd(), config)
     split = lambda values: [v for value in values for v in value.split(",") if v.strip()]  # noqa: E731
     if select:
@@ -291,7 +296,9 @@ def rule_cmd(code: Annotated[str, typer.Argument(help="A rule code (KS201) or na
     rule = find(code) or find_check(code)
     if rule is None:
         known = list(RULES) + list(RUN_CHECKS)
-        guess = did_you_mean(code, [r.code for r in known] + [r.name for r in known])
+        from .analyse.config import suggest
+
+        guess = suggest(code) or did_you_mean(code, [r.code for r in known] + [r.name for r in known])
         raise KspecError(f"no rule {code!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                          hint="`kspec rules` lists them all")
     typer.echo(render_rule(rule))

@@ -47,9 +47,20 @@ def check_selector(sel: str, where: str) -> str:
         return sel
     if re.fullmatch(r"(?i)KS\d{0,3}", sel) and any(r.code.startswith(sel.upper()) for r in RULES):
         return sel.upper()
-    guess = did_you_mean(sel, [r.code for r in RULES] + [r.name for r in RULES])
+    guess = suggest(sel)
     raise KspecError(f"{where}: {sel!r} matches no lint rule" + (f"; did you mean {guess!r}?" if guess else ""),
                      hint="use a code (KS201), a group (KS2), a rule name, or ALL; `kspec rules` lists them")
+
+
+def suggest(token: str) -> str | None:
+    """The rule code or name closest to a mistyped ``token`` (``KS2O1`` -> ``KS201``), or None."""
+    from .rules import BY_CODE, RULES
+
+    if re.fullmatch(r"(?i)KS[0-9OIL]{3}", token):
+        fixed = "KS" + token[2:].upper().replace("O", "0").replace("I", "1").replace("L", "1")
+        if fixed in BY_CODE:
+            return fixed
+    return did_you_mean(token, [r.code for r in RULES] + [r.name for r in RULES])
 
 
 def load_config(start: Path | None = None, path: Path | None = None) -> tuple[LintConfig, dict]:

@@ -44,7 +44,10 @@ class UnusedSuppression(Rule):
         def unused_note(token: str) -> str | None:
             rule = find(token)
             if rule is None:
-                return f"{token!r} is not a kspec rule code or name"
+                from ..config import suggest
+
+                guess = suggest(token)
+                return f"{token!r} is not a kspec rule code or name" + (f"; did you mean {guess!r}?" if guess else "")
             if not selected(rule):
                 return None
             return ""
