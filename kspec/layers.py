@@ -126,6 +126,11 @@ def _spatial(layer: str, field: str, dims: Shape, kernel: tuple[int, ...], strid
              padding: str, dilation: tuple[int, ...] | None = None) -> Shape:
     out = []
     dilation = dilation or (1,) * len(kernel)
+    if max(stride) > 1 and max(dilation) > 1:
+        raise ShapeError(
+            f"{layer} cannot combine strides {list(stride)} with dilation_rate {list(dilation)}: Keras supports "
+            "strides > 1 only with dilation_rate 1", field="strides",
+            hint="use strides: 1 with the dilation, or dilation_rate: 1 with the strides")
     for axis, (n, k, s, d) in enumerate(zip(dims, kernel, stride, dilation)):
         length = conv_length(n, k, s, padding, d)
         if length is not None and length < 1:
