@@ -150,7 +150,7 @@ def evaluate_run(run_dir: Path, data: str = "test", *, batch_size: int | None = 
                           np.concatenate([chosen[1], inputs.validation[1]]))
         steps = inputs.steps_per_epoch if chosen is inputs.train and not isinstance(chosen, tuple) else None
         want = tuple(model.inputs[0].shape[1:])
-        have = tuple(r.input_shape or ())
+        have = tuple(r.facts.sample_shape or ())
         if have and want and have != want:
             raise KspecError(f"the data in {path} has samples of shape {list(have)}; the model takes {list(want)}",
                              hint="reshape the data (data.reshape) to the model's input")

@@ -204,7 +204,15 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
 
 
 def _check_before_training(r: Resolved) -> None:
-    """Mistakes that would only show after training: fail before spending the time."""
+    """Mistakes that would only show later: fail before spending the time."""
+    from ..spec import TensorBoard
+
+    if any(isinstance(cb, TensorBoard) for cb in r.train.callbacks):
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise KspecError("the tensorboard callback needs the `tensorboard` package, which is not installed",
+                             hint="pip install tensorboard, or remove the tensorboard callback from train.callbacks")
     vis = getattr(r.spec, "visualize", None)
     if vis is not None and getattr(vis, "image", None):
         path = r.path(vis.image)

@@ -1,0 +1,161 @@
+"""Run diagnostics (KS901-KS905) on made-up histories: each fires on its mistake and stays quiet
+on a healthy run. No TensorFlow."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kspec.diagnostics import Severity
+from kspec.docs import SECTIONS, render_rule, sections
+from kspec.pipeline import Pipeline
+from kspec.run.checks import RUN_CHECKS, MonitorFacts, RunContext, find, run_checks
+
+from .helpers import TINY_CNN, TINY_REGRESSION
+
+
+def resolved(text: str = TINY_CNN):
+    return Pipeline(text=text, file="spec.yaml").resolved
+
+
+def rows(**series):
+    n = len(next(iter(series.values())))
+    return [{"epoch": i + 1, **{k: v[i] for k, v in series.items()}} for i in range(n)]
+
+
+def codes(ctx, ignore=()):
+    return [d.code for d in run_checks(ctx, ignore)]
+
+
+HEALTHY = rows(loss=[1.2, 0.8, 0.5, 0.4, 0.35, 0.3], accuracy=[0.5, 0.7, 0.8, 0.85, 0.87, 0.9],
+               val_loss=[1.1, 0.8, 0.6, 0.5, 0.48, 0.47], val_accuracy=[0.5, 0.7, 0.78, 0.8, 0.82, 0.83])
+
+
+def test_a_healthy_run_has_no_findings():
+    ctx = RunContext(resolved(), HEALTHY, MonitorFacts(first_batch_loss=1.39))
+    assert codes(ctx) == []
+
+
+def test_nan_loss_names_epoch_and_batch():
+    m = MonitorFacts(first_batch_loss=1.4, nan_at={"epoch": 3, "batch": 17, "steps": 40, "value": "nan"})
+    ctx = RunContext(resolved(), rows(loss=[1.2, 0.9, "nan"]), m)
+    [d] = run_checks(ctx)
+    assert (d.code, d.severity) == ("KS901", Severity.ERROR)
+    assert "epoch 3, batch 17 of 40" in d.message and d.data["batch"] == 17
+
+
+def test_a_validation_loss_that_is_not_finite_is_reported():
+    ctx = RunContext(resolved(), rows(loss=[1.2, 0.9, 0.5], val_loss=[1.0, "inf", 0.7]), MonitorFacts(1.39))
+    [d] = [d for d in run_checks(ctx) if d.code == "KS901"]
+    assert "validation loss is inf at epoch 2" in d.message
+
+
+def test_loss_not_decreasing_against_the_first_batch():
+    ctx = RunContext(resolved(), rows(loss=[1.386, 1.387]), MonitorFacts(first_batch_loss=1.386))
+    assert "KS902" in codes(ctx)
+    ctx = RunContext(resolved(), rows(loss=[1.3, 1.0]), MonitorFacts(first_batch_loss=1.386))
+    assert "KS902" not in codes(ctx)
+
+
+def test_loss_not_decreasing_needs_three_epochs_without_the_first_batch():
+    flat = rows(loss=[0.7, 0.7, 0.71])
+    assert "KS902" in codes(RunContext(resolved(TINY_REGRESSION), flat))
+    assert "KS902" not in codes(RunContext(resolved(TINY_REGRESSION), flat[:2]))
+
+
+def test_overfitting_names_the_epoch_where_it_started():
+    r = rows(loss=[1.0, 0.6, 0.4, 0.3, 0.2, 0.1], val_loss=[0.9, 0.6, 0.5, 0.55, 0.6, 0.7])
+    [d] = [d for d in run_checks(RunContext(resolved(), r, MonitorFacts(1.39))) if d.code == "KS903"]
+    assert d.data["started"] == 4 and d.data["best_epoch"] == 3
+    assert "over-fits from epoch 4" in d.message and "early_stopping" in d.hint and "train.epochs: 3" in d.hint
+
+
+@pytest.mark.parametrize("val, fires", [
+    ([0.9, 0.6, 0.5, 0.52, 0.51, 0.5], False),   # noise: never 5% above the best
+    ([0.9, 0.6, 0.5, 0.4, 0.38, 0.45], False),   # rose for one epoch only
+    ([0.9, 0.6, 0.5, 0.45, 0.6, 0.7], True),     # rose for two epochs, well above the best
+])
+def test_overfitting_needs_a_clear_rise(val, fires):
+    r = rows(loss=[1.0, 0.6, 0.4, 0.3, 0.2, 0.1], val_loss=val)
+    assert ("KS903" in codes(RunContext(resolved(), r, MonitorFacts(1.39)))) is fires
+
+
+def test_no_overfitting_reported_for_a_run_that_does_not_learn():
+    r = rows(loss=[1.39, 1.39, 1.388, 1.387, 1.386, 1.385], val_loss=[0.9, 0.6, 0.5, 0.45, 0.6, 0.7])
+    found = codes(RunContext(resolved(), r, MonitorFacts(1.39)))
+    assert "KS902" in found and "KS903" not in found
+
+
+def test_no_overfitting_when_training_loss_rises_too():
+    r = rows(loss=[1.0, 0.6, 0.4, 0.5, 0.6, 0.7], val_loss=[0.9, 0.6, 0.5, 0.6, 0.7, 0.8])
+    assert "KS903" not in codes(RunContext(resolved(), r, MonitorFacts(1.39)))
+
+
+def test_accuracy_at_chance_for_four_classes():
+    r = rows(loss=[1.39, 1.38, 1.37], accuracy=[0.24, 0.26, 0.27], val_loss=[1.39, 1.39, 1.38],
+             val_accuracy=[0.25, 0.25, 0.25])
+    found = [d for d in run_checks(RunContext(resolved(), r, MonitorFacts(1.40))) if d.code == "KS904"]
+    assert {d.data["metric"] for d in found} == {"accuracy", "val_accuracy"}
+    assert all(d.data["chance"] == pytest.approx(0.25) for d in found)
+
+
+def test_accuracy_above_chance_is_fine():
+    r = rows(loss=[1.3, 1.0, 0.9], accuracy=[0.3, 0.45, 0.5])
+    assert "KS904" not in codes(RunContext(resolved(), r, MonitorFacts(1.40)))
+
+
+def test_initial_loss_off_points_at_unscaled_pixels():
+    text = TINY_CNN.replace(", rescale: 1/255", "")
+    [d] = [d for d in run_checks(RunContext(resolved(text), rows(loss=[30.0, 2.0]), MonitorFacts(120.0)))
+           if d.code == "KS905"]
+    assert d.path == "data" and "rescale: 1/255" in d.hint
+    assert d.data["expected"] == pytest.approx(math.log(4))
+
+
+def test_initial_loss_off_otherwise_points_at_the_loss():
+    [d] = [d for d in run_checks(RunContext(resolved(), rows(loss=[6.0, 2.0]), MonitorFacts(9.0)))
+           if d.code == "KS905"]
+    assert d.path == "compile.loss"
+
+
+def test_initial_loss_near_ln_k_is_fine_and_regression_is_skipped():
+    assert "KS905" not in codes(RunContext(resolved(), rows(loss=[1.2, 1.0]), MonitorFacts(1.6)))
+    assert "KS905" not in codes(RunContext(resolved(TINY_REGRESSION), rows(loss=[50.0, 9.0]), MonitorFacts(99.0)))
+
+
+def test_spec_ignores_silence_run_checks_by_code_or_name():
+    r = rows(loss=[1.39, 1.38, 1.37], accuracy=[0.24, 0.26, 0.27])
+    ctx = RunContext(resolved(), r, MonitorFacts(1.40))
+    assert "KS904" in codes(ctx)
+    assert "KS904" not in codes(ctx, ["KS904"]) and "KS904" not in codes(ctx, ["accuracy-at-chance"])
+
+
+def test_a_crashing_check_becomes_an_internal_error_and_others_still_run(monkeypatch):
+    from kspec.run import checks
+
+    def boom(self, ctx):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(checks.Overfitting, "check", boom)
+    m = MonitorFacts(1.4, nan_at={"epoch": 1, "batch": 2, "steps": 3, "value": "nan"})
+    found = codes(RunContext(resolved(), rows(loss=["nan"]), m))
+    assert "KS000" in found and "KS901" in found
+
+
+def test_spans_come_from_the_spec_document():
+    p = Pipeline(text=TINY_CNN.replace(", rescale: 1/255", ""), file="spec.yaml")
+    ctx = RunContext(p.resolved, rows(loss=[30.0, 2.0]), MonitorFacts(120.0), span_of=p.document.span)
+    [d] = [d for d in run_checks(ctx) if d.code == "KS905"]
+    assert d.span is not None and d.span.line == 3
+
+
+@pytest.mark.parametrize("check", RUN_CHECKS, ids=lambda c: c.code)
+def test_every_check_is_documented_in_four_parts_and_registered(check):
+    assert check.code.startswith("KS9") and find(check.code) is check and find(check.name) is check
+    assert list(sections(check)) == list(SECTIONS)
+    assert check.code in render_rule(check)
+
+
+def test_codes_are_unique():
+    assert len({c.code for c in RUN_CHECKS}) == len({c.name for c in RUN_CHECKS}) == len(RUN_CHECKS)

@@ -1,0 +1,91 @@
+"""History rows, and the figures drawn from them (matplotlib, no display, no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kspec.report.features import normalise_map, plot_channel, plot_layer_grid, tile
+from kspec.report.plots import confusion_matrix, plot_confusion, plot_history
+from kspec.run.history import _clean, as_float, gaps, history_to_csv, load_rows, rows_to_history, write_rows
+
+
+def test_non_finite_values_round_trip_through_json(tmp_path):
+    rows = [{"epoch": 1, "loss": _clean(float("nan"))}, {"epoch": 2, "loss": _clean(float("inf"))}]
+    write_rows(tmp_path, rows)
+    back = load_rows(tmp_path)
+    assert back == [{"epoch": 1, "loss": "nan"}, {"epoch": 2, "loss": "inf"}]
+    assert math.isnan(as_float(back[0]["loss"])) and as_float(back[1]["loss"]) == math.inf
+    assert json.loads((tmp_path / "history.json").read_text())["version"] == 1
+
+
+def test_csv_has_every_key_once():
+    csv = history_to_csv([{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4, "val_loss": 0.6}])
+    assert csv.splitlines() == ["epoch,loss,val_loss", "1,0.5,", "2,0.4,0.6"]
+
+
+def test_gaps_and_duplicates():
+    assert gaps([{"epoch": e} for e in (1, 2, 3)]) == ([], [])
+    assert gaps([{"epoch": e} for e in (1, 3, 3)]) == ([2], [3])
+
+
+def test_course_figures_with_keras3_keys(tmp_path):
+    h = rows_to_history([{"epoch": i, "loss": 1 / i, "accuracy": 0.5 + i / 10, "val_loss": 1.2 / i,
+                          "val_accuracy": 0.4 + i / 10, "learning_rate": 0.001} for i in (1, 2, 3)])
+    written = plot_history(h, tmp_path)
+    assert sorted(p.name for p in written) == ["accuracy.png", "loss.png"]
+    for p in written:
+        assert Image.open(p).format == "PNG"
+
+
+def test_nan_in_history_still_plots(tmp_path):
+    written = plot_history({"loss": [1.0, "nan", "inf"]}, tmp_path)
+    assert [p.name for p in written] == ["loss.png"]
+
+
+def test_old_acc_key_is_drawn_as_accuracy(tmp_path):
+    written = plot_history({"loss": [1.0, 0.5], "acc": [0.5, 0.6], "val_acc": [0.4, 0.5]}, tmp_path)
+    assert sorted(p.name for p in written) == ["accuracy.png", "loss.png"]
+
+
+def test_confusion_matrix_counts_and_figure(tmp_path):
+    m = confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 2, 0]), 3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    p = plot_confusion(m, ["a", "b", "c"], tmp_path / "cm.png", title="Confusion matrix")
+    assert Image.open(p).size[0] > 100
+
+
+def test_maps_are_normalised_per_map_as_the_course_does():
+    fmap = np.array([[0.0, 1.0], [2.0, 3.0]])
+    out = normalise_map(fmap)
+    x = (fmap - fmap.mean()) / fmap.std() * 64 + 128
+    assert out.tolist() == np.clip(x, 0, 255).astype(np.uint8).tolist()
+    assert normalise_map(np.full((3, 3), 7.0)).tolist() == [[128] * 3] * 3  # constant map: no division by 0
+    # scale does not matter: a map with tiny values looks like the same map with large ones
+    assert normalise_map(fmap * 1e-6).tolist() == normalise_map(fmap * 1e6).tolist()
+
+
+def test_tile_places_every_map_and_leaves_gaps():
+    maps = np.stack([np.full((2, 3), float(i)) + np.eye(2, 3) for i in range(5)], axis=-1)
+    grid = tile(maps, cols=3)
+    assert grid.shape == (2 * 2 + 1, 3 * 3 + 2)
+    assert np.isnan(grid[2]).all()  # the gap row
+    assert np.isnan(grid[3:, 8:]).all()  # the unused sixth cell
+    assert np.array_equal(grid[3:5, 4:7], normalise_map(maps[:, :, 4]))
+
+
+def test_layer_grid_and_channel_figures(tmp_path):
+    fmap = np.random.default_rng(0).random((1, 6, 6, 8)).astype(np.float32)
+    p = plot_layer_grid(fmap, "conv2d", "Conv2D", tmp_path / "01-conv2d.png")
+    assert Image.open(p).format == "PNG"
+    q = plot_channel(np.zeros((8, 8, 1)), [("conv2d", fmap), ("pool", fmap[:, :3, :3])], 2, tmp_path / "ch.png")
+    assert Image.open(q).size[0] > Image.open(q).size[1]
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 4, 1), (1, 4, 4, 64), (1, 30, 2, 3)])
+def test_grids_of_unusual_shapes(tmp_path, shape):
+    plot_layer_grid(np.ones(shape, dtype=np.float32), "x", "Conv2D", tmp_path / "g.png")

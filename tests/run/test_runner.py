@@ -1,0 +1,238 @@
+"""Train tiny specs in-process and check every artifact, then use the saved run without
+retraining: predict, evaluate, visualize, diff, repeat. A second or two per run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from kspec.cli import app
+from kspec.diagnostics import KspecError
+from kspec.run.history import gaps
+
+from .helpers import DIVERGING, TINY_CNN, TINY_REGRESSION, history, manifest, run_spec
+
+pytest.importorskip("tensorflow")
+
+VISUALIZED = TINY_CNN + "visualize: {index: 1, channel: 2}\npredict: {from_data: test, count: 3}\n"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny CNN run shared by the tests that only read it."""
+    return run_spec(tmp_path_factory.mktemp("cnn"), VISUALIZED)
+
+
+def cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_run_directory_has_every_artifact(trained):
+    d = trained.run_dir
+    assert trained.status == "completed"
+    for name in ("spec.resolved.json", "manifest.json", "summary.txt", "classes.json", "history.json",
+                 "history.csv", "metrics.json", "model.keras", "loss.png", "accuracy.png", "predictions.json",
+                 "confusion_matrix.png", "confusion_matrix.json", "diagnostics.json", "spec/spec.yaml"):
+        assert (d / name).is_file(), name
+    assert not (d / "resume").exists(), "the resume checkpoint is dropped once the run completed"
+    assert not list(d.rglob(".*.tmp*")) and not (d / ".lock").exists()
+
+
+def test_history_uses_keras3_keys_and_has_every_epoch(trained):
+    rows = history(trained.run_dir)
+    assert [r["epoch"] for r in rows] == [1, 2] and gaps(rows) == ([], [])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(rows[0])
+    assert trained.history["accuracy"] == [r["accuracy"] for r in rows]
+
+
+def test_manifest_records_what_repeats_the_run(trained):
+    m = manifest(trained.run_dir)
+    assert m["status"] == "completed" and m["seed"] == 0 and m["epochs_completed"] == 2
+    assert {"tensorflow", "keras", "numpy", "python", "kspec"} <= set(m["versions"])
+    assert len(m["data"]["fingerprint"]) == 64 and m["data"]["class_names"][0] == "circle"
+    assert m["environment"]["op_determinism"] is False and m["environment"]["cpus"] >= 1
+    assert m["repeat"].startswith("kspec run ") and "--seed 0" in m["repeat"]
+    assert m["monitor"]["first_batch_loss"] > 0 and m["monitor"]["nan_at"] is None
+    assert {"data_s", "fit_s", "total_s", "checkpoint_s"} <= set(m["timing"])
+    assert m["final"]["test_accuracy"] == trained.metrics["accuracy"]
+    assert "model.keras" in m["artifacts"]
+
+
+def test_confusion_matrix_covers_the_evaluation_data(trained):
+    cm = json.loads((trained.run_dir / "confusion_matrix.json").read_text())
+    m = np.array(cm["matrix"])
+    assert cm["data"] == "test" and m.shape == (4, 4) and m.sum() == 32
+    assert cm["class_names"] == ["circle", "square", "triangle", "cross"]
+    assert np.trace(m) / m.sum() == pytest.approx(trained.metrics["accuracy"], abs=1e-6)
+
+
+def test_diagnostics_json_has_lint_shape(trained):
+    data = json.loads((trained.run_dir / "diagnostics.json").read_text())
+    assert data["version"] == 1 and isinstance(data["diagnostics"], list)
+    for d in data["diagnostics"]:
+        assert d["code"].startswith("KS9")
+
+
+def test_spec_visualize_section_draws_after_training(trained):
+    folder = trained.run_dir / "visualize" / "test-1"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["01-conv2d.png", "02-max_pooling2d.png", "channel-2.png", "shapes.txt"]
+    shapes = (folder / "shapes.txt").read_text()
+    assert "conv2d" in shapes and "(1, 14, 14, 4)" in shapes and "(1, 7, 7, 4)" in shapes
+    assert "prediction:" in shapes
+
+
+def test_predict_images_folder_and_npy(trained, tmp_path):
+    x = np.zeros((16, 16), dtype=np.uint8)
+    x[4:12, 4:12] = 255  # a square
+    Image.fromarray(x).save(tmp_path / "square.png")
+    np.save(tmp_path / "two.npy", np.stack([x, x])[..., None])
+    res = cli("predict", trained.run_dir, tmp_path / "square.png", tmp_path / "two.npy")
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 3 and "(p=" in lines[0]
+    res = cli("predict", trained.run_dir, tmp_path, "-f", "json", "-o", tmp_path / "p.json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "p.json").read_text())["predictions"]
+    assert rows[0]["input"].endswith("square.png") and rows[0]["class_name"] in ("circle", "square", "triangle", "cross")
+    assert 0.25 <= rows[0]["probability"] <= 1
+    res = cli("predict", trained.run_dir, tmp_path / "two.npy", "-f", "csv")
+    assert res.output.splitlines()[0] == "input,class_id,probability,class_name"
+
+
+def test_evaluate_again_gives_the_same_metrics(trained):
+    res = cli("evaluate", trained.run_dir, "-o", trained.run_dir.parent / "again.json")
+    assert res.exit_code == 0, res.output
+    again = json.loads((trained.run_dir.parent / "again.json").read_text())
+    assert again["samples"] == 32 and again["accuracy"] == pytest.approx(trained.metrics["accuracy"])
+    res = cli("evaluate", trained.run_dir, "--data", "validation")
+    assert res.exit_code == 0 and "validation (24 samples)" in res.output
+
+
+def test_evaluate_on_another_data_section(trained, tmp_path):
+    part = tmp_path / "other.yaml"
+    part.write_text("type: synthetic\nsamples: 40\ntest_samples: 20\nimage_size: 16\nrescale: 1/255\ndata_seed: 7\n")
+    res = cli("evaluate", trained.run_dir, "--data", part)
+    assert res.exit_code == 0, res.output
+    assert "(test) (20 samples)" in res.output and "accuracy" in res.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("type: synthetic\nsamples: 40\nimage_size: 20\nrescale: 1/255\n")
+    res = cli("evaluate", trained.run_dir, "--data", bad)
+    assert res.exit_code == 2 and "the model takes [16, 16, 1]" in res.output
+
+
+def test_visualize_a_saved_run(trained, tmp_path):
+    Image.fromarray(np.full((40, 40), 200, dtype=np.uint8)).save(tmp_path / "big.png")
+    res = cli("visualize", trained.run_dir, "--image", tmp_path / "big.png", "--layers", "conv2d", "--channel", "3",
+              "--out", tmp_path / "maps")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["01-conv2d.png", "channel-3.png", "shapes.txt"]
+    assert "flatten" in res.output and "(1, 196)" in res.output  # every layer's shape is printed
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--index", "0", "--layers", "dense"], "no feature maps"),
+    (["--index", "0", "--layers", "conv2"], "did you mean 'conv2d'"),
+    (["--index", "0", "--channel", "9"], "channel 9 is out of range"),
+    (["--index", "99"], "no test sample 99"),
+])
+def test_visualize_mistakes_are_clean_errors(trained, args, message):
+    res = cli("visualize", trained.run_dir, *args)
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+def test_a_folder_that_is_no_run_is_a_clean_error(tmp_path):
+    for cmd in (["predict", tmp_path, "x.png"], ["evaluate", tmp_path], ["visualize", tmp_path],
+                ["diff", tmp_path, tmp_path], ["run", "--resume", tmp_path]):
+        res = cli(*cmd)
+        assert res.exit_code == 2 and "not a kspec run directory" in res.output, cmd
+
+
+def test_repeat_a_run_gives_the_same_history_and_diff_says_so(trained, tmp_path):
+    from kspec.run import repeat_run
+
+    again = repeat_run(trained.run_dir, tmp_path, quiet=True)
+    assert history(again.run_dir) == history(trained.run_dir)
+    assert manifest(again.run_dir)["repeat_of"] == str(trained.run_dir)
+    res = cli("diff", trained.run_dir, again.run_dir)
+    assert res.exit_code == 0, res.output
+    assert "do not differ" in res.output
+
+
+def test_diff_shows_spec_seed_and_metric_changes(trained, tmp_path):
+    other = run_spec(tmp_path, VISUALIZED.replace("seed: 0", "seed: 1").replace("epochs: 2", "epochs: 1"))
+    res = cli("diff", trained.run_dir, other.run_dir)
+    assert res.exit_code == 1
+    out = res.output
+    assert "spec:" in out and "train.epochs" in out and "seed:" in out and "final loss" in out
+    res = cli("diff", trained.run_dir, other.run_dir, "-f", "json")
+    changes = json.loads(res.output)["changes"]
+    assert {"section": "seed", "key": "seed", "a": 0, "b": 1} in changes
+
+
+def test_regression_run_predicts_values_without_confusion_matrix(tmp_path):
+    result = run_spec(tmp_path, TINY_REGRESSION)
+    assert result.status == "completed" and not (result.run_dir / "confusion_matrix.png").exists()
+    assert isinstance(result.predictions[0]["output"], float)
+    assert not (result.run_dir / "accuracy.png").exists() and (result.run_dir / "loss.png").exists()
+
+
+def test_diverging_run_stops_at_the_first_non_finite_batch(tmp_path):
+    result = run_spec(tmp_path, DIVERGING)
+    assert result.status == "diverged"
+    [d] = [d for d in result.diagnostics if d.code == "KS901"]
+    rows = history(result.run_dir)
+    assert d.data["epoch"] == len(rows) < 50, "training stopped in the epoch where the loss blew up"
+    assert 1 <= d.data["batch"] <= 4
+    m = manifest(result.run_dir)
+    assert m["status"] == "diverged" and m["monitor"]["nan_at"]["epoch"] == d.data["epoch"]
+    assert not (result.run_dir / "model.keras").exists()
+    state = json.loads((result.run_dir / "resume" / "state.json").read_text())
+    assert state["epochs_completed"] < d.data["epoch"], "NaN weights are never checkpointed"
+    with pytest.raises(KspecError, match="NaN"):
+        from kspec.run import resume_run
+
+        resume_run(result.run_dir, quiet=True)
+
+
+def test_cli_run_exits_1_on_error_diagnostics_and_prints_them(tmp_path):
+    spec = tmp_path / "d.yaml"
+    spec.write_text(DIVERGING)
+    res = cli("run", spec, "--out", tmp_path / "runs", "-q", "--format", "concise", "--no-lint")
+    assert res.exit_code == 1, res.output
+    assert "KS901 [error]" in res.output and "run diagnostics: 1 error" in res.output
+
+
+def test_training_errors_are_clean_and_keep_the_traceback(tmp_path):
+    bad_labels = TINY_REGRESSION.replace("units: 1}", "units: 2, activation: softmax}").replace(
+        "y: [-3.0, -1.0, 1.0, 3.0, 5.0, 7.0]", "y: [0, 1, 7, 0, 1, 0]").replace(
+        "loss: mean_squared_error", "loss: sparse_categorical_crossentropy").replace("predict: {x: [10.0]}\n", "")
+    with pytest.raises(KspecError, match="training failed after 0 epoch") as e:
+        run_spec(tmp_path, bad_labels)
+    assert "error.log" in e.value.hint
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert manifest(run_dir)["status"] == "failed" and "Traceback" in (run_dir / "error.log").read_text()
+
+
+def test_tensorboard_logs_when_the_spec_asks(tmp_path):
+    pytest.importorskip("tensorboard")
+    spec = TINY_REGRESSION.replace("train: {epochs: 3, seed: 0, verbose: 0}",
+                                   "train: {epochs: 2, seed: 0, verbose: 0, callbacks: [{type: tensorboard}]}")
+    result = run_spec(tmp_path, spec)
+    events = list((result.run_dir / "tensorboard").rglob("events.out.tfevents.*"))
+    assert events and any("train" in str(p) for p in events)
+
+
+def test_tensorboard_missing_is_reported_before_training(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    spec = TINY_REGRESSION.replace("verbose: 0}", "verbose: 0, callbacks: [{type: tensorboard}]}")
+    with pytest.raises(KspecError, match="pip install tensorboard"):
+        run_spec(tmp_path, spec)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
