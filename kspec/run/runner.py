@@ -12,6 +12,7 @@ crash-consistent, so a run killed at any moment continues with ``kspec run --res
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import time
@@ -29,7 +30,7 @@ from ..pipeline import Pipeline
 from ..resolve import Resolved
 from . import checkpoint, findings, rundir
 from .checks import MonitorFacts, RunContext, make_monitor, run_checks
-from .history import gaps, load_rows, make_history_writer, rows_to_history, write_rows
+from .history import gaps, load_rows, make_history_writer, rows_to_history, sync as sync_history, write_rows
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Session:
     quiet: bool = False
     report_format: str = "full"
     monitor: MonitorFacts = field(default_factory=MonitorFacts)
+    dist: Any = None
+    """The tf.distribute setup (:class:`kspec.run.distribute.Distribution`); None: one device."""
 
     def say(self, msg: str) -> None:
         """Progress lines; ``--quiet`` leaves them out."""
@@ -106,6 +109,11 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
     if epochs is not None:
         r.train.epochs = epochs
     _check_before_training(r)
+    from .distribute import run_worker, start
+
+    dist = start(r)  # a strategy must exist before any other TensorFlow op
+    if not dist.is_chief:  # another worker of a cluster: trains along, writes nothing
+        return run_worker(r, dist, quiet=quiet)
     name = r.spec.name or (p.path.stem if p.path else "run")
     run_dir = rundir.new_run_dir(Path(out_root), name)
     rundir.copy_sources(run_dir, p.document.sources)
@@ -132,10 +140,12 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
         manifest["repeat_of"] = str(repeat_of)
     rundir.write_manifest(run_dir, manifest)
     s = Session(r, run_dir, manifest, dict(p.document.sources), p.document.span, quiet=quiet,
-                report_format=report_format)
+                report_format=report_format, dist=dist)
     s.say(f"kspec: run directory {run_dir}")
     with rundir.RunLock(run_dir):
-        return _train(s)
+        result = _train(s)
+    dist.barrier()  # the other workers wait until the chief has written the run directory
+    return result
 
 
 def repeat_run(run_dir: Path, out_root: Path, *, quiet: bool = False, report_format: str = "full") -> RunResult:
@@ -158,6 +168,11 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
     if status == "diverged":
         raise KspecError(f"{run_dir} stopped because the loss became NaN; resuming would diverge again",
                          hint="fix the spec (learning rate, input scale) and start a new run")
+    from .distribute import resume_worker
+
+    dist, worker_result = resume_worker(run_dir, manifest, quiet=quiet)  # before any other TensorFlow op
+    if worker_result is not None:  # another worker of a cluster: resumed along, wrote nothing
+        return worker_result
     with rundir.RunLock(run_dir):
         checkpoint.clean_temporaries(run_dir)
         resolved_path = run_dir / "spec.resolved.json"
@@ -168,7 +183,7 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         p.require_valid()
         r = p.resolved
         s = Session(r, run_dir, manifest, dict(p.document.sources), p.document.span, quiet=quiet,
-                    report_format=report_format, monitor=MonitorFacts.from_json(manifest.get("monitor")))
+                    report_format=report_format, monitor=MonitorFacts.from_json(manifest.get("monitor")), dist=dist)
         keras = prepare_keras(r.seed)
         rows = load_rows(run_dir)
         state = checkpoint.read_state(run_dir)
@@ -176,7 +191,8 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         if state is not None:
             done = state.epochs_completed
             try:
-                s.model = keras.models.load_model(state.checkpoint)
+                with dist.scope():
+                    s.model = keras.models.load_model(state.checkpoint)
             except Exception as e:
                 raise KspecError(f"cannot load the checkpoint {state.checkpoint}: {e}",
                                  hint="start the run again with `kspec run SPEC`") from None
@@ -185,14 +201,14 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         write_rows(run_dir, s.rows)
         if state is not None and state.stopped:
             s.initial_epoch = r.train.epochs
-            s.say(f"kspec: resuming {run_dir}: training had stopped early after epoch {done}; finishing the run")
+            s.announce(f"kspec: resuming {run_dir}: training had stopped early after epoch {done}; finishing the run")
         else:
             s.initial_epoch = done
             what = f"after epoch {done} of {r.train.epochs}" if done else "from the start (no epoch was checkpointed)"
-            s.say(f"kspec: resuming {run_dir} {what}")
+            s.announce(f"kspec: resuming {run_dir} {what}")
         if recorded > done:
             epochs = f"epoch {done + 1}" if recorded == done + 1 else f"epochs {done + 1}-{recorded}"
-            s.say(f"kspec: history.json had {epochs} after the last checkpoint; "
+            s.announce(f"kspec: history.json had {epochs} after the last checkpoint; "
                   f"{'it is' if recorded == done + 1 else 'they are'} dropped and trained again")
         if done == 0:
             s.monitor = MonitorFacts()
@@ -200,7 +216,9 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         manifest.setdefault("resumed", []).append({"at": rundir.now(), "after_epoch": done,
                                                    "dropped_epochs": max(0, recorded - done)})
         rundir.write_manifest(run_dir, manifest)
-        return _train(s)
+        result = _train(s)
+    dist.barrier()
+    return result
 
 
 def _check_before_training(r: Resolved) -> None:
@@ -230,11 +248,12 @@ def _train(s: Session) -> RunResult:
     from ..emit.model import build_model, compile_model
 
     r, run_dir, manifest = s.r, s.run_dir, s.manifest
+    dist = s.dist
     prepare_keras(r.seed)
     manifest["versions"] = rundir.versions()
     manifest["environment"] = rundir.environment()
     t0 = time.perf_counter()
-    inputs = build_inputs(r)
+    inputs = dist.build_inputs(r) if dist is not None else build_inputs(r)
     manifest["data"] = {"fingerprint": inputs.fingerprint, "source": r.data.type,
                         "class_names": inputs.class_names, "counts": inputs.counts or r.facts.class_counts,
                         "skipped_files": inputs.skipped_files}
@@ -243,9 +262,13 @@ def _train(s: Session) -> RunResult:
         s.say(f"kspec: note: {note}")
     if inputs.class_names:
         write_json(run_dir / "classes.json", {"class_names": inputs.class_names})
+    if dist is not None:
+        dist.announce(inputs.batch_size)
+        manifest["distribute"] = dist.describe(inputs.batch_size)
     if s.model is None:
-        s.model = build_model(r)
-        compile_model(s.model, r)
+        with dist.scope() if dist is not None else contextlib.nullcontext():
+            s.model = build_model(r)
+            compile_model(s.model, r)
     model = s.model
     write_text(run_dir / "summary.txt", model_summary(model))
 
@@ -254,7 +277,8 @@ def _train(s: Session) -> RunResult:
     def on_epoch(model, epochs_completed: int, final: bool) -> None:
         if s.monitor.nan_at is not None:  # never checkpoint NaN weights
             return
-        saver.maybe_save(model, epochs_completed, final=final, stopped=bool(model.stop_training))
+        if saver.maybe_save(model, epochs_completed, final=final, stopped=bool(model.stop_training)):
+            sync_history(run_dir)
 
     callbacks = [make_monitor(s.monitor, initial_epoch=s.initial_epoch, say=s.announce)]
     callbacks += build_callbacks(r.train.callbacks, run_dir, s.announce)
@@ -264,8 +288,15 @@ def _train(s: Session) -> RunResult:
     t1 = time.perf_counter()
     try:
         if s.initial_epoch < r.train.epochs:
-            model.fit(**inputs.fit_kwargs(), epochs=r.train.epochs, initial_epoch=s.initial_epoch,
-                      callbacks=callbacks, verbose=_verbose(r.train.verbose, s.quiet))
+            if dist is not None:
+                dist.fit(model, inputs, r, callbacks=callbacks, epochs=r.train.epochs, initial_epoch=s.initial_epoch,
+                         verbose=_verbose(r.train.verbose, s.quiet))
+            else:
+                model.fit(**inputs.fit_kwargs(), epochs=r.train.epochs, initial_epoch=s.initial_epoch,
+                          callbacks=callbacks, verbose=_verbose(r.train.verbose, s.quiet))
+        if dist is not None and dist.custom_loop:
+            dist.check_identical(model)  # every worker's weights digest, gathered
+            manifest["distribute"] = dist.describe(inputs.batch_size)
     except KeyboardInterrupt:
         status = "interrupted"
     except Exception as e:
@@ -288,6 +319,8 @@ def _failed(s: Session, inputs, error: Exception):
     s.manifest.update(status="failed", ended=rundir.now(), error=f"{type(error).__name__}: {error}"[:2000],
                       epochs_completed=len(s.rows))
     rundir.write_manifest(s.run_dir, s.manifest)
+    if isinstance(error, KspecError):  # already says what happened and what to do
+        raise error from None
     images = getattr(inputs, "images", None)
     if images is not None:
         from ..emit.images import explain_decode_error
@@ -321,9 +354,13 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
     if missing or dup:  # pragma: no cover - a bug in kspec, not in the spec
         raise KspecError(f"history of {run_dir} has missing epochs {missing} or duplicates {dup}",
                          hint="this is a bug in kspec; please report it")
+    sync_history(run_dir)
     result = RunResult(run_dir=run_dir, history=rows_to_history(s.rows), status=status)
     if status == "completed":
         save_with(run_dir / "model.keras", s.model.save)
+        local = s.dist.local_model(run_dir / "model.keras") if s.dist is not None else None
+        if local is not None:  # multi_worker: the chief evaluates and predicts alone, on all the data
+            s.model, inputs = local, s.dist.evaluation_inputs(r, inputs)
         result.metrics = _evaluate(s, inputs)
         _confusion(s, inputs)
         result.predictions = _predict(s, inputs)
