@@ -304,6 +304,14 @@ def rule_cmd(code: Annotated[str, typer.Argument(help="A rule code (KS201) or na
     typer.echo(render_rule(rule))
 
 
+class DistributeChoice(str, Enum):
+    default = "default"
+    mirrored = "mirrored"
+    multi_worker = "multi_worker"
+    parameter_server = "parameter_server"
+    tpu = "tpu"
+
+
 class RunFormat(str, Enum):
     full = "full"
     concise = "concise"
@@ -326,6 +334,10 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the final summary.")] = False,
     no_lint: Annotated[bool, typer.Option("--no-lint", help="Start even with error-level lint findings.")] = False,
     format: Annotated[RunFormat, typer.Option("--format", "-f", help="How run diagnostics are printed.")] = RunFormat.full,
+    distribute: Annotated[Optional[DistributeChoice], typer.Option("--distribute", help="Override train.distribute: where to train.")] = None,
+    workers: Annotated[Optional[str], typer.Option("--workers", help="multi_worker: how many workers (with --local), or every worker's host:port, comma-separated, the chief first.")] = None,
+    worker_index: Annotated[Optional[int], typer.Option("--worker-index", min=0, help="multi_worker: this machine's index in --workers (0 is the chief).")] = None,
+    local: Annotated[bool, typer.Option("--local", help="multi_worker: start the workers here, on 127.0.0.1 with free ports, and wait for them.")] = False,
 ) -> None:
     """Train a spec: fit, evaluate, predict, plots, run diagnostics; every artifact in a new run directory.
 
@@ -334,11 +346,22 @@ def run(
     from .pipeline import Pipeline
     from .render import pick
 
+    dist_opts = {"distribute": distribute.value if distribute else None, "workers": workers,
+                 "worker_index": worker_index, "local": local}
     if resume is not None:
         from .run import resume_run
 
         if spec is not None:
             raise KspecError("give either a spec or --resume RUN_DIR, not both")
+        if distribute is not None or workers is not None or worker_index is not None:
+            raise KspecError("a resumed run keeps its distribute setting",
+                             hint="on a cluster, give every worker its TF_CONFIG; on this machine, add --local")
+        if local:
+            from .run.worker import child_args, resume_workers, run_local
+
+            args = child_args(None, resume=str(resume), out=None, seed=None, epochs=None, quiet=quiet,
+                              no_lint=False, fmt=format.value, distribute=None, workers=None)
+            raise typer.Exit(run_local(args, resume_workers(resume)))
         result = resume_run(resume, quiet=quiet, report_format=format.value)
     elif spec is not None and spec.is_dir():
         from .run import repeat_run
@@ -351,6 +374,10 @@ def run(
             raise KspecError("give a spec file, or --resume RUN_DIR", hint="e.g. kspec run specs/quickstart.yaml")
         p = Pipeline(spec, seed=seed)
         p.require_valid()
+        if any(v not in (None, False) for v in dist_opts.values()):
+            from .run.worker import apply_overrides
+
+            apply_overrides(p.resolved.train, **dist_opts)
         lint_findings = p.lint_diagnostics
         if lint_findings:
             _err(pick(format.value)(lint_findings, p.document.sources).rstrip())
@@ -358,6 +385,13 @@ def run(
         if errors and not no_lint:
             _err("refusing to train with lint errors: fix them, or pass --no-lint to start anyway")
             raise typer.Exit(EXIT_FINDINGS)
+        if local:
+            from .run.worker import child_args, run_local
+
+            n = p.resolved.train.distribute.workers
+            args = child_args(str(spec), resume=None, out=str(out), seed=seed, epochs=epochs, quiet=quiet,
+                              no_lint=True, fmt=format.value, distribute="multi_worker", workers=n)
+            raise typer.Exit(run_local(args, n))
         from .run import run_pipeline
 
         result = run_pipeline(p, out, epochs=epochs, quiet=quiet, report_format=format.value)

@@ -434,6 +434,75 @@ Callback = Annotated[
 ]
 
 
+class DefaultDistribute(StrictModel):
+    """One device, plain ``model.fit``: no tf.distribute strategy and no overhead."""
+
+    type: Literal["default"]
+
+
+class MirroredDistribute(StrictModel):
+    """``tf.distribute.MirroredStrategy``: synchronous data-parallel training on the devices of one machine."""
+
+    type: Literal["mirrored"]
+    devices: Annotated[list[Annotated[str, Field(pattern=r"(?i)^(/job:[a-z_]+(/replica:\d+)?(/task:\d+)?)?/?(device:)?(gpu|cpu|tpu):\d+$")]], Field(min_length=1)] | None = None
+    """Devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]. Default: every local GPU. ["/cpu:0", "/cpu:1"] splits the CPU into logical devices (to try replication without GPUs)."""
+    cross_device_ops: Literal["auto", "nccl", "hierarchical_copy", "reduce_to_one"] = "auto"
+    """How gradients are summed across devices (``auto``: TensorFlow's choice)."""
+
+
+WorkerAddress = Annotated[str, Field(pattern=r"^[^\s:/]+:\d{1,5}$")]
+
+
+class MultiWorkerDistribute(StrictModel):
+    """``tf.distribute.MultiWorkerMirroredStrategy``: synchronous training across processes or machines (collective all-reduce)."""
+
+    type: Literal["multi_worker"]
+    workers: Union[Annotated[list[WorkerAddress], Field(min_length=1)], PosInt, None] = None
+    """Every worker's ``host:port``, the chief first; or just how many workers there are (the addresses then come from TF_CONFIG, or from ``kspec run --local``). Default: the cluster in TF_CONFIG."""
+    worker_index: Annotated[int, Field(ge=0)] | None = None
+    """This worker's index in ``workers`` (0 is the chief). Usually given per machine: ``kspec run --worker-index`` or TF_CONFIG."""
+    communication: Literal["auto", "ring", "nccl"] = "auto"
+    """Collective implementation: ``ring`` (gRPC, CPUs), ``nccl`` (GPUs), or TensorFlow's choice."""
+    startup_timeout: Annotated[int, Field(ge=1)] = 300
+    """Seconds to wait for every worker to join before giving up with the names of the missing ones."""
+
+
+class ParameterServerDistribute(StrictModel):
+    """``tf.distribute.ParameterServerStrategy``: the cluster (chief, workers, ps) comes from TF_CONFIG. Not supported by Keras 3's ``fit``; see docs/distribute.md."""
+
+    type: Literal["parameter_server"]
+    variable_partitions: PosInt | None = None
+    """Shard large variables over this many parameter servers (default: no sharding)."""
+
+
+class TPUDistribute(StrictModel):
+    """``tf.distribute.TPUStrategy`` (needs a TensorFlow build with TPU support)."""
+
+    type: Literal["tpu"]
+    tpu: str = ""
+    """TPU name or ``grpc://`` address; empty for the TPU attached to this machine."""
+    zone: str | None = None
+    project: str | None = None
+
+
+DistributeName = Literal["default", "mirrored", "multi_worker", "parameter_server", "tpu"]
+_DistributeUnion = Annotated[
+    Union[DefaultDistribute, MirroredDistribute, MultiWorkerDistribute, ParameterServerDistribute, TPUDistribute],
+    Field(discriminator="type"),
+]
+
+
+def _distribute_name(v: Any) -> Any:
+    """Accept a bare name (``multi_worker``) as shorthand for ``{type: multi_worker}``."""
+    return {"type": v} if isinstance(v, str) else v
+
+
+Distribute = Annotated[
+    _DistributeUnion,
+    BeforeValidator(_distribute_name, json_schema_input_type=Union[DistributeName, _DistributeUnion]),
+]
+
+
 class TrainSpec(StrictModel):
     """Arguments of ``model.fit``."""
 
@@ -449,6 +518,8 @@ class TrainSpec(StrictModel):
     seed: int | None = None
     """Random seed for weights, shuffling and dropout (default: one is drawn and recorded in the manifest)."""
     callbacks: list[Callback] = []
+    distribute: Distribute = DefaultDistribute(type="default")
+    """Where to train: ``default`` (one device), ``mirrored`` (the GPUs of this machine), ``multi_worker`` (several processes or machines), ``parameter_server`` or ``tpu``. ``batch_size`` stays the global batch."""
 
 
 class EvaluateSpec(StrictModel):

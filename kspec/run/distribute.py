@@ -1,0 +1,467 @@
+"""Training under ``train.distribute``: the strategy's scope, the training loop, and who writes what.
+
+    default       plain ``model.fit``; no strategy object, nothing added
+    mirrored      ``model.fit`` inside MirroredStrategy's scope (Keras 3 supports it)
+    tpu           ``model.fit`` inside TPUStrategy's scope (not testable here: no TPU)
+    multi_worker  a training loop of kspec's own under MultiWorkerMirroredStrategy, because Keras 3's
+                  ``fit`` fails under that strategy for every input type (keras-team/keras#20585:
+                  it reduces a PerReplica batch eagerly, and reduces scalar metrics along axis 0)
+
+The multi-worker loop runs Keras's own ``model.train_step`` / ``test_step`` in ``strategy.run``
+(loss scaling, optimizer, compiled metrics as ``fit`` has them; gradients are all-reduced by the
+optimizer) and drives the same Keras callbacks ``fit`` drives, with a History and a progress bar:
+``history.json``, threshold stop, early stopping and checkpoints behave as with ``fit``. Metrics
+are read in cross-replica context, where Keras's sum-aggregated metric variables are all-reduced,
+so every worker logs the same global values.
+
+Protocol between workers (every collective below is entered by every worker, in this order):
+
+    1. the strategy is created (before any other TensorFlow op), the chief's seed is adopted
+    2. the model is built (or loaded from the chief's checkpoint) in the scope: initial values are
+       broadcast from the chief
+    3. per step: the step's all-reduces; per epoch: the metrics, and one all-reduce of "stop?" so a
+       stop asked on any worker (threshold, early stopping, NaN) ends the epoch loop on all of them
+       at the same epoch; a stop asked mid-epoch takes effect at the end of that epoch
+    4. after training: every worker's weights digest is gathered and compared
+    5. the chief writes the run directory (model.keras, evaluation, predictions, plots) with a
+       local copy of the model; the other workers wait at a final barrier and write nothing
+
+Only the chief (worker 0) creates the run directory; other workers keep nothing on disk. To
+resume, every worker runs ``kspec run --resume RUN_DIR`` with the run directory on storage they
+all read (the chief's resume checkpoint is what each of them loads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..diagnostics import KspecError
+from ..emit.strategy import DistributedInputs, Shard, StrategyInfo, cluster_of, create_strategy, distribute_inputs
+from ..spec import CSVLogger, ImageFolderData, ModelCheckpoint, MultiWorkerDistribute, TensorBoard
+
+FILE_CALLBACKS = (ModelCheckpoint, CSVLogger, TensorBoard)
+"""Callbacks that only write files: the chief runs them; other workers leave them out."""
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+@dataclass
+class Distribution:
+    """How this process trains: the strategy (``None`` for ``default``) and its place in the cluster."""
+
+    info: StrategyInfo
+    setting: Any = None
+    say: Callable[[str], None] = print
+    sharded_by_file: bool = False
+    dinputs: DistributedInputs | None = None
+    digests: list[str] = field(default_factory=list)
+    steps_run: int = 0
+    _fns: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def strategy(self):
+        return self.info.strategy
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    @property
+    def is_chief(self) -> bool:
+        return self.info.is_chief
+
+    @property
+    def custom_loop(self) -> bool:
+        """True under MultiWorkerMirroredStrategy, where kspec runs the training loop itself."""
+        return self.info.kind == "multi_worker"
+
+    def scope(self):
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+    def describe(self, global_batch: int | None = None) -> dict[str, Any]:
+        """The manifest's ``distribute`` entry."""
+        i = self.info
+        d: dict[str, Any] = {"strategy": i.kind, "replicas": i.replicas}
+        if i.kind != "default":
+            d["devices"] = i.devices
+        if i.cluster is not None:
+            d.update(workers=i.workers, worker_index=i.worker_index, cluster=list(i.cluster.workers),
+                     cluster_source=i.cluster.source)
+        elif i.kind == "multi_worker":
+            d["workers"] = 1
+        if global_batch:
+            d["global_batch"] = global_batch
+            d["per_replica_batch"] = global_batch // i.replicas if global_batch % i.replicas == 0 \
+                else round(global_batch / i.replicas, 2)
+        if self.dinputs is not None:
+            d["sharding"] = self.dinputs.sharding
+            d["steps_per_epoch"] = self.dinputs.steps_per_epoch
+        if self.digests:
+            d["weights_sha256"] = self.digests
+            d["weights_identical"] = len(set(self.digests)) == 1
+        if i.notes:
+            d["notes"] = i.notes
+        return d
+
+    def announce(self, global_batch: int) -> None:
+        i = self.info
+        if i.kind == "default":
+            return
+        per = f"{global_batch // i.replicas}" if global_batch % i.replicas == 0 else f"~{global_batch / i.replicas:.1f}"
+        where = ""
+        if i.cluster is not None:
+            role = "chief" if i.is_chief else "worker"
+            where = f", worker {i.worker_index} of {i.workers} ({role}, {i.cluster.address})"
+        self.say(f"kspec: distribute: {i.kind}{where}; {i.replicas} replica(s); global batch {global_batch} "
+                 f"= {per} per replica")
+        for note in i.notes:
+            self.say(f"kspec: distribute: {note}")
+
+    # ------------------------------------------------------------------ collectives
+
+    def _fn(self, name: str, make: Callable[[], Any]):
+        if name not in self._fns:
+            self._fns[name] = make()
+        return self._fns[name]
+
+    def _reduce(self, op: str, value: float) -> float:
+        """All-reduce (``SUM`` or ``MEAN``) one number over every replica of every worker (entered by
+        all workers)."""
+        tf = _tf()
+        strategy = self.strategy
+
+        def make():
+            @tf.function
+            def reduce(v):
+                per = strategy.run(lambda x: tf.identity(x), args=(v,))
+                return strategy.reduce(op, per, axis=None)
+
+            return reduce
+
+        return float(self._fn("reduce_" + op, make)(tf.constant(float(value), tf.float64)))
+
+    def agree_seed(self, seed: int) -> int:
+        """Every worker adopts the chief's seed (the same shuffle order is what makes data sharding
+        disjoint). A no-op without a multi-worker cluster."""
+        if not self.custom_loop or self.info.workers < 1 or self.info.cluster is None:
+            return seed
+        return int(self._reduce("SUM", seed if self.is_chief else 0) / (self.info.replicas / self.info.workers))
+
+    def barrier(self) -> None:
+        if self.custom_loop and self.info.cluster is not None:
+            self._reduce("SUM", 1.0)
+
+    def gather_digests(self, model) -> list[str]:
+        """Every worker's weights digest (sha256 of the weights, first 12 hex digits), by worker index."""
+        digest = weights_digest(model)
+        if not self.custom_loop:
+            self.digests = [digest]
+            return self.digests
+        tf = _tf()
+        strategy = self.strategy
+        n = self.info.replicas
+        value = float(int(digest[:12], 16))  # 48 bits: exact in float64
+
+        def make():
+            @tf.function
+            def gather(v):
+                def one(x):
+                    rid = tf.distribute.get_replica_context().replica_id_in_sync_group
+                    return tf.one_hot(rid, n, dtype=tf.float64) * x
+
+                per = strategy.run(one, args=(v,))
+                return strategy.reduce("SUM", per, axis=None)
+
+            return gather
+
+        vec = self._fn("gather", make)(tf.constant(value, tf.float64)).numpy()
+        per_worker = max(1, n // max(1, self.info.workers))
+        self.digests = [f"{int(round(vec[w * per_worker])):012x}" for w in range(max(1, self.info.workers))]
+        return self.digests
+
+    def check_identical(self, model) -> list[str]:
+        digests = self.gather_digests(model)
+        if len(set(digests)) > 1:
+            raise KspecError(f"the workers ended with different weights: {digests}",
+                             hint="this is a bug in kspec (or workers trained different specs); please report it")
+        return digests
+
+    # ------------------------------------------------------------------ inputs
+
+    def build_inputs(self, r):
+        """The runner's inputs; under multi_worker an image folder is read by file (this worker's share)."""
+        from ..emit.data import build_inputs
+
+        if not self.custom_loop or not isinstance(r.data, ImageFolderData) or self.info.cluster is None:
+            return build_inputs(r)
+        from ..emit.strategy import per_replica_batch, shard_image_folder
+
+        global_batch = r.data.batch_size or r.train.batch_size
+        per = per_replica_batch(global_batch, self.info.replicas,
+                                "data.batch_size" if r.data.batch_size else "train.batch_size")
+        shard = Shard(self.info.workers, self.info.worker_index)
+        mine = shard_image_folder(r, shard)
+        mine = type(mine)(**{**mine.__dict__, "data": mine.data.model_copy(update={"batch_size": per})})
+        inputs = build_inputs(mine)
+        images = getattr(inputs, "images", None)
+        listing = r.facts.extra.get("listing")
+        if images is not None and listing is not None:
+            mine_files = {p for c in listing.class_names for p in listing.files[c][shard.index::shard.count]}
+            if not set(images.train_files) <= mine_files:
+                raise KspecError("internal error: the image pipeline did not take this worker's share of the files",
+                                 hint="this is a bug in kspec; train with `distribute: default` meanwhile")
+        inputs.batch_size = global_batch
+        self.sharded_by_file = True
+        return inputs
+
+    def evaluation_inputs(self, r, inputs):
+        """Inputs for evaluation and predictions on the chief: the whole data, not this worker's share."""
+        if not self.sharded_by_file:
+            return inputs
+        from ..emit.data import build_inputs
+
+        return build_inputs(r)
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, model, inputs, r, *, callbacks: list, epochs: int, initial_epoch: int, verbose: int):
+        """Train like ``model.fit``: the same callbacks, History and progress output."""
+        if not self.custom_loop:
+            return model.fit(**inputs.fit_kwargs(), epochs=epochs, initial_epoch=initial_epoch,
+                             callbacks=callbacks, verbose=verbose)
+        self.dinputs = distribute_inputs(self.info, inputs, r, sharded_by_file=self.sharded_by_file)
+        return self._loop(model, callbacks, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose)
+
+    def _loop(self, model, callbacks: list, *, epochs: int, initial_epoch: int, verbose: int):
+        import keras
+
+        tf = _tf()
+        strategy = self.strategy
+        d = self.dinputs
+        with strategy.scope():
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+        train_fn = self._fn("train", lambda: _step_function(tf, strategy, model.train_step))
+        test_fn = self._fn("test", lambda: _step_function(tf, strategy, model.test_step))
+        metrics_fn = self._fn("metrics", lambda: _global_metrics(tf, model))
+        cbs = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model,
+                                           verbose=verbose, epochs=epochs, steps=d.steps_per_epoch)
+        model.stop_training = False
+        cbs.on_train_begin()
+        iterator = iter(d.train) if d.repeat_train else None
+        epoch_logs: dict[str, Any] = {}
+        for epoch in range(initial_epoch, epochs):
+            model.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            it = iterator if iterator is not None else iter(d.train)
+            logs = None
+            for step in range(d.steps_per_epoch):
+                cbs.on_train_batch_begin(step)
+                try:
+                    batch = next(it)
+                except StopIteration:  # a finite pass shorter than expected: every worker sees the same end
+                    break
+                logs = _run(train_fn, batch, epoch)
+                self.steps_run += 1
+                cbs.on_train_batch_end(step, logs)
+            epoch_logs = _floats(metrics_fn()) if logs is not None else {}
+            if d.validation is not None:
+                val = self._evaluate_loop(model, d.validation, test_fn, metrics_fn, cbs)
+                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            stop = self._reduce("SUM", 1.0 if model.stop_training else 0.0) > 0  # any worker
+            model.stop_training = stop
+            if stop:
+                break
+        cbs.on_train_end(logs=epoch_logs)
+        return model.history
+
+    def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None) -> dict[str, float]:
+        model.reset_metrics()
+        if cbs is not None:
+            cbs.on_test_begin()
+        logs = None
+        for batch in dataset:
+            logs = _run(test_fn, batch, None)
+        out = _floats(metrics_fn()) if logs is not None else {}
+        if cbs is not None:
+            cbs.on_test_end(out)
+        return out
+
+    # ------------------------------------------------------------------ after training
+
+    def local_model(self, path: Path):
+        """A copy of the trained model outside the strategy (loaded from the chief's model.keras), for
+        evaluation, predictions and feature maps on the chief alone: no collective can wait on the
+        other workers."""
+        if not self.custom_loop:
+            return None
+        import keras
+
+        return keras.models.load_model(path)
+
+
+def _step_function(tf, strategy, step):
+    """One distributed step returning its batch logs: each replica's own metric values, averaged
+    over the replicas in one packed all-reduce (what Keras's ``fit`` reports per batch under a
+    strategy). Epoch logs are read separately, exactly (:func:`_global_metrics`)."""
+    keys: list[str] = []
+
+    def replica_step(batch):
+        logs = step(batch)
+        scalars = {k: v for k, v in logs.items() if len(getattr(v, "shape", ())) == 0}
+        keys[:] = sorted(scalars)
+        return tf.stack([tf.cast(scalars[k], tf.float32) for k in keys]) if keys else tf.zeros([0])
+
+    @tf.function(reduce_retracing=True)
+    def run(batch):
+        per = strategy.run(replica_step, args=(batch,))
+        values = strategy.reduce("MEAN", per, axis=None)
+        return {k: values[i] for i, k in enumerate(keys)}
+
+    return run
+
+
+def _global_metrics(tf, model):
+    """The model's metrics over everything every worker has seen since they were reset: read in
+    cross-replica context, Keras's sum-aggregated metric variables are all-reduced."""
+    return tf.function(model.get_metrics_result)
+
+
+def _run(fn, batch, epoch: int | None):
+    tf = _tf()
+    try:
+        return fn(batch)
+    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
+            tf.errors.AbortedError) as e:
+        first = (str(e).strip().splitlines() or [""])[0]
+        where = f"in epoch {epoch + 1}" if epoch is not None else "during validation"
+        raise WorkerLost(f"the cluster lost a worker {where}: {type(e).__name__}: {first[:300]}") from None
+
+
+class WorkerLost(KspecError):
+    def __init__(self, message: str):
+        super().__init__(message, hint="restart every worker with `kspec run --resume RUN_DIR` (the chief's run "
+                                       "directory): training continues from the last checkpointed epoch")
+
+
+def _floats(logs) -> dict[str, float]:
+    out = {}
+    for k, v in (logs or {}).items():
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def weights_digest(model) -> str:
+    h = hashlib.sha256()
+    for w in model.get_weights():
+        h.update(str(w.shape).encode())
+        h.update(w.tobytes())
+    return h.hexdigest()[:12]
+
+
+# ------------------------------------------------------------------------------------ starting
+
+
+def start(r, *, say: Callable[[str], None] = print) -> Distribution:
+    """Create the strategy of ``r.train.distribute`` (before any other TensorFlow op) and agree on
+    the seed. ``default`` creates nothing and costs nothing."""
+    dist = r.train.distribute
+    cluster = cluster_of(dist) if isinstance(dist, MultiWorkerDistribute) else None
+    info = create_strategy(dist, cluster=cluster, say=lambda m: print(m, file=sys.stderr, flush=True))
+    d = Distribution(info, setting=dist, say=say)
+    if d.custom_loop:
+        agreed = d.agree_seed(r.seed)
+        if agreed != r.seed:
+            r.seed = agreed
+    return d
+
+
+def run_worker(r, d: Distribution, *, initial_epoch: int = 0, checkpoint: Path | None = None,
+               quiet: bool = False, run_dir: Path | None = None):
+    """A non-chief worker: the same model, data share, steps and stop decisions as the chief, and no
+    files. ``checkpoint``: the chief's resume checkpoint to start from (on resume)."""
+    from ..emit.callbacks import build_callbacks
+    from ..emit.model import build_model, compile_model
+    from .runner import RunResult, prepare_keras
+
+    keras = prepare_keras(r.seed)
+    say = (lambda m: None) if quiet else d.say
+    t0 = time.perf_counter()
+    inputs = d.build_inputs(r)
+    d.announce(inputs.batch_size)
+    with d.scope():
+        if checkpoint is not None:
+            try:
+                model = keras.models.load_model(checkpoint)
+            except Exception as e:
+                raise KspecError(f"worker {d.info.worker_index} cannot load the checkpoint {checkpoint}: {e}",
+                                 hint="every worker must read the chief's run directory (shared storage)") from None
+        else:
+            model = build_model(r)
+            compile_model(model, r)
+    callbacks = build_callbacks([c for c in r.train.callbacks if not isinstance(c, FILE_CALLBACKS)],
+                                run_dir or Path("."), say)
+    try:
+        if initial_epoch < r.train.epochs:
+            d.fit(model, inputs, r, callbacks=callbacks, epochs=r.train.epochs, initial_epoch=initial_epoch,
+                  verbose=0)
+        digests = d.check_identical(model)
+    except KspecError:
+        raise
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [""])[0][:500]
+        raise KspecError(f"worker {d.info.worker_index}: training failed: {type(e).__name__}: {first}",
+                         hint="the chief's run directory (error.log) tells more when the chief failed too") from None
+    history = getattr(getattr(model, "history", None), "history", None) or {}
+    say(f"kspec: worker {d.info.worker_index}: trained epochs {initial_epoch + 1}-"
+        f"{initial_epoch + len(next(iter(history.values()), []))} ({d.steps_run} steps) in "
+        f"{time.perf_counter() - t0:.1f} s; weights {digests[d.info.worker_index]} "
+        f"(identical on all {len(digests)} workers)")
+    say(f"kspec: worker {d.info.worker_index}: waiting for the chief to write the run directory")
+    d.barrier()
+    say(f"kspec: worker {d.info.worker_index}: done")
+    return RunResult(run_dir=run_dir or Path("."), history=history)
+
+
+def resume_worker(run_dir: Path, manifest: dict, *, quiet: bool = False):
+    """``kspec run --resume RUN_DIR`` on a worker: start the strategy and, on a non-chief worker,
+    train from the chief's checkpoint. Returns ``(distribution, result)``; ``result`` is None on
+    the chief, which goes on with the runner's own resume."""
+    from ..pipeline import Pipeline
+    from . import checkpoint as ckpt
+
+    resolved_path = run_dir / "spec.resolved.json"
+    if not resolved_path.is_file():
+        raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
+    p = Pipeline(text=resolved_path.read_text(encoding="utf-8"), file=str(resolved_path),
+                 base_dir=Path(manifest["base_dir"]), seed=manifest["seed"])
+    p.require_valid()
+    r = p.resolved
+    d = start(r)
+    if d.is_chief:
+        return d, None
+    state = ckpt.read_state(run_dir)
+    done = 0
+    if state is not None:
+        done = r.train.epochs if state.stopped else state.epochs_completed
+    if not quiet:
+        d.say(f"kspec: worker {d.info.worker_index}: resuming {run_dir} after epoch {done} of {r.train.epochs}")
+    return d, run_worker(r, d, initial_epoch=done, checkpoint=state.checkpoint if state else None, quiet=quiet,
+                         run_dir=run_dir)
