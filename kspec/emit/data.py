@@ -138,10 +138,21 @@ def load_arrays(resolved: Resolved) -> tuple[Arrays, Arrays | None]:
     raise KspecError(f"data type {data.type!r} has no array loader")  # pragma: no cover
 
 
+def rescale_array(x: np.ndarray, rescale: float) -> np.ndarray:
+    """``x * rescale`` as float32. A rescale of 1/N (``1/255``) divides by N instead, which is what
+    the course's ``x / 255.0`` computes: multiplying by the rounded 1/255 differs from it in the last
+    bit for half of the 256 pixel values, and then training no longer matches the notebook's."""
+    inv = 1.0 / rescale
+    n = round(inv)
+    if n > 1 and abs(inv - n) <= 1e-9 * n:
+        return x.astype(np.float32) / np.float32(n)
+    return x.astype(np.float32) * np.float32(rescale)
+
+
 def _prepare(x: np.ndarray, y: np.ndarray, resolved: Resolved, num_classes: int | None) -> Arrays:
     data = resolved.data
     if data.rescale is not None:
-        x = x.astype(np.float32) * np.float32(data.rescale)
+        x = rescale_array(x, data.rescale)
     elif x.dtype != np.float32 and np.issubdtype(x.dtype, np.number):
         x = x.astype(np.float32)
     if data.reshape:
@@ -238,7 +249,7 @@ def as_float_inputs(values: list, resolved: Resolved) -> np.ndarray:
         x = x[:, None]
     data = resolved.data
     if data.rescale is not None:
-        x = x * np.float32(data.rescale)
+        x = rescale_array(x, data.rescale)
     if data.reshape:
         x = x.reshape((len(x),) + tuple(data.reshape))
     return x

@@ -94,7 +94,9 @@ def read_inputs(paths: list[str | Path], resolved) -> Batch:
     from ..spec import ImageFolderData
 
     def scale(a: np.ndarray) -> np.ndarray:
-        return a * np.float32(data.rescale) if data.rescale is not None else a
+        from ..emit.data import rescale_array
+
+        return rescale_array(a, data.rescale) if data.rescale is not None else a
 
     if isinstance(data, ImageFolderData):
         # exactly the training pipeline's decode, colour mode, resize and rescale

@@ -1,0 +1,147 @@
+"""Runner overhead: ``kspec run specs/fashion_mnist_mlp.yaml`` against the hand-written Keras
+script it replaces (``runner_overhead_reference.py``), same seed, same data files.
+
+Each repeat runs both in fresh subprocesses (alternating which goes first, since this machine is
+noisy) and reads:
+
+* fit wall time: seconds inside ``model.fit`` (kspec's manifest ``timing.fit_s``; the script's
+  own timer around ``fit``);
+* total wall time: the whole process, TensorFlow import included (kspec also lints the spec,
+  writes every artifact, evaluates, draws the figures and the confusion matrix);
+* test accuracy of both, and whether the two training histories are identical.
+
+    python benchmarks/runner_overhead.py                 # 3 repeats, 5 epochs
+    python benchmarks/runner_overhead.py --repeat 5 --json results.json
+
+Goal (issue 4): kspec's fit within 5% of the hand-written script's, the same test accuracy
+(0.870 after 5 epochs with seed 0). The data come from ../shared/data/fashion-mnist through a
+temporary KERAS_HOME of symbolic links, so keras.datasets.fashion_mnist.load_data() reads them
+without downloading; without that folder the benchmark says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "specs" / "fashion_mnist_mlp.yaml"
+REFERENCE = Path(__file__).resolve().parent / "runner_overhead_reference.py"
+DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+         "t10k-labels-idx1-ubyte.gz")
+
+
+def keras_home(data: Path, into: Path) -> Path:
+    """A KERAS_HOME whose datasets/fashion-mnist/ links to the shared files."""
+    folder = into / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in FILES:
+        link = folder / f
+        if not link.exists():
+            link.symlink_to((data / f).resolve())
+    return into
+
+
+def run_kspec(env: dict, out: Path, epochs: int, seed: int) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "kspec.cli", "run", str(SPEC), "--out", str(out), "-q",
+                           "--epochs", str(epochs), "--seed", str(seed)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"kspec run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    run_dir = max(out.iterdir(), key=lambda p: p.stat().st_mtime)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    rows = json.loads((run_dir / "history.json").read_text())["epochs"]
+    history = {k: [r[k] for r in rows] for k in rows[0] if k not in ("epoch", "learning_rate")}
+    return {"fit_s": manifest["timing"]["fit_s"], "total_s": wall, "test_accuracy": metrics["accuracy"],
+            "test_loss": metrics["loss"], "history": history, "checkpoint_s": manifest["timing"]["checkpoint_s"],
+            "run_dir": str(run_dir)}
+
+
+def run_reference(env: dict, epochs: int, seed: int) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(REFERENCE), str(epochs), str(seed)], env=env,
+                          capture_output=True, text=True, cwd=tempfile.gettempdir())
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"the reference script failed ({proc.returncode}):\n{proc.stderr}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["total_s"] = wall
+    return out
+
+
+def same_history(a: dict, b: dict) -> tuple[bool, float]:
+    """(identical?, largest absolute difference) over the keys both logged."""
+    worst = 0.0
+    for k in a:
+        if k in b:
+            for x, y in zip(a[k], b[k]):
+                worst = max(worst, abs(float(x) - float(y)))
+    return worst == 0.0, worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data", type=Path, default=DATA, help="folder with the four Fashion-MNIST .gz files")
+    ap.add_argument("--json", type=Path, help="also write the measurements here")
+    args = ap.parse_args(argv)
+    if not all((args.data / f).is_file() for f in FILES):
+        print(f"skipped: the Fashion-MNIST files are not in {args.data} (see ../shared/data/README.md)")
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kspec-overhead-") as tmp:
+        tmp = Path(tmp)
+        env = dict(os.environ, KERAS_HOME=str(keras_home(args.data, tmp / "keras-home")), TF_CPP_MIN_LOG_LEVEL="2")
+        for i in range(args.repeat):
+            order = ("kspec", "keras") if i % 2 == 0 else ("keras", "kspec")
+            got = {}
+            for who in order:
+                got[who] = (run_kspec(env, tmp / "runs", args.epochs, args.seed) if who == "kspec"
+                            else run_reference(env, args.epochs, args.seed))
+            identical, diff = same_history(got["kspec"]["history"], got["keras"]["history"])
+            row = {"repeat": i + 1,
+                   "kspec_fit_s": got["kspec"]["fit_s"], "keras_fit_s": got["keras"]["fit_s"],
+                   "kspec_total_s": got["kspec"]["total_s"], "keras_total_s": got["keras"]["total_s"],
+                   "kspec_checkpoint_s": got["kspec"]["checkpoint_s"],
+                   "kspec_test_accuracy": got["kspec"]["test_accuracy"],
+                   "keras_test_accuracy": got["keras"]["test_accuracy"],
+                   "identical_history": identical, "largest_history_difference": diff}
+            row["fit_ratio"] = row["kspec_fit_s"] / row["keras_fit_s"]
+            row["total_ratio"] = row["kspec_total_s"] / row["keras_total_s"]
+            results.append(row)
+            print(f"repeat {i + 1}: fit kspec {row['kspec_fit_s']:.2f}s keras {row['keras_fit_s']:.2f}s "
+                  f"(x{row['fit_ratio']:.3f}); total kspec {row['kspec_total_s']:.2f}s keras "
+                  f"{row['keras_total_s']:.2f}s (x{row['total_ratio']:.3f}); test accuracy kspec "
+                  f"{row['kspec_test_accuracy']:.4f} keras {row['keras_test_accuracy']:.4f}; "
+                  f"identical history: {identical}", flush=True)
+    med = {k: statistics.median(r[k] for r in results) for k in
+           ("kspec_fit_s", "keras_fit_s", "fit_ratio", "kspec_total_s", "keras_total_s", "total_ratio")}
+    print()
+    print(f"median over {len(results)} repeat(s), {args.epochs} epochs, seed {args.seed}:")
+    print(f"  fit:   kspec {med['kspec_fit_s']:.2f}s  keras {med['keras_fit_s']:.2f}s  ratio {med['fit_ratio']:.3f}")
+    print(f"  total: kspec {med['kspec_total_s']:.2f}s  keras {med['keras_total_s']:.2f}s  ratio {med['total_ratio']:.3f}")
+    print(f"  test accuracy: kspec {results[-1]['kspec_test_accuracy']:.4f}  keras "
+          f"{results[-1]['keras_test_accuracy']:.4f}  identical histories: "
+          f"{all(r['identical_history'] for r in results)}")
+    goal = med["fit_ratio"] <= 1.05
+    print(f"  goal (fit within 5%): {'met' if goal else 'NOT met'}")
+    if args.json:
+        args.json.write_text(json.dumps({"repeats": results, "median": med}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
