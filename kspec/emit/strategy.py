@@ -165,28 +165,6 @@ def cluster_of(dist: MultiWorkerDistribute, env: Mapping[str, str] | None = None
     return from_env
 
 
-def expected_workers(dist: Any) -> int | None:
-    """How many workers a distribute setting names statically (for lint); None when unknown."""
-    if isinstance(dist, MultiWorkerDistribute):
-        if isinstance(dist.workers, list):
-            return len(dist.workers)
-        if isinstance(dist.workers, int):
-            return dist.workers
-        return None
-    return 1
-
-
-def expected_replicas(dist: Any) -> int | None:
-    """The fewest replicas a setting trains on, when known without TensorFlow (for lint)."""
-    if isinstance(dist, DefaultDistribute):
-        return 1
-    if isinstance(dist, MirroredDistribute):
-        return len(dist.devices) if dist.devices else None
-    if isinstance(dist, MultiWorkerDistribute):
-        return expected_workers(dist)
-    return None
-
-
 def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
     """``n`` distinct ports that were free on ``host`` a moment ago (all held open together, so distinct)."""
     socks = []

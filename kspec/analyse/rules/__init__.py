@@ -10,6 +10,7 @@ from __future__ import annotations
 from .data import (ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
                    InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
                    UnscaledInput, ValidationClassesMismatch)
+from .distribute import BatchNotDivisible, ReplicasIdle, UnshardableData
 from .hygiene import (BiasBeforeBatchNorm, ConstantInitializer, DropoutAfterOutput, DropoutBeforeBatchNorm,
                       HighDropout, StrideSkipsInput)
 from .meta import UnusedSuppression
@@ -69,6 +70,8 @@ RULES = (
     ConstantInitializer,
     StrideSkipsInput,
     DropoutAfterOutput,
+    # distribution
+    BatchNotDivisible, ReplicasIdle, UnshardableData,
 )
 
 RETIRED: dict[str, str] = {}
