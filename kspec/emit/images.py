@@ -89,6 +89,8 @@ class _Plan:
     validation: list[tuple[Path, int]] | None
     skipped: list[imf.ImageInfo]
     roots: tuple[Path, Path | None]
+    scan: imf.ImageScan | None = None
+    """The check of every file (bad ones included; their sizes and modes are unknown)."""
 
 
 def _plan_files(resolved, seed: int) -> _Plan:
@@ -143,7 +145,7 @@ def _plan_files(resolved, seed: int) -> _Plan:
         validation = [it for it in validation if it[0] not in gone] if validation is not None else None
         if not train:
             raise KspecError(f"every image in {listing.root} is unreadable: {bad_files_message(skipped)}")
-    return _Plan(class_names, train, validation, skipped, (listing.root, vroot))
+    return _Plan(class_names, train, validation, skipped, (listing.root, vroot), scan)
 
 
 def _reuse_scan(facts, paths: list[Path]) -> imf.ImageScan | None:
@@ -179,14 +181,18 @@ def _tf():
     return tf
 
 
+def _luma(tf, rgb):
+    """uint8 RGB -> uint8 gray [h, w, 1] with Pillow's weights (ITU-R 601: 0.299, 0.587, 0.114)."""
+    g = tf.tensordot(tf.cast(rgb, tf.float32), tf.constant([0.299, 0.587, 0.114]), axes=1)[..., None]
+    return tf.saturate_cast(tf.round(g), tf.uint8)
+
+
 def _to_channels(tf, img, want: int):
     """uint8 [h, w, 1..4] -> uint8 [h, w, want], as Pillow's ``convert`` does (ITU-R 601 luma, alpha
     dropped or set to 255)."""
 
     def gray(x):
-        rgb = tf.cast(x[..., :3], tf.float32)
-        g = tf.tensordot(rgb, tf.constant([0.299, 0.587, 0.114]), axes=1)[..., None]
-        return tf.saturate_cast(tf.round(g), tf.uint8)
+        return _luma(tf, x[..., :3])
 
     def opaque(x):
         return tf.concat([x, tf.fill(tf.concat([tf.shape(x)[:2], [1]], 0), tf.constant(255, tf.uint8))], -1)
@@ -202,24 +208,46 @@ def _to_channels(tf, img, want: int):
     return out
 
 
-def make_loader(tf, target_size, color_mode: str, interpolation: str):
-    """path -> uint8 image [h, w, c] at ``target_size`` in ``color_mode``."""
+def make_loader(tf, target_size, color_mode: str, interpolation: str, scan: imf.ImageScan | None = None):
+    """path -> uint8 image [h, w, c] at ``target_size`` in ``color_mode``.
+
+    ``scan`` (a complete check of the files) lets the loader skip work it knows is not needed: a
+    resize when every image has the target size already, a channel conversion when the decoder
+    can do it exactly (about 10% of the CPU time of a 300x300 PNG)."""
     h, w = int(target_size[0]), int(target_size[1])
     want = imf.CHANNELS[color_mode]
+    known = scan is not None and scan.complete and scan.checked > 0
+    formats = set(scan.formats) if known else set()
+    modes = set(scan.modes) if known else set()
+    sizes = set(scan.sizes) if known else set()
+
+    def decode(raw):
+        if want == 3:  # every decoder converts to RGB as Pillow does (gray copied, alpha dropped)
+            return tf.io.decode_image(raw, channels=3, dtype=tf.uint8, expand_animations=False)
+        if want == 1:
+            if known and modes <= {"L"} and formats <= {"PNG", "JPEG"}:
+                return tf.io.decode_image(raw, channels=1, dtype=tf.uint8, expand_animations=False)
+            rgb = tf.io.decode_image(raw, channels=3, dtype=tf.uint8, expand_animations=False)
+            return _luma(tf, rgb)
+        if known and formats <= {"PNG", "BMP"}:
+            return tf.io.decode_image(raw, channels=4, dtype=tf.uint8, expand_animations=False)
+        return _to_channels(tf, tf.io.decode_image(raw, channels=0, dtype=tf.uint8, expand_animations=False), 4)
+
+    def resize(img):
+        r = tf.image.resize(img, (h, w), method=interpolation)
+        if r.dtype == tf.uint8:  # nearest keeps the dtype
+            return r
+        return tf.saturate_cast(tf.round(r), tf.uint8)
 
     def load(path):
-        raw = tf.io.read_file(path)
-        img = tf.io.decode_image(raw, channels=0, dtype=tf.uint8, expand_animations=False)
-        img = _to_channels(tf, img, want)
-
-        def resize():
-            r = tf.image.resize(img, (h, w), method=interpolation)
-            if r.dtype == tf.uint8:  # nearest keeps the dtype
-                return r
-            return tf.saturate_cast(tf.round(r), tf.uint8)
-
-        same = tf.logical_and(tf.equal(tf.shape(img)[0], h), tf.equal(tf.shape(img)[1], w))
-        img = tf.cond(same, lambda: img, resize)
+        img = decode(tf.io.read_file(path))
+        if known and sizes == {(w, h)}:
+            pass
+        elif known and (w, h) not in sizes:
+            img = resize(img)
+        else:
+            same = tf.logical_and(tf.equal(tf.shape(img)[0], h), tf.equal(tf.shape(img)[1], w))
+            img = tf.cond(same, lambda: img, lambda: resize(img))
         img.set_shape((h, w, want))
         return img
 
@@ -369,7 +397,7 @@ def image_folder_inputs(resolved, *, batch_size: int, seed: int) -> ImageInputs:
 
     user_steps = resolved.train.steps_per_epoch
     steps_per_epoch = user_steps or imf.steps(n_train, batch_size)
-    load = make_loader(tf, data.target_size, data.color_mode, data.interpolation)
+    load = make_loader(tf, data.target_size, data.color_mode, data.interpolation, plan.scan)
     to_label = _labels(tf, data.class_mode, n_classes)
     rescale = None if data.rescale is None else float(data.rescale)
     par = cores()

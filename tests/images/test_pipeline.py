@@ -69,6 +69,30 @@ def test_color_modes(tmp_path, mode, stored, channels):
     assert set(np.unique(np.round(body[..., :3]))) <= {float(v) for v in VALUES}
 
 
+@pytest.mark.parametrize("mode,fmt,ext", [("grayscale", "PNG", ".png"), ("rgba", "JPEG", ".jpg"),
+                                          ("rgba", "GIF", ".gif"), ("grayscale", "BMP", ".bmp")])
+def test_color_modes_per_decoder(tmp_path, mode, fmt, ext):
+    make_tree(tmp_path / "tree", {"a": 2, "b": 2}, mode="L" if mode == "grayscale" else "RGB", fmt=fmt, ext=ext)
+    _, inp = build(tmp_path, color_mode=mode, rescale=None)
+    x, y = take(inp.train, 1)[0]
+    assert x.shape[-1] == (1 if mode == "grayscale" else 4)
+    if mode == "rgba":
+        assert (x[..., 3] == 255).all()
+    if fmt != "JPEG":
+        assert (label_of(x, 1) == y).all()
+
+
+def test_mixed_sizes_are_resized_and_same_sizes_kept(tmp_path):
+    make_tree(tmp_path / "tree", {"a": 2}, size=(12, 10))
+    (tmp_path / "tree" / "b").mkdir()
+    for i in range(2):
+        image(VALUES[1], (24, 20)).save(tmp_path / "tree" / "b" / f"b{i}.png")
+    _, inp = build(tmp_path, rescale=None, interpolation="nearest", batch_size=4)
+    x, y = take(inp.train, 1)[0]
+    assert x.shape == (4, 10, 12, 3)
+    assert (label_of(x, 1) == y).all()
+
+
 def test_grayscale_luma_matches_pillow(tmp_path):
     d = tmp_path / "tree" / "a"
     d.mkdir(parents=True)
