@@ -172,12 +172,23 @@ def _suppressions(file: str, text: str) -> dict[tuple[str, int], set[str]]:
 
 def _load_text(doc: Document, file: str, text: str, root: Path) -> Any:
     """Parse ``text`` into plain data rooted at ``root``; append diagnostics to ``doc``."""
+    from . import fastload
+
+    doc.sources[file] = text
+    doc.suppressions.update(_suppressions(file, text))
+    fast = fastload.load(text)  # libyaml, exactly as below when it can decide; else None
+    if fast is not None:
+        data, spans, key_spans = fast
+        for path, (line, col, end_line, end_col) in spans.items():
+            doc.spans[root + path] = Span(file, line, col, end_line, end_col)
+        for path, (line, col, end_line, end_col) in key_spans.items():
+            doc.key_spans[root + path] = Span(file, line, col, end_line, end_col)
+        return data
+
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    doc.sources[file] = text
-    doc.suppressions.update(_suppressions(file, text))
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:

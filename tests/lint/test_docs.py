@@ -38,9 +38,9 @@ def test_docs_show_precommit_and_sarif_upload():
 
 
 def test_precommit_hook_definition():
-    import yaml
+    from ruamel.yaml import YAML
 
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = YAML(typ="safe", pure=True).load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     (hook,) = hooks
     assert hook["id"] == "kspec-lint" and hook["language"] == "python" and hook["entry"] == "kspec lint"
     assert hook["files"] == r"\.(ya?ml|json)$"

@@ -1,0 +1,155 @@
+"""How fast is ``kspec lint``? Run from the repository root:
+
+    python benchmarks/lint_speed.py [--corpus 1000] [--runs 7] [--tf-runs 3]
+
+Measures, in one run on this machine:
+
+- ``kspec lint specs/``: wall time of the command (cold: a new process each run);
+- ``kspec lint CORPUS/`` on a generated corpus of N specs (varied data sources, layer stacks,
+  losses and callbacks; some with mistakes): specs per second, including start-up;
+- a cold ``kspec lint specs/hello.yaml``: median of several new processes;
+- ``python -c "import tensorflow"``: median of a few, and the ratio of the two.
+
+Every figure is the median over ``--runs`` (``--tf-runs`` for TensorFlow) fresh processes, so
+the numbers include interpreter start-up, imports and parsing: what a CI job or a pre-commit hook
+pays. Nothing here needs a GPU; the corpus is written to a temporary folder and removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KSPEC = [sys.executable, "-m", "kspec.cli"]
+
+
+def timed(cmd: list[str], *, runs: int, env: dict | None = None, ok=(0, 1)) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append(time.perf_counter() - t)
+        if proc.returncode not in ok:
+            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr.decode()[-2000:]}")
+    return times
+
+
+# ------------------------------------------------------------------------------------ corpus
+
+DATA = [
+    "{type: keras, name: fashion_mnist, rescale: 1/255, validation: test}",
+    "{type: keras, name: mnist, rescale: 1/255, reshape: [28, 28, 1], validation: 0.1}",
+    "{type: keras, name: cifar10, rescale: 1/255}",
+    "{type: synthetic, image_size: 28, samples: 3000, rescale: 1/255, validation: 0.2}",
+    "{type: synthetic, image_size: 64, samples: 1000}",
+    "{type: arrays, x: [-1.0, 0.0, 1.0, 2.0, 3.0, 4.0], y: [-3.0, -1.0, 1.0, 3.0, 5.0, 7.0]}",
+]
+
+
+def _stack(rng: random.Random, image: bool) -> list[str]:
+    layers = []
+    if image:
+        for _ in range(rng.randint(1, 3)):
+            layers.append(f"{{type: Conv2D, filters: {rng.choice([16, 32, 64])}, kernel_size: {rng.choice([3, 5])}, "
+                          f"activation: {rng.choice(['relu', 'relu', 'tanh'])}, padding: same}}")
+            layers.append(f"{{type: MaxPooling2D, pool_size: {rng.choice([2, 2, 3])}}}")
+            if rng.random() < 0.3:
+                layers.append("{type: BatchNormalization}")
+    layers.append("{type: Flatten}")
+    for _ in range(rng.randint(0, 2)):
+        layers.append(f"{{type: Dense, units: {rng.choice([32, 64, 128, 256])}, activation: relu}}")
+        if rng.random() < 0.4:
+            layers.append(f"{{type: Dropout, rate: {rng.choice([0.2, 0.3, 0.5, 0.7])}}}")
+    return layers
+
+
+def make_spec(rng: random.Random, i: int) -> str:
+    data = rng.choice(DATA)
+    regression = "arrays" in data
+    image = ("reshape" in data or "cifar" in data or "synthetic" in data) and rng.random() < 0.8
+    classes = 10 if "keras" in data else 4
+    if regression:
+        layers = [f"{{type: Dense, units: {rng.choice([1, 1, 8])}}}"]
+        compile_ = f"{{optimizer: sgd, loss: mean_squared_error, metrics: [{rng.choice(['mae', 'accuracy'])}]}}"
+    else:
+        layers = _stack(rng, image)
+        units = classes if rng.random() < 0.9 else rng.choice([1, 2, 8])
+        layers.append(f"{{type: Dense, units: {units}, activation: {rng.choice(['softmax'] * 5 + ['sigmoid', 'relu'])}}}")
+        loss = rng.choice(["sparse_categorical_crossentropy"] * 4 + ["categorical_crossentropy"])
+        lr = rng.choice([0.001, 0.0005, 0.01, 3])
+        compile_ = f"{{optimizer: {{type: {rng.choice(['adam', 'rmsprop'])}, learning_rate: {lr}}}, loss: {loss}, metrics: [accuracy]}}"
+    monitor = rng.choice(["loss", "accuracy", "val_accuracy", "acc", "val_loss"])
+    callback = (f"{{type: threshold_stop, monitor: {monitor}, threshold: {rng.choice([0.4, 0.95, 95])}}}"
+                if rng.random() < 0.5 else f"{{type: early_stopping, monitor: {monitor}, patience: {rng.randint(1, 8)}}}")
+    body = "\n".join(f"    - {layer}" for layer in layers)
+    return (f"# generated spec {i}\nkspec: 1\nname: gen-{i}\ndata: {data}\nmodel:\n  layers:\n{body}\n"
+            f"compile: {compile_}\ntrain:\n  epochs: {rng.randint(3, 20)}\n  batch_size: {rng.choice([16, 32, 64])}\n"
+            f"  callbacks:\n    - {callback}\n")
+
+
+def write_corpus(folder: Path, n: int, seed: int = 0) -> list[Path]:
+    rng = random.Random(seed)
+    paths = []
+    for i in range(n):
+        p = folder / f"spec_{i:04d}.yaml"
+        p.write_text(make_spec(rng, i), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=int, default=1000, help="generated specs (default 1000)")
+    ap.add_argument("--runs", type=int, default=7, help="fresh processes per kspec measurement (default 7)")
+    ap.add_argument("--tf-runs", type=int, default=3, help="fresh processes for `import tensorflow` (default 3)")
+    args = ap.parse_args()
+    env = {**os.environ, "GITHUB_ACTIONS": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    med = statistics.median
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cpus = os.cpu_count() or 1
+    print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), median of fresh processes\n")
+
+    specs = sorted((ROOT / "specs").glob("*.yaml"))
+    cold = timed(KSPEC + ["lint", "specs/hello.yaml"], runs=args.runs, env=env)
+    folder = timed(KSPEC + ["lint", "specs"], runs=args.runs, env=env)
+    rows = [("cold `kspec lint specs/hello.yaml`", med(cold), f"{min(cold):.3f} s min"),
+            (f"`kspec lint specs/` ({len(specs)} specs)", med(folder), f"{len(specs) / med(folder):,.0f} specs/s")]
+
+    tmp = Path(tempfile.mkdtemp(prefix="kspec-lint-corpus-"))
+    try:
+        write_corpus(tmp, args.corpus)
+        runs = max(3, args.runs // 2)
+        corpus = timed(KSPEC + ["lint", "--fail-on", "never", str(tmp)], runs=runs, env=env)
+        rows.append((f"`kspec lint` on {args.corpus:,} generated specs", med(corpus),
+                     f"{args.corpus / med(corpus):,.0f} specs/s"))
+        one_job = timed(KSPEC + ["lint", "--fail-on", "never", "--jobs", "1", str(tmp)], runs=runs, env=env)
+        rows.append(("  the same with --jobs 1", med(one_job), f"{args.corpus / med(one_job):,.0f} specs/s"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    tf = timed([sys.executable, "-c", "import tensorflow"], runs=args.tf_runs, env=env, ok=(0,))
+    rows.append(('`python -c "import tensorflow"`', med(tf), ""))
+    width = max(len(r[0]) for r in rows)
+    for name, seconds, note in rows:
+        print(f"  {name:<{width}}  {seconds:7.3f} s  {note}")
+    print(f"\n  cold single-spec lint / import tensorflow = {med(cold) / med(tf):.3f} "
+          f"({med(tf) / med(cold):.1f}x faster than importing TensorFlow)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
