@@ -397,31 +397,13 @@ def run_worker(r, d: Distribution, *, initial_epoch: int = 0, checkpoint: Path |
                quiet: bool = False, run_dir: Path | None = None):
     """A non-chief worker: the same model, data share, steps and stop decisions as the chief, and no
     files. ``checkpoint``: the chief's resume checkpoint to start from (on resume)."""
-    from ..emit.callbacks import build_callbacks
-    from ..emit.model import build_model, compile_model
     from .runner import RunResult, prepare_keras
 
     keras = prepare_keras(r.seed)
     say = (lambda m: None) if quiet else d.say
     t0 = time.perf_counter()
-    inputs = d.build_inputs(r)
-    d.announce(inputs.batch_size)
-    with d.scope():
-        if checkpoint is not None:
-            try:
-                model = keras.models.load_model(checkpoint)
-            except Exception as e:
-                raise KspecError(f"worker {d.info.worker_index} cannot load the checkpoint {checkpoint}: {e}",
-                                 hint="every worker must read the chief's run directory (shared storage)") from None
-        else:
-            model = build_model(r)
-            compile_model(model, r)
-    callbacks = build_callbacks([c for c in r.train.callbacks if not isinstance(c, FILE_CALLBACKS)],
-                                run_dir or Path("."), say)
     try:
-        if initial_epoch < r.train.epochs:
-            d.fit(model, inputs, r, callbacks=callbacks, epochs=r.train.epochs, initial_epoch=initial_epoch,
-                  verbose=0)
+        model = _worker_train(r, d, keras, say, initial_epoch=initial_epoch, checkpoint=checkpoint, run_dir=run_dir)
         digests = d.check_identical(model)
     except KspecError:
         raise
@@ -438,6 +420,29 @@ def run_worker(r, d: Distribution, *, initial_epoch: int = 0, checkpoint: Path |
     d.barrier()
     say(f"kspec: worker {d.info.worker_index}: done")
     return RunResult(run_dir=run_dir or Path("."), history=history)
+
+
+def _worker_train(r, d: Distribution, keras, say, *, initial_epoch: int, checkpoint: Path | None, run_dir: Path | None):
+    from ..emit.callbacks import build_callbacks
+    from ..emit.model import build_model, compile_model
+
+    inputs = d.build_inputs(r)
+    d.announce(inputs.batch_size)
+    with d.scope():
+        if checkpoint is not None:
+            try:
+                model = keras.models.load_model(checkpoint)
+            except Exception as e:
+                raise KspecError(f"worker {d.info.worker_index} cannot load the checkpoint {checkpoint}: {e}",
+                                 hint="every worker must read the chief's run directory (shared storage)") from None
+        else:
+            model = build_model(r)
+            compile_model(model, r)
+    callbacks = build_callbacks([c for c in r.train.callbacks if not isinstance(c, FILE_CALLBACKS)],
+                                run_dir or Path("."), say)
+    if initial_epoch < r.train.epochs:
+        d.fit(model, inputs, r, callbacks=callbacks, epochs=r.train.epochs, initial_epoch=initial_epoch, verbose=0)
+    return model
 
 
 def resume_worker(run_dir: Path, manifest: dict, *, quiet: bool = False):
