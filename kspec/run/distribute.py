@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ class Distribution:
     dinputs: DistributedInputs | None = None
     digests: list[str] = field(default_factory=list)
     steps_run: int = 0
+    epoch: int = 0
+    epoch_done: bool = False
     _fns: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ facts
@@ -261,9 +262,22 @@ class Distribution:
                                            verbose=verbose, epochs=epochs, steps=d.steps_per_epoch)
         model.stop_training = False
         cbs.on_train_begin()
+        epoch_logs: dict[str, Any] = {}
+        try:
+            epoch_logs = self._epochs(model, cbs, train_fn, test_fn, metrics_fn, epochs, initial_epoch)
+        except _lost_errors() as e:  # raised wherever the lost collective's result is first needed
+            first = (str(e).strip().splitlines() or [""])[0]
+            where = f"after epoch {self.epoch + 1}" if self.epoch_done else f"during epoch {self.epoch + 1}"
+            raise WorkerLost(f"the cluster lost a worker {where}: {type(e).__name__}: {first[:300]}") from None
+        cbs.on_train_end(logs=epoch_logs)
+        return model.history
+
+    def _epochs(self, model, cbs, train_fn, test_fn, metrics_fn, epochs: int, initial_epoch: int) -> dict:
+        d = self.dinputs
         iterator = iter(d.train) if d.repeat_train else None
         epoch_logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
+            self.epoch, self.epoch_done = epoch, False
             model.reset_metrics()
             cbs.on_epoch_begin(epoch)
             it = iterator if iterator is not None else iter(d.train)
@@ -274,7 +288,7 @@ class Distribution:
                     batch = next(it)
                 except StopIteration:  # a finite pass shorter than expected: every worker sees the same end
                     break
-                logs = _run(train_fn, batch, epoch)
+                logs = train_fn(batch)
                 self.steps_run += 1
                 cbs.on_train_batch_end(step, logs)
             epoch_logs = _floats(metrics_fn()) if logs is not None else {}
@@ -282,12 +296,12 @@ class Distribution:
                 val = self._evaluate_loop(model, d.validation, test_fn, metrics_fn, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
+            self.epoch_done = True
             stop = self._reduce("SUM", 1.0 if model.stop_training else 0.0) > 0  # any worker
             model.stop_training = stop
             if stop:
                 break
-        cbs.on_train_end(logs=epoch_logs)
-        return model.history
+        return epoch_logs
 
     def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None) -> dict[str, float]:
         model.reset_metrics()
@@ -295,7 +309,7 @@ class Distribution:
             cbs.on_test_begin()
         logs = None
         for batch in dataset:
-            logs = _run(test_fn, batch, None)
+            logs = test_fn(batch)
         out = _floats(metrics_fn()) if logs is not None else {}
         if cbs is not None:
             cbs.on_test_end(out)
@@ -341,15 +355,12 @@ def _global_metrics(tf, model):
     return tf.function(model.get_metrics_result)
 
 
-def _run(fn, batch, epoch: int | None):
-    tf = _tf()
-    try:
-        return fn(batch)
-    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
-            tf.errors.AbortedError) as e:
-        first = (str(e).strip().splitlines() or [""])[0]
-        where = f"in epoch {epoch + 1}" if epoch is not None else "during validation"
-        raise WorkerLost(f"the cluster lost a worker {where}: {type(e).__name__}: {first[:300]}") from None
+def _lost_errors() -> tuple:
+    """TensorFlow's errors for a collective whose peer is gone."""
+    import tensorflow as tf
+
+    return (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
+            tf.errors.AbortedError)
 
 
 class WorkerLost(KspecError):
