@@ -86,9 +86,11 @@ class Workers:
     procs: list[Proc] = field(default_factory=list)
 
     def start(self, args: list[str], *, tf_config: dict | None, name: str, cwd: Path | None = None,
-              module: str = "kspec.cli", extra_env: dict | None = None) -> Proc:
+              script: Path | None = None, extra_env: dict | None = None) -> Proc:
+        """``kspec ARGS`` (or ``python SCRIPT ARGS``) in its own process group, under a hard deadline."""
         log = self.tmp / f"{name}.log"
-        cmd = ["timeout", "-s", "KILL", str(WORKER_TIMEOUT_S), sys.executable, "-m", module, *args]
+        target = [str(script)] if script is not None else ["-m", "kspec.cli"]
+        cmd = ["timeout", "-s", "KILL", str(WORKER_TIMEOUT_S), sys.executable, *target, *args]
         popen = subprocess.Popen(cmd, cwd=cwd or self.tmp, env=env_for(tf_config, **(extra_env or {})),
                                  stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True)
