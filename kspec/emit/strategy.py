@@ -368,9 +368,12 @@ def _parameter_server(tf, dist: ParameterServerDistribute) -> StrategyInfo:
         raise KspecError(f"this process is a {task['type']} task: it runs a TensorFlow server, not kspec",
                          hint="start `python -c \"import tensorflow as tf; tf.distribute.Server(...).join()\"` there "
                               "(docs/distribute.md); run kspec on the chief only")
-    # Keras 3's fit has no ClusterCoordinator: refuse before anything waits on the cluster.
+    # Keras 3's fit has no ClusterCoordinator: measured with TF 2.21 / Keras 3.15 on a loopback
+    # chief + worker + ps cluster, fit fails with "To use this dataset, you need to pass this
+    # dataset to ClusterCoordinator.create_per_worker_dataset". Refuse before anything waits on the
+    # cluster.
     raise KspecError("Keras 3 cannot train under ParameterServerStrategy: its fit() has no ClusterCoordinator "
-                     "support (tf_keras had it)",
+                     "support (tf_keras had it), and kspec has no parameter-server training loop",
                      hint="use `distribute: multi_worker` (synchronous all-reduce across the same machines)")
 
 
