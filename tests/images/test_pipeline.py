@@ -316,7 +316,7 @@ def test_explain_decode_error_names_the_file(tmp_path):
     victim.write_bytes(bytes(data))
     with pytest.raises(tf.errors.InvalidArgumentError) as e:
         take(inp.train, inp.steps_per_epoch)
-    err = images.explain_decode_error(e.value, inp)
+    err = inp.explain(e.value)
     assert err is not None and str(victim) in str(err) and "on_bad_file: skip" in err.hint
     assert images.explain_decode_error(ValueError("x"), inp) is None
 
@@ -328,3 +328,10 @@ def test_gif_bmp_and_jpeg_decode(tmp_path):
     x, y = take(inp.train, 1)[0]
     assert len(y) == 6 and x.shape == (6, 10, 12, 3)
     assert (np.abs(label_of(x, 1) - y) == 0).all()
+
+
+@pytest.mark.parametrize("scale", [1 / 255, 1.0, 0.5, 2 / 255])
+def test_to_float_is_cast_times_scale(scale):
+    x = tf.constant(np.arange(256, dtype=np.uint8).reshape(2, 8, 16, 1))
+    want = tf.cast(x, tf.float32) * np.float32(scale)
+    assert np.allclose(images.to_float(tf, x, scale), want, rtol=1e-6, atol=0)
