@@ -25,17 +25,13 @@ import math
 import os
 import socket
 import sys
-import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ..diagnostics import KspecError
 from ..spec import (DefaultDistribute, MirroredDistribute, MultiWorkerDistribute, ParameterServerDistribute,
                     TPUDistribute)
-
-EXIT_STARTUP = 2
-"""Exit status of a worker that gave up waiting for its cluster."""
 
 # ------------------------------------------------------------------------------------ the cluster
 
@@ -179,15 +175,6 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
             s.close()
 
 
-def reachable(address: str, timeout: float = 0.5) -> bool:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 # ------------------------------------------------------------------------------------ strategies
 
 
@@ -245,29 +232,44 @@ def _logical_cpus(tf, devices: list[str]) -> None:
                          hint="list the CPU devices before anything else runs (a fresh `kspec run`)") from None
 
 
-def _watchdog(cluster: Cluster, timeout: float, done: threading.Event,
-              say: Callable[[str], None]) -> threading.Thread:
-    """A worker whose peers never start waits in TensorFlow's C++ code and ignores SIGTERM: after
-    ``timeout`` seconds, name the workers that are not up and end the process."""
+_WATCHDOG = r"""
+import os, select, signal, socket, sys
+parent, timeout, index, workers = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+ready, _, _ = select.select([sys.stdin], [], [], timeout)
+if ready:
+    sys.exit(0)  # the cluster is up (or the worker ended): a line or end of input
+def up(address):
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+missing = [a for i, a in enumerate(workers) if i != index and not up(a)]
+who = ", ".join(missing) if missing else "(every address answers, but not every worker joined)"
+sys.stderr.write(f"kspec: error: worker {index} waited {timeout:.0f} s for the cluster; not up: {who}\n"
+                 "  hint: start `kspec run` on every worker (same spec, each with its own index); raise "
+                 "train.distribute.startup_timeout for slow starts. This worker is killed (SIGKILL): "
+                 "TensorFlow waits for the cluster without letting Python run.\n")
+sys.stderr.flush()
+try:
+    os.kill(parent, signal.SIGKILL)
+except ProcessLookupError:
+    pass
+"""
 
-    def watch():
-        if done.wait(timeout):
-            return
-        missing = [a for i, a in enumerate(cluster.workers) if i != cluster.index and not reachable(a)]
-        who = ", ".join(missing) if missing else "(every address answers, but not every worker joined)"
-        say(f"kspec: error: worker {cluster.index} waited {timeout:.0f} s for the cluster; not up: {who}\n"
-            f"  hint: start `kspec run` on every worker (same spec, each with its own index); "
-            f"raise train.distribute.startup_timeout for slow starts")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(EXIT_STARTUP)
 
-    t = threading.Thread(target=watch, name="kspec-cluster-watchdog", daemon=True)
-    t.start()
-    return t
+def _watchdog(cluster: Cluster, timeout: float):
+    """A worker whose peers never start waits in TensorFlow's C++ code holding the GIL (no Python
+    thread runs, SIGTERM is ignored): a separate small process names the workers that are not up
+    after ``timeout`` seconds and kills this one. Tell it the cluster is up by closing its stdin."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), str(cluster.index),
+                             *cluster.workers], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
 
 
-def create_strategy(dist: Any, *, cluster: Cluster | None = None, say: Callable[[str], None] = print) -> StrategyInfo:
+def create_strategy(dist: Any, *, cluster: Cluster | None = None) -> StrategyInfo:
     """The strategy for ``dist`` (a resolved ``train.distribute``). ``default`` creates nothing.
 
     Must run before any other TensorFlow op in this process: collective ops are configured at
@@ -279,7 +281,7 @@ def create_strategy(dist: Any, *, cluster: Cluster | None = None, say: Callable[
     if isinstance(dist, MirroredDistribute):
         return _mirrored(tf, dist)
     if isinstance(dist, MultiWorkerDistribute):
-        return _multi_worker(tf, dist, cluster, say)
+        return _multi_worker(tf, dist, cluster)
     if isinstance(dist, ParameterServerDistribute):
         return _parameter_server(tf, dist)
     if isinstance(dist, TPUDistribute):
@@ -306,7 +308,7 @@ def _mirrored(tf, dist: MirroredDistribute) -> StrategyInfo:
                         devices=list(strategy.extended.worker_devices), notes=notes)
 
 
-def _multi_worker(tf, dist: MultiWorkerDistribute, cluster: Cluster | None, say) -> StrategyInfo:
+def _multi_worker(tf, dist: MultiWorkerDistribute, cluster: Cluster | None) -> StrategyInfo:
     impl = {"auto": tf.distribute.experimental.CommunicationImplementation.AUTO,
             "ring": tf.distribute.experimental.CommunicationImplementation.RING,
             "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL}[dist.communication]
@@ -323,9 +325,7 @@ def _multi_worker(tf, dist: MultiWorkerDistribute, cluster: Cluster | None, say)
         raise KspecError("MultiWorkerMirroredStrategy must be created before TensorFlow runs anything, "
                          "and TensorFlow has started already in this process",
                          hint="start a fresh process (`kspec run`); in Python, call kspec before any TensorFlow op")
-    done = threading.Event()
-    if cluster is not None and cluster.size > 1:
-        _watchdog(cluster, dist.startup_timeout, done, say)
+    watchdog = _watchdog(cluster, dist.startup_timeout) if cluster is not None and cluster.size > 1 else None
     t0 = time.perf_counter()
     try:
         strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver, communication_options=options)
@@ -342,7 +342,9 @@ def _multi_worker(tf, dist: MultiWorkerDistribute, cluster: Cluster | None, say)
                                   "or stop the process that holds it") from None
         raise KspecError(f"cannot start the multi-worker cluster: {type(e).__name__}: {str(e).splitlines()[0]}") from None
     finally:
-        done.set()
+        if watchdog is not None:
+            watchdog.stdin.close()
+            watchdog.wait()
     info = StrategyInfo("multi_worker", strategy, cluster, replicas=strategy.num_replicas_in_sync,
                         workers=cluster.size if cluster else 1, devices=list(strategy.extended.worker_devices))
     info.notes.append(f"cluster up in {time.perf_counter() - t0:.1f} s")

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -395,7 +394,7 @@ def start(r, *, say: Callable[[str], None] = print) -> Distribution:
     the seed. ``default`` creates nothing and costs nothing."""
     dist = r.train.distribute
     cluster = cluster_of(dist) if isinstance(dist, MultiWorkerDistribute) else None
-    info = create_strategy(dist, cluster=cluster, say=lambda m: print(m, file=sys.stderr, flush=True))
+    info = create_strategy(dist, cluster=cluster)
     d = Distribution(info, setting=dist, say=say)
     if d.custom_loop:
         agreed = d.agree_seed(r.seed)

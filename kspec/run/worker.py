@@ -144,26 +144,28 @@ class LocalResult:
 
 
 def launch(args: list[str], n: int, *, out: TextIO | None = None, env: dict[str, str] | None = None,
-           timeout: float | None = None, on_start: Callable[[list[LocalWorker]], None] | None = None) -> LocalResult:
+           timeout: float | None = None, on_start: Callable[[list[LocalWorker]], None] | None = None,
+           tf_configs: list[dict[str, Any]] | None = None) -> LocalResult:
     """Run ``kspec run ARGS`` as ``n`` workers on 127.0.0.1 and wait for all of them.
 
     ``args`` are the child's arguments after ``run`` (without --local). Returns the chief's exit
     status when every worker succeeded, else the first failure's; with ``timeout`` every worker is
-    killed after that many seconds (exit status 124).
+    killed after that many seconds (exit status 124). ``tf_configs``: each worker's TF_CONFIG
+    (default: ``n`` workers on 127.0.0.1 with free ports).
     """
     out = out or sys.stdout
     for attempt in range(PORT_RETRIES + 1):
-        result = _launch_once(args, n, out, env, timeout, on_start)
-        clash = result.failed is not None and _port_clash(result.workers[result.failed])
+        result = _launch_once(args, tf_configs or local_tf_configs(n), out, env, timeout, on_start)
+        clash = result.failed is not None and _port_clash(result.workers[result.failed]) and tf_configs is None
         if not clash or attempt == PORT_RETRIES:
             return result
         out.write(f"kspec: a port was taken before worker {result.failed} could listen; trying fresh ports\n")
     return result  # pragma: no cover
 
 
-def _launch_once(args, n, out, env, timeout, on_start) -> LocalResult:
+def _launch_once(args, configs, out, env, timeout, on_start) -> LocalResult:
     lock = threading.Lock()
-    configs = local_tf_configs(n)
+    n = len(configs)
     workers: list[LocalWorker] = []
     base_env = dict(os.environ if env is None else env)
     base_env.setdefault("PYTHONUNBUFFERED", "1")
@@ -177,7 +179,8 @@ def _launch_once(args, n, out, env, timeout, on_start) -> LocalResult:
         proc = subprocess.Popen([sys.executable, "-m", "kspec.cli", "run", *args], env=child_env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 text=True, bufsize=1, start_new_session=True)
-        w = LocalWorker(i, cfg["cluster"]["worker"][i], proc)
+        jobs = cfg["cluster"]["worker"]
+        w = LocalWorker(i, jobs[cfg["task"]["index"]] if cfg["task"]["index"] < len(jobs) else "?", proc)
         w.reader = threading.Thread(target=_relay, args=(w, out, lock), daemon=True)
         w.reader.start()
         workers.append(w)
