@@ -10,10 +10,11 @@ Sharding (so that no two workers train on the same examples in an epoch):
         one tf.data pipeline of global batches, auto-shard policy DATA: every worker builds the same
         pipeline (same seed, so the same shuffle order) and keeps its slice of every global batch.
     image folders
-        by file: each worker lists the tree and reads only its own files (the i-th of every N);
-        TensorFlow's FILE policy needs reader datasets (TFRecord, ...) and rejects a list of image
-        paths, so the file list is sharded before decoding and auto-sharding is off. A
-        ``validation_directory`` is read whole by every worker and sharded by data.
+        training files by file: each worker reads only its own files (the i-th of every N of the
+        files a single process would train on); TensorFlow's FILE policy needs reader datasets
+        (TFRecord, ...) and rejects a list of image paths, so the file list is sharded before
+        decoding and auto-sharding is off. Validation images are read whole by every worker and
+        sharded by data (they are few, and every worker must run the same validation steps).
 
 Nothing here writes files; the runtime that drives the strategy is :mod:`kspec.run.distribute`.
 """
@@ -457,8 +458,8 @@ def eval_dataset(tf, data, batch: int):
 def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded_by_file: bool = False) -> DistributedInputs:
     """``inputs`` (emit.data.Inputs) as distributed datasets for ``info.strategy``.
 
-    ``sharded_by_file``: the image-folder pipelines were built from this worker's files only and
-    batched per replica; they are handed over as they are.
+    ``sharded_by_file``: the image-folder training pipeline was built from this worker's files only
+    and batched per replica; it is handed over as it is (validation data is whole, sharded by data).
     """
     tf = _tf()
     strategy = info.strategy
@@ -492,11 +493,6 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
         if isinstance(vdata, tuple):
             ds = eval_dataset(tf, vdata, global_batch)
             out.sharding["validation"] = "by data"
-        elif sharded_by_file and not getattr(resolved.data, "validation_directory", None):
-            val = vdata
-            out.validation = strategy.distribute_datasets_from_function(lambda ctx: val.with_options(_options(tf, "OFF")))
-            out.sharding["validation"] = f"by file: worker {info.worker_index} reads 1/{info.workers} of the files"
-            ds = None
         else:
             ds = eval_dataset(tf, vdata, global_batch)
             out.sharding["validation"] = "by data"
@@ -505,22 +501,36 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
     return out
 
 
-def shard_image_folder(resolved: Any, shard: Shard) -> Any:
-    """A copy of ``resolved`` whose image-folder listing holds only this worker's files: the
-    ``index``-th of every ``count`` files of each class (so every class stays represented).
+def shard_image_folder(resolved: Any, shard: Shard, batch_size: int) -> Any:
+    """A copy of ``resolved`` whose image folder holds only this worker's training files, batched
+    ``batch_size`` (per replica).
 
-    The split into training and validation files and ``limit`` then apply to this share."""
+    The training files are chosen as the image pipeline chooses them for one process (the seeded
+    split off ``validation``, then ``limit``), and this worker takes the ``index``-th of every
+    ``count`` of them, so the workers' shares are disjoint and together are the training set of a
+    single-process run. The copy has no validation: validation data comes whole from the
+    unsharded pipeline and is sharded by data."""
     import copy
 
+    from .. import imagefolder as imf
+
+    data = resolved.data
     listing = resolved.facts.extra.get("listing")
     if listing is None:
-        return resolved
-    files = {c: list(v)[shard.index::shard.count] for c, v in listing.files.items()}
+        listing = imf.list_tree(resolved.path(data.directory), data.formats, data.follow_links, data.class_names)
+    seed = int(data.seed if data.seed is not None else resolved.seed)
+    items = listing.items()
+    if isinstance(data.validation, float) and not data.validation_directory:
+        items, _ = imf.split_items(listing, data.validation, seed)
+    items = imf.limit_items(items, data.limit, seed)
+    mine = items[shard.index::shard.count]
+    files = {c: [] for c in listing.class_names}
+    for path, label in mine:
+        files[listing.class_names[label]].append(path)
     facts = copy.copy(resolved.facts)
     facts.extra = dict(resolved.facts.extra)
     facts.extra["listing"] = replace(listing, files=files)
-    facts.extra.pop("image_scan", None)
-    data = resolved.data
-    if data.limit:
-        data = data.model_copy(update={"limit": max(1, math.ceil(data.limit / shard.count))})
+    facts.extra.pop("validation_listing", None)
+    data = data.model_copy(update={"validation": "none", "validation_directory": None, "limit": None,
+                                   "batch_size": batch_size})
     return replace(resolved, facts=facts, data=data)

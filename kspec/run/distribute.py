@@ -34,6 +34,7 @@ all read (the chief's resume checkpoint is what each of them loads).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class Distribution:
     setting: Any = None
     say: Callable[[str], None] = print
     sharded_by_file: bool = False
+    full_inputs: Any = None
+    """Under image-folder sharding: the whole data (this worker trains on its share only)."""
     dinputs: DistributedInputs | None = None
     digests: list[str] = field(default_factory=list)
     steps_run: int = 0
@@ -202,7 +205,8 @@ class Distribution:
     # ------------------------------------------------------------------ inputs
 
     def build_inputs(self, r):
-        """The runner's inputs; under multi_worker an image folder is read by file (this worker's share)."""
+        """The runner's inputs; under multi_worker an image folder's training files are read by
+        file (this worker's share), its validation data whole (then sharded by data)."""
         from ..emit.data import build_inputs
 
         if not self.custom_loop or not isinstance(r.data, ImageFolderData) or self.info.cluster is None:
@@ -212,28 +216,22 @@ class Distribution:
         global_batch = r.data.batch_size or r.train.batch_size
         per = per_replica_batch(global_batch, self.info.replicas,
                                 "data.batch_size" if r.data.batch_size else "train.batch_size")
-        shard = Shard(self.info.workers, self.info.worker_index)
-        mine = shard_image_folder(r, shard)
-        mine = type(mine)(**{**mine.__dict__, "data": mine.data.model_copy(update={"batch_size": per})})
-        inputs = build_inputs(mine)
-        images = getattr(inputs, "images", None)
-        listing = r.facts.extra.get("listing")
-        if images is not None and listing is not None:
-            mine_files = {p for c in listing.class_names for p in listing.files[c][shard.index::shard.count]}
-            if not set(images.train_files) <= mine_files:
-                raise KspecError("internal error: the image pipeline did not take this worker's share of the files",
-                                 hint="this is a bug in kspec; train with `distribute: default` meanwhile")
-        inputs.batch_size = global_batch
+        full = build_inputs(r)
+        mine = shard_image_folder(r, Shard(self.info.workers, self.info.worker_index), per)
+        share = build_inputs(mine)
+        listing = mine.facts.extra["listing"]
+        expected = {p for files in listing.files.values() for p in files}
+        images = getattr(share, "images", None)
+        if images is not None and not set(images.train_files) <= expected:
+            raise KspecError("internal error: the image pipeline did not take this worker's share of the files",
+                             hint="this is a bug in kspec; train with `distribute: default` meanwhile")
         self.sharded_by_file = True
-        return inputs
+        self.full_inputs = full
+        return dataclasses.replace(full, train=share.train)
 
     def evaluation_inputs(self, r, inputs):
         """Inputs for evaluation and predictions on the chief: the whole data, not this worker's share."""
-        if not self.sharded_by_file:
-            return inputs
-        from ..emit.data import build_inputs
-
-        return build_inputs(r)
+        return self.full_inputs or inputs
 
     # ------------------------------------------------------------------ training
 

@@ -1,6 +1,6 @@
 """No two workers train on the same examples in an epoch: arrays are sharded by data (the same
 seeded pipeline on every worker, each keeping its slice of every global batch), image folders by
-file (each worker reads its own files). Checked on a real two-worker cluster with
+file (each worker reads its own training files; validation images are whole and sharded by data). Checked on a real two-worker cluster with
 ``shard_probe.py``, which reports the ids of the samples each worker was given."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_image_folders_are_sharded_by_file(workers, tmp_path):
     spec = tmp_path / "folder.yaml"
     spec.write_text(FOLDER)
     a, b = probe(workers, spec, 10.0)
-    assert "by file" in a["sharding"]["train"] and "by file" in a["sharding"]["validation"]
+    assert "by file" in a["sharding"]["train"] and "by data" in a["sharding"]["validation"]
     assert a["steps"] == b["steps"] == 4  # 16 training files / global batch 4
     assert a["per_replica_batch"] == 2
     for part in ("train", "validation"):
