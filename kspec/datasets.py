@@ -11,10 +11,12 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .diagnostics import KspecError
+
+if TYPE_CHECKING:  # NumPy is imported where it is used: linting a Keras data set needs none of it
+    import numpy as np
 
 # ------------------------------------------------------------------------------- synthetic shapes
 
@@ -28,6 +30,8 @@ def make_shapes(samples: int, image_size: int = 28, noise: float = 0.1, seed: in
     int64 labels 0..3 (see :data:`SHAPE_CLASSES`), balanced. The same arguments always give the
     same arrays.
     """
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     s = image_size
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) + 0.5
@@ -58,8 +62,7 @@ def make_shapes(samples: int, image_size: int = 28, noise: float = 0.1, seed: in
 
 # ------------------------------------------------------------------------------- IDX files
 
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_DTYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def _open(path: Path):
@@ -70,6 +73,8 @@ def _open(path: Path):
 
 def read_idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
     """dtype and dimensions of an IDX file (gzip or plain), reading only its header."""
+    import numpy as np
+
     path = Path(path)
     try:
         with _open(path) as f:
@@ -86,6 +91,8 @@ def read_idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
 
 def read_idx(path: str | Path) -> np.ndarray:
     """The whole array of an IDX file."""
+    import numpy as np
+
     path = Path(path)
     dtype, dims = read_idx_header(path)
     try:
@@ -146,6 +153,8 @@ def keras_home() -> Path:
 
 def read_array_file(path: Path) -> dict[str, np.ndarray]:
     """Arrays of a .npy or .npz file, never unpickling objects (a spec's data cannot run code)."""
+    import numpy as np
+
     try:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -172,6 +181,8 @@ def file_fingerprint(paths: list[Path]) -> str:
 
 
 def array_fingerprint(*arrays: np.ndarray | None) -> str:
+    import numpy as np
+
     h = hashlib.sha256()
     for a in arrays:
         if a is None:

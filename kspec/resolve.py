@@ -14,14 +14,15 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from . import datasets
 from .diagnostics import KspecError
 from .spec import (ArraysData, CompileSpec, IdxData, ImageFolderData, KerasData, ModelSpec, NpyData,
                    NpzData, Spec, SyntheticData, TrainSpec)
+
+if TYPE_CHECKING:  # imported where arrays are read: a Keras data set's facts need no NumPy
+    import numpy as np
 
 
 @dataclass
@@ -95,6 +96,8 @@ class Resolved:
 
 
 def _label_facts(y: np.ndarray, facts: DataFacts) -> None:
+    import numpy as np
+
     facts.label_shape = tuple(y.shape[1:])
     if y.size == 0 or not np.issubdtype(y.dtype, np.number):
         return
@@ -117,12 +120,16 @@ def _label_facts(y: np.ndarray, facts: DataFacts) -> None:
 
 
 def _value_range(x: np.ndarray) -> tuple[float, float] | None:
+    import numpy as np
+
     if x.size and np.issubdtype(x.dtype, np.number):
         return float(np.min(x)), float(np.max(x))
     return None
 
 
 def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n_test: int | None = None) -> None:
+    import numpy as np
+
     if x is not None:
         facts.sample_shape = tuple(int(d) for d in x.shape[1:])
         facts.dtype = str(x.dtype)
@@ -178,11 +185,13 @@ def _rel(base_dir: Path, p: str) -> Path:
 
 
 def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
+    if isinstance(data, (ArraysData, IdxData, NpzData, NpyData)):
+        import numpy as np
     if isinstance(data, ArraysData):
         try:
             x = np.asarray(data.x, dtype=np.float64)
             y = np.asarray(data.y, dtype=np.float64)
-        except ValueError:
+        except (ValueError, TypeError):
             raise KspecError("inline x/y are ragged: every sample must have the same shape") from None
         if x.ndim == 1:
             x = x[:, None]

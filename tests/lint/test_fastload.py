@@ -101,6 +101,12 @@ def test_unusual_documents_go_to_ruamel(text):
     assert fastload.load(text) is None
 
 
+@pytest.mark.parametrize("text", ['{"a": "gpu:\\ud801\\udca0"}', '{"b": "caf\\u00e9", "c": "tab\\there"}'])
+def test_json_escapes_decode_as_in_ruamel(text):
+    doc, slow = parse.loads(text, "f"), ruamel_load(text)
+    assert doc.data == slow.data and doc.spans == slow.spans
+
+
 def test_diagnostics_of_bad_specs_are_unchanged():
     doc = parse.loads("kspec: 1\nmodel: {}\nmodel: {}\n", "dup.yaml")
     assert [d.code for d in doc.diagnostics] == ["KS002"]
