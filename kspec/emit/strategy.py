@@ -477,7 +477,10 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
         out.sharding["train"] = f"by file: worker {info.worker_index} reads 1/{info.workers} of the files"
     elif inputs.in_memory:
         x, y = inputs.train
-        repeat = bool(t.steps_per_epoch)
+        # A finite pass makes every step agree on "is there another batch?" (one more collective per
+        # step, as long as a step here). Without a partial last batch, a repeating pipeline gives the
+        # same epochs: each repetition is one reshuffled pass.
+        repeat = bool(t.steps_per_epoch) or len(x) % global_batch == 0
         ds = array_dataset(tf, x, y, global_batch, shuffle=inputs.shuffle, seed=resolved.seed, repeat=repeat)
         out.train = strategy.experimental_distribute_dataset(ds)
         out.repeat_train = repeat
