@@ -253,13 +253,15 @@ def shapes(
 @boundary
 def schema(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas to.")] = Path("schemas"),
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the files in --out differ from the models.")] = False,
+    docs: Annotated[Optional[Path], typer.Option("--docs", help="Folder for the generated spec reference page (default: docs/ beside --out).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the generated files differ from the models.")] = False,
 ) -> None:
-    """Write the JSON Schemas of the spec format (and its part files) from the Pydantic models."""
+    """Write the JSON Schemas of the spec format (and its part files) and the spec reference page."""
     from .schema import check_schemas, write_schemas
 
+    docs = docs or out.parent / "docs"
     if check:
-        stale = check_schemas(out)
+        stale = check_schemas(out, docs)
         if stale:
             for s in stale:
                 _err(f"stale: {s}")
@@ -267,7 +269,7 @@ def schema(
             raise typer.Exit(EXIT_FINDINGS)
         typer.echo(f"{out} is up to date")
         return
-    for written in write_schemas(out):
+    for written in write_schemas(out, docs):
         typer.echo(f"wrote {written}")
 
 

@@ -87,10 +87,18 @@ _RUAMEL_12 = re.compile(
 )
 
 
+def join_surrogates(text: str) -> str:
+    """JSON writes characters beyond U+FFFF as two escapes (``\\ud83d\\ude00``); YAML readers
+    keep them as two lone surrogates. Join each pair back into its character."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _scalar(node: Any) -> Any:
     value = node.value
     if node.tag == _QUOTED:
-        return value
+        return join_surrogates(value)
     if node.tag != _PLAIN:
         raise _Unsure
     if value == "":

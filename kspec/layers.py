@@ -155,8 +155,11 @@ class Dense(LayerBase):
     activation: ActivationName | None = None
     """Activation applied to the output (none: linear)."""
     use_bias: bool = True
+    """Add a learned bias per unit."""
     kernel_initializer: InitializerName = "glorot_uniform"
+    """Initial values of the kernel."""
     bias_initializer: InitializerName = "zeros"
+    """Initial values of the bias."""
 
     def output_shape(self, shape: Shape) -> Shape:
         return shape[:-1] + (self.units,)
@@ -183,8 +186,11 @@ class _ConvBase(LayerBase):
     activation: ActivationName | None = None
     """Activation applied to the output (none: linear)."""
     use_bias: bool = True
+    """Add a learned bias per filter."""
     kernel_initializer: InitializerName = "glorot_uniform"
+    """Initial values of the kernel."""
     bias_initializer: InitializerName = "zeros"
+    """Initial values of the bias."""
 
 
 class Conv2D(_ConvBase):
@@ -194,9 +200,11 @@ class Conv2D(_ConvBase):
     kernel_size: IntOrPair
     """Window size: one int or [height, width]."""
     strides: IntOrPair = 1
+    """Step between windows: one int or [height, width]."""
     padding: Literal["valid", "same"] = "valid"
     """``valid`` shrinks the output by kernel_size - 1; ``same`` keeps the size (at stride 1)."""
     dilation_rate: IntOrPair = 1
+    """Spacing between kernel taps: one int or [height, width]."""
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
 
@@ -215,9 +223,13 @@ class Conv1D(_ConvBase):
 
     type: Literal["Conv1D"]
     kernel_size: IntOrOne
+    """Window length: one int (or a list of one)."""
     strides: IntOrOne = 1
+    """Step between windows."""
     padding: Literal["valid", "same", "causal"] = "valid"
+    """``valid``, ``same`` or ``causal``."""
     dilation_rate: IntOrOne = 1
+    """Spacing between kernel taps."""
     min_rank: ClassVar[int] = 2
     max_rank: ClassVar[int | None] = 2
 
@@ -236,6 +248,7 @@ class _Pool2D(LayerBase):
     strides: IntOrPair | None = None
     """Step between windows (default: pool_size)."""
     padding: Literal["valid", "same"] = "valid"
+    """``valid`` drops windows that do not fit; ``same`` pads so the output is ceil(input / strides)."""
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
 
@@ -262,8 +275,11 @@ class MaxPooling1D(LayerBase):
 
     type: Literal["MaxPooling1D"]
     pool_size: IntOrOne = 2
+    """Window length."""
     strides: IntOrOne | None = None
+    """Step between windows (default: pool_size)."""
     padding: Literal["valid", "same"] = "valid"
+    """``valid`` or ``same``."""
     min_rank: ClassVar[int] = 2
     max_rank: ClassVar[int | None] = 2
 
@@ -300,6 +316,7 @@ class Dropout(LayerBase):
     rate: Annotated[float, Field(ge=0, lt=1)]
     """Fraction of inputs to drop, 0 <= rate < 1."""
     seed: int | None = None
+    """Seed of the dropout mask (default: from the train seed)."""
 
 
 class BatchNormalization(LayerBase):
@@ -307,9 +324,13 @@ class BatchNormalization(LayerBase):
 
     type: Literal["BatchNormalization"]
     momentum: Annotated[float, Field(gt=0, lt=1)] = 0.99
+    """Momentum of the moving mean and variance."""
     epsilon: Annotated[float, Field(gt=0)] = 0.001
+    """Small constant added to the variance."""
     center: bool = True
+    """Learn an offset (beta)."""
     scale: bool = True
+    """Learn a scale (gamma)."""
 
     def param_counts(self, shape: Shape) -> tuple[int, int]:
         c = shape[-1] or 0
@@ -321,19 +342,22 @@ class Activation(LayerBase):
 
     type: Literal["Activation"]
     activation: ActivationName
+    """The activation function."""
 
 
 class Reshape(LayerBase):
     """Reshapes each sample to ``target_shape`` (one entry may be -1: inferred)."""
 
     type: Literal["Reshape"]
-    target_shape: Annotated[list[int], Field(min_length=1)]
+    target_shape: Annotated[
+        list[Union[Literal[-1], Annotated[int, Field(ge=1)]]],
+        Field(min_length=1, json_schema_extra={"not": {"contains": {"const": -1}, "minContains": 2}}),
+    ]
+    """Shape of each output sample; entries are positive, and one may be -1 (inferred)."""
 
     @field_validator("target_shape")
     @classmethod
     def _check(cls, v: list[int]) -> list[int]:
-        if any(d == 0 or d < -1 for d in v):
-            raise ValueError("entries must be positive, or -1 once for an inferred size")
         if v.count(-1) > 1:
             raise ValueError("only one entry may be -1")
         return v
@@ -362,11 +386,14 @@ class Rescaling(LayerBase):
 
     type: Literal["Rescaling"]
     scale: float
+    """Multiply inputs by this, e.g. 1/255 written as 0.00392156862745098."""
     offset: float = 0.0
+    """Then add this."""
 
 
 class _Augment(LayerBase):
     seed: int | None = None
+    """Seed of the random transform."""
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
 
@@ -376,6 +403,7 @@ class RandomFlip(_Augment):
 
     type: Literal["RandomFlip"]
     mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = "horizontal_and_vertical"
+    """horizontal, vertical or horizontal_and_vertical."""
 
 
 class RandomRotation(_Augment):
@@ -383,8 +411,11 @@ class RandomRotation(_Augment):
 
     type: Literal["RandomRotation"]
     factor: Factor
+    """Rotation as a fraction of a full turn: f means [-f, f], or [lower, upper]."""
     fill_mode: FillMode = "reflect"
+    """How points outside the image are filled."""
     interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
 
 
 class RandomZoom(_Augment):
@@ -392,9 +423,13 @@ class RandomZoom(_Augment):
 
     type: Literal["RandomZoom"]
     height_factor: Factor
+    """Zoom as a fraction of height: negative zooms in, positive out; f means [-f, f]."""
     width_factor: Factor | None = None
+    """Zoom of width (default: keep the aspect ratio)."""
     fill_mode: FillMode = "reflect"
+    """How points outside the image are filled."""
     interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
 
 
 class RandomTranslation(_Augment):
@@ -402,9 +437,13 @@ class RandomTranslation(_Augment):
 
     type: Literal["RandomTranslation"]
     height_factor: Factor
+    """Vertical shift as a fraction of height: f means [-f, f], or [lower, upper]."""
     width_factor: Factor
+    """Horizontal shift as a fraction of width."""
     fill_mode: FillMode = "reflect"
+    """How points outside the image are filled."""
     interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
 
 
 class RandomContrast(_Augment):
@@ -412,6 +451,7 @@ class RandomContrast(_Augment):
 
     type: Literal["RandomContrast"]
     factor: Factor
+    """Contrast change: a float f means [1-f, 1+f], or [lower, upper]."""
 
 
 LAYER_CLASSES: tuple[type[LayerBase], ...] = (

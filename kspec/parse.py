@@ -154,7 +154,9 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, str):
-        return str(value)
+        from .fastload import join_surrogates
+
+        return join_surrogates(str(value))
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return str(value)

@@ -21,9 +21,14 @@ PosInt = Annotated[int, Field(ge=1)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
+_FRACTION = r"^ *[0-9]+(\.[0-9]+)? */ *([0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*) *$"
+"""A fraction such as ``1/255``: ASCII digits, a denominator that is not zero."""
+
+
 def _fraction_string(v: Any) -> Any:
+    """``'1/255'`` -> 0.00392... (ASCII digits only; a spec is data, never an expression)."""
     if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*", v)
+        m = re.fullmatch(r" *([0-9]+(?:\.[0-9]+)?) */ *([0-9]+(?:\.[0-9]+)?) *", v)
         if not m:
             raise ValueError("expected a number or a fraction such as '1/255'")
         den = float(m.group(2))
@@ -35,7 +40,7 @@ def _fraction_string(v: Any) -> Any:
 
 Scale = Annotated[
     float,
-    BeforeValidator(_fraction_string, json_schema_input_type=Union[float, Annotated[str, Field(pattern=r"^\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*$")]]),
+    BeforeValidator(_fraction_string, json_schema_input_type=Union[float, Annotated[str, Field(pattern=_FRACTION)]]),
 ]
 
 # ---------------------------------------------------------------------------------------- data
@@ -60,7 +65,9 @@ class DataBase(StrictModel):
     """Reshape every input sample to this shape, e.g. [28, 28, 1] to give 28x28 images a channel axis."""
 
 
-NumberArray = list[Any]
+Sample = Union[float, list[float], list[list[float]], list[list[list[float]]]]
+NumberArray = Annotated[list[Sample], Field(min_length=1)]
+"""A list of samples; each sample a number or a nested list of numbers (rank 3 at most)."""
 
 
 class ArraysData(DataBase):
@@ -72,7 +79,9 @@ class ArraysData(DataBase):
     y: NumberArray
     """Training targets, one per sample."""
     x_test: NumberArray | None = None
+    """Test inputs (optional), like x."""
     y_test: NumberArray | None = None
+    """Test targets (optional), one per test input."""
 
 
 class NpzData(DataBase):
@@ -82,10 +91,13 @@ class NpzData(DataBase):
     path: str
     """Path to the .npz file, relative to the spec."""
     x_key: str = "x_train"
+    """Key of the training inputs in the archive."""
     y_key: str = "y_train"
+    """Key of the training targets in the archive."""
     x_test_key: str | None = "x_test"
     """Key of test inputs (skipped when absent from the file)."""
     y_test_key: str | None = "y_test"
+    """Key of the test targets (skipped when absent from the file)."""
 
 
 class NpyData(DataBase):
@@ -95,8 +107,11 @@ class NpyData(DataBase):
     x: str
     """Path of the training inputs .npy, relative to the spec."""
     y: str
+    """Path of the training targets .npy, relative to the spec."""
     x_test: str | None = None
+    """Path of the test inputs .npy."""
     y_test: str | None = None
+    """Path of the test targets .npy."""
 
 
 class IdxData(DataBase):
@@ -106,8 +121,11 @@ class IdxData(DataBase):
     train_images: str
     """Path of the training images file (e.g. train-images-idx3-ubyte.gz), relative to the spec."""
     train_labels: str
+    """Path of the training labels file, relative to the spec."""
     test_images: str | None = None
+    """Path of the test images file."""
     test_labels: str | None = None
+    """Path of the test labels file."""
 
 
 KerasDatasetName = Literal["mnist", "fashion_mnist", "cifar10", "cifar100"]
@@ -118,6 +136,7 @@ class KerasData(DataBase):
 
     type: Literal["keras"]
     name: KerasDatasetName
+    """Which data set: mnist, fashion_mnist, cifar10 or cifar100."""
 
 
 class SyntheticData(DataBase):
@@ -129,6 +148,7 @@ class SyntheticData(DataBase):
     samples: PosInt = 2000
     """Number of training samples."""
     test_samples: Annotated[int, Field(ge=0)] = 500
+    """Number of test samples (drawn after the training samples)."""
     image_size: Annotated[int, Field(ge=8, le=512)] = 28
     """Height and width in pixels."""
     noise: Annotated[float, Field(ge=0, le=1)] = 0.1
@@ -151,7 +171,9 @@ class ImageAugmentation(StrictModel):
     zoom_range: Union[Annotated[float, Field(ge=0, lt=1)], Annotated[list[float], Field(min_length=2, max_length=2)]] = 0
     """Random zoom: a float z means [1-z, 1+z]."""
     horizontal_flip: bool = False
+    """Randomly flip images left-right."""
     vertical_flip: bool = False
+    """Randomly flip images upside down."""
     brightness_range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
     """Random brightness factor range, e.g. [0.8, 1.2]."""
     fill_mode: Literal["nearest", "constant", "reflect", "wrap"] = "nearest"
@@ -169,16 +191,21 @@ class ImageFolderData(DataBase):
     target_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] = [256, 256]
     """[height, width] every image is resized to."""
     color_mode: Literal["grayscale", "rgb", "rgba"] = "rgb"
+    """Channels to decode: grayscale (1), rgb (3) or rgba (4)."""
     class_mode: Literal["binary", "categorical", "sparse", "none"] = "categorical"
     """Label format: ``binary`` (0/1 floats), ``categorical`` (one-hot), ``sparse`` (integer ids), ``none``."""
     batch_size: PosInt | None = None
     """Training batch size (default: train.batch_size)."""
     validation_batch_size: PosInt | None = None
+    """Validation batch size (default: the training batch size)."""
     interpolation: Literal["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"] = "bilinear"
+    """Resampling used to resize images to target_size."""
     formats: list[Literal["png", "jpg", "jpeg", "bmp", "gif"]] = ["png", "jpg", "jpeg", "bmp", "gif"]
     """File extensions that count as images."""
     follow_links: bool = False
+    """Follow symbolic links to class folders and files."""
     augmentation: ImageAugmentation | None = None
+    """Random augmentation of training batches (never validation)."""
     cache: Union[bool, str] = False
     """Cache decoded images (uint8, before rescale): ``true`` in memory, or a file path prefix."""
     cache_budget_mb: PosInt = 2048
@@ -203,6 +230,7 @@ class ModelSpec(StrictModel):
     layers: Annotated[list[Layer], Field(min_length=1)]
     """Layers in order, each with a ``type`` (Keras class name) and Keras's own arguments."""
     name: str | None = None
+    """Model name (default: the spec name)."""
 
 
 # ---------------------------------------------------------------------------------------- compile
@@ -213,57 +241,85 @@ LR = Annotated[float, Field(gt=0)]
 
 class OptimizerBase(StrictModel):
     clipnorm: Annotated[float, Field(gt=0)] | None = None
+    """Clip each gradient to this norm."""
     clipvalue: Annotated[float, Field(gt=0)] | None = None
+    """Clip each gradient value to [-clipvalue, clipvalue]."""
 
 
 class SGD(OptimizerBase):
     type: Literal["sgd"]
     learning_rate: LR = 0.01
+    """Step size."""
     momentum: Annotated[float, Field(ge=0)] = 0.0
+    """Momentum factor (0: plain gradient descent)."""
     nesterov: bool = False
+    """Use Nesterov momentum."""
 
 
 class Adam(OptimizerBase):
     type: Literal["adam"]
     learning_rate: LR = 0.001
+    """Step size."""
     beta_1: float = 0.9
+    """Decay rate of the first-moment estimates."""
     beta_2: float = 0.999
+    """Decay rate of the second-moment estimates."""
     epsilon: float = 1e-7
+    """Small constant for numerical stability."""
     amsgrad: bool = False
+    """Use the AMSGrad variant."""
 
 
 class RMSprop(OptimizerBase):
     type: Literal["rmsprop"]
     learning_rate: LR = 0.001
+    """Step size (the course uses 0.001)."""
     rho: float = 0.9
+    """Decay rate of the moving average of squared gradients."""
     momentum: Annotated[float, Field(ge=0)] = 0.0
+    """Momentum factor."""
     epsilon: float = 1e-7
+    """Small constant for numerical stability."""
     centered: bool = False
+    """Normalise by the centred second moment."""
 
 
 class AdamW(OptimizerBase):
     type: Literal["adamw"]
     learning_rate: LR = 0.001
+    """Step size."""
     weight_decay: Annotated[float, Field(ge=0)] = 0.004
+    """Decoupled weight decay."""
     beta_1: float = 0.9
+    """Decay rate of the first-moment estimates."""
     beta_2: float = 0.999
+    """Decay rate of the second-moment estimates."""
     epsilon: float = 1e-7
+    """Small constant for numerical stability."""
     amsgrad: bool = False
+    """Use the AMSGrad variant."""
 
 
 class Adagrad(OptimizerBase):
     type: Literal["adagrad"]
     learning_rate: LR = 0.001
+    """Step size."""
     initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
+    """Starting value of the per-parameter accumulators."""
     epsilon: float = 1e-7
+    """Small constant for numerical stability."""
 
 
 class Nadam(OptimizerBase):
     type: Literal["nadam"]
     learning_rate: LR = 0.001
+    """Step size."""
     beta_1: float = 0.9
+    """Decay rate of the first-moment estimates."""
     beta_2: float = 0.999
+    """Decay rate of the second-moment estimates."""
     epsilon: float = 1e-7
+    """Small constant for numerical stability."""
 
 
 def _tag_name(v: Any) -> Any:
@@ -295,6 +351,7 @@ class BinaryCrossentropy(StrictModel):
     from_logits: bool = False
     """True when the last layer outputs raw scores (no sigmoid)."""
     label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Squeeze targets towards 0.5 by this amount, 0..1."""
 
 
 class CategoricalCrossentropy(StrictModel):
@@ -302,6 +359,7 @@ class CategoricalCrossentropy(StrictModel):
     from_logits: bool = False
     """True when the last layer outputs raw scores (no softmax)."""
     label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Squeeze one-hot targets towards uniform by this amount, 0..1."""
 
 
 class SparseCategoricalCrossentropy(StrictModel):
@@ -313,6 +371,7 @@ class SparseCategoricalCrossentropy(StrictModel):
 class Huber(StrictModel):
     type: Literal["huber"]
     delta: Annotated[float, Field(gt=0)] = 1.0
+    """Where the loss turns from quadratic to linear."""
 
 
 class SimpleLoss(StrictModel):
@@ -381,11 +440,17 @@ class EarlyStopping(StrictModel):
 
     type: Literal["early_stopping"]
     monitor: str = "val_loss"
+    """Logged metric to watch, e.g. val_loss or val_accuracy."""
     min_delta: Annotated[float, Field(ge=0)] = 0.0
+    """Smallest change that counts as an improvement."""
     patience: Annotated[int, Field(ge=0)] = 0
+    """Epochs without improvement before stopping."""
     mode: Mode = "auto"
+    """min, max, or auto (min for losses)."""
     restore_best_weights: bool = False
+    """Restore the weights of the best epoch when stopping."""
     start_from_epoch: Annotated[int, Field(ge=0)] = 0
+    """Epochs to wait before watching."""
 
 
 class ModelCheckpoint(StrictModel):
@@ -395,9 +460,13 @@ class ModelCheckpoint(StrictModel):
     filepath: str = "checkpoints/epoch{epoch:03d}.keras"
     """File name pattern relative to the run directory; must end in .keras (or .weights.h5 with save_weights_only)."""
     monitor: str = "val_loss"
+    """Metric deciding the best model (with save_best_only)."""
     save_best_only: bool = False
+    """Keep only the best model seen so far."""
     save_weights_only: bool = False
+    """Save weights only (file name must end in .weights.h5)."""
     mode: Mode = "auto"
+    """min, max, or auto (min for losses)."""
 
 
 class CSVLogger(StrictModel):
@@ -405,7 +474,9 @@ class CSVLogger(StrictModel):
 
     type: Literal["csv_logger"]
     filename: str = "training.log.csv"
+    """CSV file name, relative to the run directory."""
     append: bool = False
+    """Append to an existing file instead of overwriting it."""
 
 
 class ReduceLROnPlateau(StrictModel):
@@ -413,11 +484,17 @@ class ReduceLROnPlateau(StrictModel):
 
     type: Literal["reduce_lr_on_plateau"]
     monitor: str = "val_loss"
+    """Logged metric to watch."""
     factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    """Multiply the learning rate by this when the metric stalls."""
     patience: Annotated[int, Field(ge=0)] = 10
+    """Epochs without improvement before lowering the rate."""
     min_delta: Annotated[float, Field(ge=0)] = 0.0001
+    """Smallest change that counts as an improvement."""
     min_lr: Annotated[float, Field(ge=0)] = 0.0
+    """Lower bound of the learning rate."""
     mode: Mode = "auto"
+    """min, max, or auto (min for losses)."""
 
 
 class TensorBoard(StrictModel):
@@ -425,7 +502,9 @@ class TensorBoard(StrictModel):
 
     type: Literal["tensorboard"]
     log_dir: str = "tensorboard"
+    """Log folder, relative to the run directory."""
     histogram_freq: Annotated[int, Field(ge=0)] = 0
+    """Epochs between weight histograms (0: none)."""
 
 
 Callback = Annotated[
@@ -444,13 +523,13 @@ class MirroredDistribute(StrictModel):
     """``tf.distribute.MirroredStrategy``: synchronous data-parallel training on the devices of one machine."""
 
     type: Literal["mirrored"]
-    devices: Annotated[list[Annotated[str, Field(pattern=r"(?i)^(/job:[a-z_]+(/replica:\d+)?(/task:\d+)?)?/?(device:)?(gpu|cpu|tpu):\d+$")]], Field(min_length=1)] | None = None
+    devices: Annotated[list[Annotated[str, Field(pattern=r"^(/job:[a-z_]+(/replica:[0-9]+)?(/task:[0-9]+)?)?/?(device:)?([gG][pP][uU]|[cC][pP][uU]|[tT][pP][uU]):[0-9]+$")]], Field(min_length=1)] | None = None
     """Devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]. Default: every local GPU. ["/cpu:0", "/cpu:1"] splits the CPU into logical devices (to try replication without GPUs)."""
     cross_device_ops: Literal["auto", "nccl", "hierarchical_copy", "reduce_to_one"] = "auto"
     """How gradients are summed across devices (``auto``: TensorFlow's choice)."""
 
 
-WorkerAddress = Annotated[str, Field(pattern=r"^[^\s:/]+:\d{1,5}$")]
+WorkerAddress = Annotated[str, Field(pattern=r"^[^ \t\r\n:/]+:[0-9]{1,5}$")]
 
 
 class MultiWorkerDistribute(StrictModel):
@@ -482,7 +561,9 @@ class TPUDistribute(StrictModel):
     tpu: str = ""
     """TPU name or ``grpc://`` address; empty for the TPU attached to this machine."""
     zone: str | None = None
+    """Cloud zone of the TPU (passed to TPUClusterResolver)."""
     project: str | None = None
+    """Cloud project of the TPU (passed to TPUClusterResolver)."""
 
 
 DistributeName = Literal["default", "mirrored", "multi_worker", "parameter_server", "tpu"]
@@ -507,6 +588,7 @@ class TrainSpec(StrictModel):
     """Arguments of ``model.fit``."""
 
     epochs: PosInt = 1
+    """Passes over the training data."""
     batch_size: PosInt = 32
     """Samples per gradient step (the global batch)."""
     steps_per_epoch: PosInt | None = None
@@ -518,6 +600,7 @@ class TrainSpec(StrictModel):
     seed: int | None = None
     """Random seed for weights, shuffling and dropout (default: one is drawn and recorded in the manifest)."""
     callbacks: list[Callback] = []
+    """Callbacks: threshold_stop, early_stopping, model_checkpoint, csv_logger, reduce_lr_on_plateau, tensorboard."""
     distribute: Distribute = DefaultDistribute(type="default")
     """Where to train: ``default`` (one device), ``mirrored`` (the GPUs of this machine), ``multi_worker`` (several processes or machines), ``parameter_server`` or ``tpu``. ``batch_size`` stays the global batch."""
 
@@ -528,6 +611,7 @@ class EvaluateSpec(StrictModel):
     data: Literal["test", "validation"] = "test"
     """Which data to evaluate on."""
     batch_size: PosInt | None = None
+    """Batch size for evaluation (default: train.batch_size)."""
 
 
 class PredictSpec(StrictModel):
@@ -538,6 +622,7 @@ class PredictSpec(StrictModel):
     from_data: Literal["test", "validation"] | None = None
     """Predict the first ``count`` samples of the test or validation data instead."""
     count: PosInt = 10
+    """How many samples to predict with from_data."""
 
 
 class VisualizeSpec(StrictModel):
@@ -562,7 +647,7 @@ class LintSpec(StrictModel):
     """Codes (KS201) or rule names to silence for this spec."""
 
 
-PartRef = Annotated[str, Field(pattern=r"(?i)\.(ya?ml|json)$", description="Relative path of a YAML or JSON file that holds this section.")]
+PartRef = Annotated[str, Field(pattern=r"\.([yY][aA]?[mM][lL]|[jJ][sS][oO][nN])$", description="Relative path of a YAML or JSON file that holds this section.")]
 
 
 def _part_kind(v: Any) -> str:
@@ -585,6 +670,7 @@ class Spec(StrictModel):
     name: str | None = None
     """Name of the experiment (default: the file name)."""
     description: str | None = None
+    """Free text describing the experiment."""
     data: _part(Data)
     """The data section, or the relative path of a file that holds it."""
     model: _part(ModelSpec)
@@ -596,9 +682,11 @@ class Spec(StrictModel):
     evaluate: EvaluateSpec | bool = True
     """Evaluate after training (true: on the test data when there is any)."""
     predict: PredictSpec | None = None
+    """Predict after training; results go to predictions.json."""
     visualize: VisualizeSpec | None = None
     """Feature maps of one image after training (``kspec visualize`` draws them for a saved run)."""
     lint: LintSpec = LintSpec()
+    """Lint settings kept with the spec."""
 
     @field_validator("kspec")
     @classmethod

@@ -56,3 +56,8 @@ def test_parts_are_composed_with_their_own_positions(tmp_path):
 def test_inline_suppressions_are_collected():
     doc = loads("a: 1  # kspec: ignore[KS201, KS105]\nb: 2\n", "f.yaml")
     assert doc.suppressions == {("f.yaml", 1): {"KS201", "KS105"}}
+
+
+def test_json_escapes_beyond_the_basic_plane_are_one_character():
+    doc = loads('{"name": "run \\ud83d\\ude00"}', "f.json")
+    assert doc.data == {"name": "run \U0001F600"}

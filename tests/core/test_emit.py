@@ -1,0 +1,126 @@
+"""Every example spec compiles to the model a person would write by hand in Keras, layer for
+layer: same classes, same values for every argument the spec sets, same output shapes, same
+parameter counts, same optimizer and loss."""
+
+from __future__ import annotations
+
+import pytest
+
+keras = pytest.importorskip("keras")
+L = keras.layers
+
+from kspec.emit.model import build_loss, build_model, build_optimizer, compile_model  # noqa: E402
+from kspec.pipeline import Pipeline  # noqa: E402
+from tests.conftest import example_specs  # noqa: E402
+
+
+def course_cnn(input_shape, filters=(16, 32, 64)):
+    """The Horses-or-Humans convnet of the course notebooks."""
+    layers = [keras.Input(input_shape)]
+    for f in filters:
+        layers += [L.Conv2D(f, (3, 3), activation="relu"), L.MaxPooling2D(2, 2)]
+    return layers + [L.Flatten(), L.Dense(512, activation="relu"), L.Dense(1, activation="sigmoid")]
+
+
+# Hand-written references: (layers, optimizer class, optimizer args, loss)
+REFERENCES = {
+    "hello": lambda: ([keras.Input((1,)), L.Dense(units=1)], "SGD", {"learning_rate": 0.01}, "mean_squared_error"),
+    "quickstart": lambda: ([keras.Input((28, 28, 1)),
+                            L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+                            L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                            L.Flatten(), L.Dense(64, activation="relu"), L.Dense(4, activation="softmax")],
+                           "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "fashion_mnist_mlp": lambda: ([keras.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"),
+                                   L.Dense(10, activation="softmax")],
+                                  "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "fashion_mnist_cnn": lambda: ([keras.Input((28, 28, 1)),
+                                   L.Conv2D(64, (3, 3), activation="relu"), L.MaxPooling2D(2, 2),
+                                   L.Conv2D(64, (3, 3), activation="relu"), L.MaxPooling2D(2, 2),
+                                   L.Flatten(), L.Dense(128, activation="relu"), L.Dense(10, activation="softmax")],
+                                  "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "mnist_mlp": lambda: ([keras.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(0.2),
+                           L.Dense(10, activation="softmax")],
+                          "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "fashion_mnist_parts": lambda: ([keras.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"),
+                                     L.Dropout(0.2), L.Dense(10, activation="softmax")],
+                                    "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "shapes-folder": lambda: ([keras.Input((28, 28, 1)),
+                               L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+                               L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                               L.Flatten(), L.Dense(64, activation="relu"), L.Dense(4, activation="softmax")],
+                              "Adam", {"learning_rate": 0.001}, "categorical_crossentropy"),
+    "horse-or-human": lambda: (course_cnn((300, 300, 3), (16, 32, 64, 64, 64)), "RMSprop", {"learning_rate": 0.001},
+                               "binary_crossentropy"),
+    "horse-or-human-100px": lambda: (course_cnn((100, 100, 1)), "RMSprop",
+                                     {"learning_rate": 0.001}, "binary_crossentropy"),
+}
+
+
+def _norm(v):
+    if isinstance(v, list):
+        return tuple(_norm(x) for x in v)
+    if isinstance(v, tuple):
+        return tuple(_norm(x) for x in v)
+    return v
+
+
+def _same_arg(field, spec_value, keras_value):
+    spec_value, keras_value = _norm(spec_value), _norm(keras_value)
+    if field in ("kernel_size", "strides", "pool_size", "dilation_rate") and isinstance(spec_value, int):
+        spec_value = (spec_value,) * len(keras_value)
+    if isinstance(keras_value, dict) and "class_name" in keras_value:  # initializers
+        keras_value = keras.initializers.serialize(keras.initializers.get(keras_value))["class_name"]
+        spec_value = keras.initializers.serialize(keras.initializers.get(spec_value))["class_name"]
+    return spec_value == keras_value
+
+
+@pytest.mark.parametrize("path", example_specs(), ids=lambda p: p.stem)
+def test_spec_compiles_to_the_hand_written_model(path):
+    p = Pipeline(path, seed=0)
+    p.require_valid()
+    r = p.resolved
+    name = r.spec.name
+    assert name in REFERENCES, f"add a hand-written reference model for {path.name} to this test"
+    ref_layers, opt_cls, opt_args, loss = REFERENCES[name]()
+    ref = keras.Sequential(ref_layers)
+    got = build_model(r)
+    assert len(got.layers) == len(ref.layers) == len(r.model.layers)
+    for i, (g, h, spec_layer) in enumerate(zip(got.layers, ref.layers, r.model.layers)):
+        assert type(g) is type(h), f"layer {i}: {type(g).__name__} != {type(h).__name__}"
+        cfg = g.get_config()
+        for field in spec_layer.model_fields_set - {"type", "name"}:
+            assert _same_arg(field, getattr(spec_layer, field), cfg[field]), (i, field, cfg[field])
+        # and the reference agrees on everything both configure
+        ref_cfg = h.get_config()
+        for key in ("units", "filters", "kernel_size", "strides", "padding", "pool_size", "activation", "rate", "use_bias"):
+            if key in ref_cfg:
+                assert _norm(cfg[key]) == _norm(ref_cfg[key]), (i, key)
+        assert tuple(g.output.shape) == tuple(h.output.shape), i
+        assert g.count_params() == h.count_params(), i
+    assert got.count_params() == ref.count_params()
+    opt = build_optimizer(r.compile.optimizer)
+    assert type(opt).__name__ == opt_cls
+    for k, v in opt_args.items():
+        assert float(keras.ops.convert_to_numpy(getattr(opt, k))) == pytest.approx(v)
+    assert build_loss(r.compile.loss) == loss
+    compile_model(got, r)  # compiles without error
+
+
+def test_static_shapes_agree_with_keras_for_every_example():
+    for path in example_specs():
+        p = Pipeline(path, seed=0)
+        r = p.resolved
+        model = build_model(r)
+        plan = p.plan
+        assert plan.complete, path
+        for lp, layer in zip(plan.layers, model.layers):
+            assert tuple(lp.output_shape) == tuple(layer.output.shape[1:]), (path.name, lp.index)
+            assert lp.params == layer.count_params(), (path.name, lp.index)
+
+
+def test_loss_objects_when_arguments_differ():
+    p = Pipeline(text="kspec: 1\ndata: {type: keras, name: mnist}\nmodel:\n  layers: [{type: Flatten}, {type: Dense, units: 10}]\n"
+                 "compile: {optimizer: {type: adam, learning_rate: 0.01}, loss: {type: sparse_categorical_crossentropy, from_logits: true}}\n")
+    loss = build_loss(p.resolved.compile.loss)
+    assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy)
+    assert loss.get_config()["from_logits"] is True

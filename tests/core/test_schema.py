@@ -1,0 +1,165 @@
+"""The exported JSON Schema tells the truth: it is current, it accepts every example spec, it
+rejects what Pydantic rejects, and every document it accepts is accepted by Pydantic too."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis_jsonschema import from_schema
+from ruamel.yaml import YAML
+
+from kspec.schema import build, check_schemas
+from kspec.spec import PART_MODELS, Spec
+from tests.conftest import FIXTURES, ROOT, SPECS, example_specs
+
+SCHEMAS = ROOT / "schemas"
+
+
+def _raw(path):
+    return YAML(typ="safe", pure=True).load(path.read_text())
+
+
+def _validator(name: str):
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def test_committed_schemas_are_current():
+    assert check_schemas(SCHEMAS, ROOT / "docs") == [], "run `kspec schema` and commit schemas/ and docs/"
+
+
+def test_schema_has_versioned_id_and_is_strict():
+    schema = build("kspec")
+    assert schema["$id"].endswith("/v1/kspec.schema.json")
+    assert schema["additionalProperties"] is False
+    for name, definition in schema["$defs"].items():
+        if "properties" in definition:
+            assert definition.get("additionalProperties") is False, name
+
+
+@pytest.mark.parametrize("spec", example_specs(), ids=lambda p: p.name)
+def test_schema_accepts_example_specs(spec):
+    errors = list(_validator("kspec").iter_errors(_raw(spec)))
+    assert not errors, [e.message for e in errors]
+
+
+@pytest.mark.parametrize("part", sorted((SPECS / "parts").glob("*.yaml")), ids=lambda p: p.name)
+def test_schema_accepts_part_files(part):
+    raw = _raw(part)
+    assert any(not list(_validator(name).iter_errors(raw)) for name in PART_MODELS), part.name
+
+
+SCHEMA_INVALID = ["unknown_keys.yaml", "bad_names.yaml", "bad_values.yaml", "missing_keys.yaml",
+                  "missing_section.yaml", "wrong_types.yaml", "future_version.yaml", "unknown_keys.json"]
+
+
+@pytest.mark.parametrize("name", SCHEMA_INVALID)
+def test_schema_rejects_what_pydantic_rejects(name):
+    raw = _raw(FIXTURES / "invalid" / name)
+    with pytest.raises(Exception):
+        Spec.model_validate(raw)
+    assert list(_validator("kspec").iter_errors(raw)), f"schema accepted {name}"
+
+
+def test_schema_error_names_the_right_branch():
+    raw = {"kspec": 1, "data": {"type": "keras", "name": "mnist"},
+           "model": {"layers": [{"type": "Dense", "unit": 3}]},
+           "compile": {"optimizer": "adam", "loss": "mse"}}
+    messages = [e.message for e in _validator("kspec").iter_errors(raw)]
+    assert any("'unit'" in m for m in messages), messages
+
+
+def _any_of(node):
+    """Pydantic's schema with each tagged ``oneOf`` as ``anyOf``: the same documents (branches are
+    disjoint by their ``type`` constant) but far cheaper for hypothesis-jsonschema to draw from."""
+    if isinstance(node, list):
+        return [_any_of(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _any_of(v) for k, v in node.items()}
+    if node.pop("discriminator", None) is not None and "oneOf" in node:
+        node["anyOf"] = node.pop("oneOf")
+    return node
+
+
+BASE = {"kspec": 1, "data": {"type": "synthetic", "samples": 64, "image_size": 16, "rescale": "1/255"},
+        "model": {"layers": [{"type": "Flatten"}, {"type": "Dense", "units": 4, "activation": "softmax"}]},
+        "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
+
+
+@pytest.mark.parametrize("part,examples", [("model", 25), ("compile", 30), ("train", 30), ("data", 30)])
+def test_schema_valid_documents_are_model_valid_and_lint_never_crashes(part, examples):
+    from pydantic import TypeAdapter
+
+    from kspec.pipeline import Pipeline
+
+    adapter = TypeAdapter(PART_MODELS[part])
+    exported = _validator(part)
+    strategy = from_schema(_any_of(adapter.json_schema(mode="validation")))
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def check(doc):
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            assume(False)  # lone surrogates cannot occur in a UTF-8 spec file
+        assert not list(exported.iter_errors(doc)), "generated document must satisfy the exported schema"
+        value = adapter.validate_python(doc)
+        dumped = adapter.dump_python(value, mode="json")
+        assert adapter.validate_python(dumped) == value
+        if part == "data" and doc.get("type") in ("npz", "npy", "idx", "image_folder"):
+            return  # these name files that do not exist; facts stay unknown (covered elsewhere)
+        spec = dict(BASE, **{part: doc})
+        p = Pipeline(text=json.dumps(spec), file="generated.json")
+        assert p.spec_diagnostics == []
+        crashed = [d for d in p.diagnostics if d.code == "KS000"]
+        assert not crashed, crashed[0].message
+
+    check()
+
+
+def test_every_field_is_documented():
+    schema = build("kspec")
+    undocumented = []
+
+    def walk(name, node):
+        for key, prop in node.get("properties", {}).items():
+            if key == "type" or prop.get("description"):
+                continue
+            ref = prop.get("$ref", "").split("/")[-1]
+            if ref and schema["$defs"].get(ref, {}).get("description"):
+                continue
+            undocumented.append(f"{name}.{key}")
+
+    walk("Spec", schema)
+    for name, node in schema["$defs"].items():
+        walk(name, node)
+    assert not undocumented, "add a docstring to: " + ", ".join(undocumented)
+
+
+def test_patterns_mean_the_same_in_every_regex_dialect():
+    """JSON Schema patterns are ECMA-262: no inline flags or lookarounds, and no \\d, \\s, \\w
+    (Python's match Unicode digits and spaces, JavaScript's do not)."""
+    patterns = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.append(node["pattern"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for name in ["kspec", *PART_MODELS]:
+        walk(build(name))
+    assert patterns
+    for p in patterns:
+        assert "(?" not in p and not any(esc in p for esc in ("\\d", "\\s", "\\w", "\\D", "\\S", "\\W")), p
