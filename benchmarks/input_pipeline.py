@@ -80,6 +80,12 @@ def build_tree(root: Path, images: int, size: int) -> Path:
 # ------------------------------------------------------------------------------------ workers
 
 
+def _cpu_s() -> float:
+    """CPU seconds this process has used, every thread together."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -147,18 +153,21 @@ def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, epochs: i
     build = time.perf_counter() - t0
     it = iter(inputs.train)
     epochs = []
+    cpu: list[float] = []
     n_img = 0
     for _ in range(epochs or a.epochs):
         t = time.perf_counter()
+        c = _cpu_s()
         n_img = 0
         for _ in range(inputs.steps_per_epoch):
             x, _y = next(it)
             n_img += int(x.shape[0])
         epochs.append(time.perf_counter() - t)
+        cpu.append(_cpu_s() - c)
     t = time.perf_counter()
     del it
     teardown = time.perf_counter() - t
-    return {"images": n_img, "build_s": build, "check_s": check, "epoch_s": epochs, "teardown_s": teardown,
+    return {"images": n_img, "build_s": build, "check_s": check, "epoch_s": epochs, "cpu_s": cpu, "teardown_s": teardown,
             "peak_mb": _peak_mb(), "cache": inputs.cache}
 
 
@@ -171,16 +180,19 @@ def worker_legacy(tree: Path, a) -> dict:
                                                        class_mode="binary", seed=0)
     build = time.perf_counter() - t0
     epochs = []
+    cpu: list[float] = []
     n_img = 0
     for e in range(a.epochs):
         t = time.perf_counter()
+        c = _cpu_s()
         n_img = 0
         for i in range(len(gen)):
             x, _y = gen[i]
             n_img += len(x)
         gen.on_epoch_end()
         epochs.append(time.perf_counter() - t)
-    return {"images": n_img, "build_s": build, "epoch_s": epochs, "peak_mb": _peak_mb(),
+        cpu.append(_cpu_s() - c)
+    return {"images": n_img, "build_s": build, "epoch_s": epochs, "cpu_s": cpu, "peak_mb": _peak_mb(),
             "class": f"{gen_cls.__module__}.{gen_cls.__name__}"}
 
 
@@ -196,14 +208,17 @@ def worker_idfd(tree: Path, a) -> dict:
     ds = ds.map(lambda x, y: (rescale(x), y)).prefetch(tf.data.AUTOTUNE)
     build = time.perf_counter() - t0
     epochs = []
+    cpu: list[float] = []
     n_img = 0
     for _ in range(a.epochs):
         t = time.perf_counter()
+        c = _cpu_s()
         n_img = 0
         for x, _y in ds:
             n_img += int(x.shape[0])
         epochs.append(time.perf_counter() - t)
-    return {"images": n_img, "build_s": build, "epoch_s": epochs, "peak_mb": _peak_mb()}
+        cpu.append(_cpu_s() - c)
+    return {"images": n_img, "build_s": build, "epoch_s": epochs, "cpu_s": cpu, "peak_mb": _peak_mb()}
 
 
 def worker_stall(tree: Path, a, autotune: bool) -> dict:
@@ -311,13 +326,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     build_tree(tree, a.images, a.size)
     names = [n for n in WORKERS if not a.only or n in a.only.split(",")]
-    runs: dict[str, list[dict]] = {n: [] for n in names}
+    runs: dict[str, list] = {n: [] for n in names}
+    load = [round(os.getloadavg()[0], 2)]
     for rep in range(a.repeat):
         for n in names:  # interleaved, so a busy moment on the machine hits every variant alike
             if n.startswith("stall") and rep:
                 continue
             print(f"round {rep + 1}/{a.repeat}: {n} ...", file=sys.stderr, flush=True)
             runs[n].append(run_worker(n, a))
+    runs["_load"] = load + [round(os.getloadavg()[0], 2)]
     report(runs, a)
     if a.json:
         Path(a.json).write_text(json.dumps({"args": _shared(a), "cores": os.cpu_count(), "runs": runs}, indent=2))
@@ -342,7 +359,7 @@ def report(runs: dict, a) -> None:
     print(f"\n{a.images} PNG files of {a.size}x{a.size}, target {a.size}x{a.size}, batch {a.batch}, "
           f"{os.cpu_count()} cores; medians of {a.repeat} rounds\n")
     print(f"{'pipeline':<34}{'epoch 1 img/s':>15}{'(streaming)':>12}{'later img/s':>13}{'setup s':>9}"
-          f"{'check s':>9}{'peak MB':>9}")
+          f"{'check s':>9}{'peak MB':>9}{'CPU ms/img e1':>15}{'later':>7}")
     rows = [("legacy", "ImageDataGenerator.flow_from_dir"), ("idfd", "image_dataset_from_directory"),
             ("kspec", "kspec, cache off"), ("kspec_cache", "kspec, cache on (memory)"),
             ("kspec_quarter", "kspec, cache off, 1/4 of images")]
@@ -355,9 +372,11 @@ def report(runs: dict, a) -> None:
                         "build": _med([r["build_s"] for r in rs]), "peak": _med([r["peak_mb"] for r in rs]),
                         "check": _med([r.get("check_s", float("nan")) for r in rs]), "images": rs[0]["images"],
                         "stream": _med([r["images"] / r["epoch_s"][0] for r in rs]),
+                        "cpu1": _med([1000 * r["cpu_s"][0] / r["images"] for r in rs]),
+                        "cpul": _med([1000 * c / r["images"] for r in rs for c in r["cpu_s"][1:]]),
                         "all_first": [round(first_ips(r)) for r in rs]}
         print(f"{label:<34}{m['first']:>15,.0f}{m['stream']:>12,.0f}{m['later']:>13,.0f}{m['build']:>9.2f}{m['check']:>9.2f}"
-              f"{m['peak']:>9,.0f}   epoch 1 per round: {m['all_first']}")
+              f"{m['peak']:>9,.0f}{m['cpu1']:>15.2f}{m['cpul']:>7.2f}   epoch 1 per round: {m['all_first']}")
     if "legacy" in med:
         print("\nratios to the legacy generator (epoch 1 includes setup):")
         for key, label in rows[1:4]:
@@ -365,11 +384,21 @@ def report(runs: dict, a) -> None:
                 print(f"  {label:<32} epoch 1 {med[key]['first'] / med['legacy']['first']:5.2f}x "
                       f"(streaming {med[key]['stream'] / med['legacy']['stream']:4.2f}x)   "
                       f"later epochs {med[key]['later'] / med['legacy']['later']:8.1f}x")
+    if "legacy" in med and "kspec" in med:
+        n = os.cpu_count() or 1
+        print(f"\nCPU time per image, epoch 1 (load-independent): legacy {med['legacy']['cpu1']:.2f} ms on one thread, "
+              f"kspec {med['kspec']['cpu1']:.2f} ms spread over {n} cores: on an idle machine that is about "
+              f"{med['legacy']['cpu1'] * n / med['kspec']['cpu1']:.2f}x the legacy generator's epoch 1")
+    print(f"\nload average (1 min) before / after: {runs.get('_load', ['?', '?'])[0]} / {runs.get('_load', ['?', '?'])[-1]} "
+          f"on {os.cpu_count()} cores (above the core count, other processes took CPU time and wall-clock "
+          "numbers understate every pipeline, most of all those with few threads)")
     if "kspec" in med and "kspec_quarter" in med:
         q, f = med["kspec_quarter"], med["kspec"]
-        print(f"\npeak memory, cache off, the same number of batches: {q['images']} images {q['peak']:,.0f} MB, "
-              f"{f['images']} images {f['peak']:,.0f} MB ({f['peak'] - q['peak']:+,.0f} MB for "
-              f"{f['images'] / q['images']:.0f}x the images)")
+        qs, fs = [r["peak_mb"] for r in runs["kspec_quarter"]], [r["peak_mb"] for r in runs["kspec"]]
+        print(f"\npeak memory, cache off, the same number of batches: {q['images']} images {min(qs):,.0f}-{max(qs):,.0f} MB, "
+              f"{f['images']} images {min(fs):,.0f}-{max(fs):,.0f} MB over {len(qs)} rounds (lowest "
+              f"{min(fs) - min(qs):+,.0f} MB for {f['images'] / q['images']:.0f}x the images; the spread is whether a "
+              f"transient float batch of {a.batch * a.size * a.size * 3 * 4 / 2**20:,.0f} MB overlapped another)")
     for key, label in (("stall_kspec", "kspec (autotune off)"), ("stall_autotune", "same pipeline, autotune on")):
         for r in runs.get(key, []):
             print(f"\nend-of-fit stall, {label}: median {_med(r['stall_s']):.3f} s, max {max(r['stall_s']):.3f} s "
