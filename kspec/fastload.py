@@ -36,7 +36,7 @@ class _Unsure(Exception):
 
 
 if _AVAILABLE:
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import ScalarNode, SequenceNode
 
     class _Loader(_CParser):
         """libyaml's parser and composer with a resolver that only marks how a scalar was written;
