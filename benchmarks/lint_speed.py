@@ -32,14 +32,25 @@ ROOT = Path(__file__).resolve().parents[1]
 KSPEC = [sys.executable, "-m", "kspec.cli"]
 
 
+CPU: dict[str, list[float]] = {}
+"""CPU seconds (user + system) of each measured process, by command: less sensitive than wall
+time to other load on the machine."""
+
+
 def timed(cmd: list[str], *, runs: int, env: dict | None = None, ok=(0, 1)) -> list[float]:
-    times = []
+    import resource
+
+    times, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if proc.returncode not in ok:
             raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr.decode()[-2000:]}")
+    CPU[" ".join(cmd)] = cpu
     return times
 
 
@@ -121,32 +132,42 @@ def main() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
         cpus = os.cpu_count() or 1
-    print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), median of fresh processes\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), load average {load:.1f}; "
+          "median of fresh processes (wall time; CPU = user + system time of the process)\n")
 
     specs = sorted((ROOT / "specs").glob("*.yaml"))
-    cold = timed(KSPEC + ["lint", "specs/hello.yaml"], runs=args.runs, env=env)
+    cold_cmd = KSPEC + ["lint", "specs/hello.yaml"]
+    cold = timed(cold_cmd, runs=args.runs, env=env)
     folder = timed(KSPEC + ["lint", "specs"], runs=args.runs, env=env)
-    rows = [("cold `kspec lint specs/hello.yaml`", med(cold), f"{min(cold):.3f} s min"),
-            (f"`kspec lint specs/` ({len(specs)} specs)", med(folder), f"{len(specs) / med(folder):,.0f} specs/s")]
+    rows = [("cold `kspec lint specs/hello.yaml`", med(cold), med(CPU[" ".join(cold_cmd)]), f"{min(cold):.3f} s min"),
+            (f"`kspec lint specs/` ({len(specs)} specs)", med(folder), med(CPU[" ".join(KSPEC + ['lint', 'specs'])]),
+             f"{len(specs) / med(folder):,.0f} specs/s")]
 
     tmp = Path(tempfile.mkdtemp(prefix="kspec-lint-corpus-"))
     try:
         write_corpus(tmp, args.corpus)
         runs = max(3, args.runs // 2)
-        corpus = timed(KSPEC + ["lint", "--fail-on", "never", str(tmp)], runs=runs, env=env)
-        rows.append((f"`kspec lint` on {args.corpus:,} generated specs", med(corpus),
+        cmd = KSPEC + ["lint", "--fail-on", "never", str(tmp)]
+        corpus = timed(cmd, runs=runs, env=env)
+        rows.append((f"`kspec lint` on {args.corpus:,} generated specs", med(corpus), med(CPU[" ".join(cmd)]),
                      f"{args.corpus / med(corpus):,.0f} specs/s"))
-        one_job = timed(KSPEC + ["lint", "--fail-on", "never", "--jobs", "1", str(tmp)], runs=runs, env=env)
-        rows.append(("  the same with --jobs 1", med(one_job), f"{args.corpus / med(one_job):,.0f} specs/s"))
+        cmd = KSPEC + ["lint", "--fail-on", "never", "--jobs", "1", str(tmp)]
+        one_job = timed(cmd, runs=runs, env=env)
+        rows.append(("  the same with --jobs 1", med(one_job), med(CPU[" ".join(cmd)]),
+                     f"{args.corpus / med(one_job):,.0f} specs/s"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    tf = timed([sys.executable, "-c", "import tensorflow"], runs=args.tf_runs, env=env, ok=(0,))
-    rows.append(('`python -c "import tensorflow"`', med(tf), ""))
+    tf_cmd = [sys.executable, "-c", "import tensorflow"]
+    tf = timed(tf_cmd, runs=args.tf_runs, env=env, ok=(0,))
+    rows.append(('`python -c "import tensorflow"`', med(tf), med(CPU[" ".join(tf_cmd)]), ""))
     width = max(len(r[0]) for r in rows)
-    for name, seconds, note in rows:
-        print(f"  {name:<{width}}  {seconds:7.3f} s  {note}")
-    print(f"\n  cold single-spec lint / import tensorflow = {med(cold) / med(tf):.3f} "
+    print(f"  {'':<{width}}     wall      CPU")
+    for name, seconds, cpu, note in rows:
+        print(f"  {name:<{width}}  {seconds:6.3f} s  {cpu:6.3f} s  {note}")
+    cold_cpu, tf_cpu = med(CPU[" ".join(cold_cmd)]), med(CPU[" ".join(tf_cmd)])
+    print(f"\n  cold single-spec lint / import tensorflow = {med(cold) / med(tf):.3f} wall, {cold_cpu / tf_cpu:.3f} CPU "
           f"({med(tf) / med(cold):.1f}x faster than importing TensorFlow)")
     return 0
 
