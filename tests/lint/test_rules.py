@@ -620,6 +620,7 @@ train:
   callbacks:
     - {type: early_stopping, monitor: val_accuracy, patience: 2}
     - {type: model_checkpoint, monitor: anything}
+    - {type: reduce_lr_on_plateau, monitor: learning_rate, patience: 2}
 """, id="validation-present"),
     # ---------------------------------------------------------------- KS405 unreachable-threshold
     Case("KS405", True, """\
@@ -683,6 +684,11 @@ model:
   layers: [{type: Dense, units: 1, kernel_initializer: zeros}]
 compile: {optimizer: sgd, loss: mean_squared_error}
 """, id="output-layer"),
+    Case("KS504", False, HELLO_DATA + """\
+model:
+  layers: [{type: Dense, units: 1, kernel_initializer: ones}, {type: Dense, units: 1}]
+compile: {optimizer: sgd, loss: mean_squared_error}
+""", id="single-unit"),
     # ---------------------------------------------------------------- KS505 stride-skips-input
     Case("KS505", True, """\
 data: {type: synthetic, image_size: 28, samples: 400, rescale: 1/255}

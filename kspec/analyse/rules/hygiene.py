@@ -162,6 +162,9 @@ class ConstantInitializer(Rule):
             if layer.type not in WEIGHTED or i == last or layer.kernel_initializer not in CONSTANT_INITIALIZERS:
                 continue
             dead = layer.kernel_initializer == "zeros" and activation_of(layer) in ("relu", "relu6")
+            width = layer.units if layer.type == "Dense" else layer.filters
+            if width == 1 and not dead:
+                continue  # a single unit has no copies to be identical to
             yield self.diag(
                 ctx, ctx.layer_path(i, "kernel_initializer"),
                 f"hidden layer {i} ({layer.type}) starts with every weight {layer.kernel_initializer[:-1]}: its units "

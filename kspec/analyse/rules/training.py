@@ -222,8 +222,8 @@ class UnknownMonitor(Rule):
         validation = ctx.has_validation()
         available = logged + ([f"val_{m}" for m in logged] if validation else [])
         for i, cb, monitor in _monitored(ctx):
-            if monitor in available:
-                continue
+            if monitor in available or monitor == "learning_rate":
+                continue  # learning_rate is logged by some callbacks: not known statically
             base = monitor[4:] if monitor.startswith("val_") else monitor
             path = _callback_path(ctx, i, "monitor")
             metrics_path = ("compile", "metrics") if explicit(ctx, ("compile", "metrics")) else ("compile",)
