@@ -59,7 +59,7 @@ def render_json(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> s
     doc = {
         "version": JSON_VERSION,
         "tool": {"name": "kspec", "version": __version__},
-        "summary": {**counts, "files": sorted({d.span.file for d in diagnostics if d.span})},
+        "summary": {**counts, "files": sorted(set(sources) | {d.span.file for d in diagnostics if d.span})},
         "diagnostics": [diagnostic_json(d) for d in diagnostics],
     }
     return json.dumps(doc, indent=2) + "\n"
