@@ -109,16 +109,31 @@ def sync(run_dir: Path) -> None:
             os.close(fd)
 
 
-def make_history_writer(run_dir: Path, rows: list[dict[str, Any]], *,
-                        on_epoch: Callable[[Any, int, bool], None] | None = None):
-    """A Keras callback that appends each finished epoch to history.json/csv, then calls
-    ``on_epoch(model, epochs_completed, final)`` (the resume checkpoint). The history is written
-    before the checkpoint, so a kill between the two leaves the history ahead (resume drops the
-    extra rows), never behind. ``rows`` holds earlier
-    epochs when resuming; it is extended in place."""
+WRITE_EVERY_S = 0.2
+"""Least time between two history writes. Epochs slower than this are written as each ends;
+hundreds of two-millisecond epochs (the course's hello) are not each followed by a rewrite."""
+
+
+def make_history_writer(run_dir: Path, rows: list[dict[str, Any]], *, checkpointer: Any = None,
+                        may_checkpoint: Callable[[], bool] = lambda: True, every_s: float = WRITE_EVERY_S,
+                        clock: Callable[[], float] | None = None):
+    """A Keras callback that appends each finished epoch to ``rows`` and to history.json/csv,
+    then saves the resume checkpoint when ``checkpointer`` says it is due (and ``may_checkpoint()``).
+
+    Ordering keeps resume exact: whenever a checkpoint is saved the history is written first, so
+    the history on disk is never behind the checkpoint (a kill between the two leaves extra rows,
+    which resume drops and retrains). History writes are at least ``every_s`` apart except at a
+    checkpoint and at the last epoch; ``rows`` always holds every epoch, and the runner writes it
+    when training ends for any reason. ``rows`` holds earlier epochs when resuming."""
+    import time
+
     import keras
 
+    now = clock or time.monotonic
+
     class HistoryWriter(keras.callbacks.Callback):
+        last_write: float | None = None
+
         def on_epoch_end(self, epoch, logs=None):
             row: dict[str, Any] = {"epoch": epoch + 1}
             for k, v in (logs or {}).items():
@@ -131,10 +146,14 @@ def make_history_writer(run_dir: Path, rows: list[dict[str, Any]], *,
                     pass
             rows[:] = [r for r in rows if r["epoch"] < row["epoch"]]
             rows.append(row)
-            write_rows(run_dir, rows, durable=False)
-            if on_epoch is not None:
-                final = epoch + 1 >= self.params.get("epochs", 0) or bool(self.model.stop_training)
-                on_epoch(self.model, epoch + 1, final)
+            final = epoch + 1 >= self.params.get("epochs", 0) or bool(self.model.stop_training)
+            save = checkpointer is not None and may_checkpoint() and checkpointer.due(final=final)
+            if save or final or self.last_write is None or now() - self.last_write >= every_s:
+                write_rows(run_dir, rows, durable=False)
+                self.last_write = now()
+            if save:
+                checkpointer.save(self.model, epoch + 1, stopped=bool(self.model.stop_training))
+                sync(run_dir)
 
     return HistoryWriter()
 

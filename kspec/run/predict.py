@@ -66,7 +66,10 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
     saved = SavedRun(run_dir)
     r = saved.resolved
     batch = read_inputs(inputs, r)
-    out = np.asarray(saved.model.predict(batch.x, batch_size=batch_size or r.train.batch_size, verbose=0))
+    from .runner import inference_batch_size
+
+    size = batch_size or inference_batch_size(r, r.train.batch_size)
+    out = np.asarray(saved.model.predict(batch.x, batch_size=size, verbose=0))
     rows = describe_predictions(out, saved.class_names, r)
     for name, row in zip(batch.names, rows):
         row.pop("index", None)

@@ -30,7 +30,7 @@ from ..pipeline import Pipeline
 from ..resolve import Resolved
 from . import checkpoint, findings, rundir
 from .checks import MonitorFacts, RunContext, make_monitor, run_checks
-from .history import gaps, load_rows, make_history_writer, rows_to_history, sync as sync_history, write_rows
+from .history import gaps, load_rows, make_history_writer, rows_to_history, write_rows
 
 
 @dataclass
@@ -273,19 +273,13 @@ def _train(s: Session) -> RunResult:
     write_text(run_dir / "summary.txt", model_summary(model))
 
     saver = checkpoint.Checkpointer(run_dir)
-
-    def on_epoch(model, epochs_completed: int, final: bool) -> None:
-        if s.monitor.nan_at is not None:  # never checkpoint NaN weights
-            return
-        if saver.maybe_save(model, epochs_completed, final=final, stopped=bool(model.stop_training)):
-            sync_history(run_dir)
-
     callbacks = [make_monitor(s.monitor, initial_epoch=s.initial_epoch, say=s.announce)]
     callbacks += build_callbacks(r.train.callbacks, run_dir, s.announce)
-    callbacks.append(make_history_writer(run_dir, s.rows, on_epoch=on_epoch))
+    callbacks.append(make_history_writer(run_dir, s.rows, checkpointer=saver,
+                                         may_checkpoint=lambda: s.monitor.nan_at is None))  # never NaN weights
     rundir.write_manifest(run_dir, manifest)
     status = "completed"
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     try:
         if s.initial_epoch < r.train.epochs:
             if dist is not None:
@@ -301,8 +295,9 @@ def _train(s: Session) -> RunResult:
         status = "interrupted"
     except Exception as e:
         _failed(s, inputs, e)
-    fit_s = round(time.perf_counter() - t1, 3)
-    manifest["timing"]["fit_s"] = round(manifest["timing"].get("fit_s", 0) + fit_s, 3) if s.initial_epoch else fit_s
+    timing = manifest["timing"]
+    for key, spent in (("fit_s", time.perf_counter() - t1), ("fit_cpu_s", time.process_time() - c1)):
+        timing[key] = round((timing.get(key, 0) if s.initial_epoch else 0) + spent, 3)
     manifest["timing"]["checkpoint_s"] = round(saver.total_cost, 3)
     manifest["epochs_completed"] = len(s.rows)
     manifest["monitor"] = s.monitor.to_json()
@@ -315,6 +310,7 @@ def _train(s: Session) -> RunResult:
 
 def _failed(s: Session, inputs, error: Exception):
     """Training raised: record it, keep the traceback in error.log, say what happened without one."""
+    write_rows(s.run_dir, s.rows)
     log = write_text(s.run_dir / "error.log", "".join(traceback.format_exception(error)))
     s.manifest.update(status="failed", ended=rundir.now(), error=f"{type(error).__name__}: {error}"[:2000],
                       epochs_completed=len(s.rows))
@@ -334,6 +330,7 @@ def _failed(s: Session, inputs, error: Exception):
 
 
 def _interrupted(s: Session, saver: checkpoint.Checkpointer) -> None:
+    write_rows(s.run_dir, s.rows)
     s.manifest.update(status="interrupted", ended=rundir.now())
     rundir.write_manifest(s.run_dir, s.manifest)
     state = checkpoint.read_state(s.run_dir)
@@ -354,7 +351,7 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
     if missing or dup:  # pragma: no cover - a bug in kspec, not in the spec
         raise KspecError(f"history of {run_dir} has missing epochs {missing} or duplicates {dup}",
                          hint="this is a bug in kspec; please report it")
-    sync_history(run_dir)
+    write_rows(run_dir, s.rows)
     result = RunResult(run_dir=run_dir, history=rows_to_history(s.rows), status=status)
     if status == "completed":
         save_with(run_dir / "model.keras", s.model.save)
@@ -446,6 +443,26 @@ def label_ids(y: np.ndarray) -> np.ndarray:
     return np.rint(y.reshape(len(y))).astype(np.int64)
 
 
+INFERENCE_BUDGET_BYTES = 256 * 2**20
+"""Activation memory one inference batch may take: predict-only passes use larger batches than
+training (fewer steps, far less per-step overhead), within this budget."""
+
+
+def inference_batch_size(r: Resolved, at_least: int, at_most: int = 1024) -> int:
+    """A batch size for predict-only passes: as large as the activation budget allows (from the
+    static plan, no TensorFlow), between ``at_least`` and ``at_most``."""
+    from ..analyse.shapes import infer
+
+    try:
+        plan = infer(r.model.layers, r.input_shape)
+        per_sample = plan.activation_bytes if plan.complete else 0
+    except Exception:  # an odd layer the plan cannot size: stay with the training batch size
+        per_sample = 0
+    if per_sample <= 0:
+        return at_least
+    return max(at_least, min(at_most, INFERENCE_BUDGET_BYTES // per_sample))
+
+
 def collect(model, data, steps: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """(true labels, model outputs) over arrays or a dataset of (x, y) batches."""
     if isinstance(data, tuple):
@@ -469,7 +486,7 @@ def _confusion(s: Session, inputs) -> Path | None:
     source, data, steps = _eval_data(s, inputs)
     if data is None:
         return None
-    y, out = collect(s.model, data, steps, r.train.batch_size)
+    y, out = collect(s.model, data, steps, inference_batch_size(r, r.train.batch_size))
     if len(y) == 0:
         return None
     true, pred = label_ids(y), predicted_classes(out)

@@ -236,3 +236,46 @@ def test_tensorboard_missing_is_reported_before_training(tmp_path, monkeypatch):
     with pytest.raises(KspecError, match="pip install tensorboard"):
         run_spec(tmp_path, spec)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_history_is_never_behind_the_checkpoint_and_fast_epochs_are_not_each_written(tmp_path, monkeypatch):
+    from kspec.run import history as hist
+    from kspec.run.checkpoint import Checkpointer, read_state
+
+    class Clock:
+        t = 0.0
+
+        def __call__(self):
+            return self.t
+
+    class Model:
+        optimizer = None
+        stop_training = False
+
+        def save(self, path):
+            clock.t += 0.01
+            open(path, "w").write("w")
+
+    clock, writes, behind = Clock(), [], []
+    real_write = hist.write_rows
+
+    def write_rows(run_dir, rows, **kw):
+        writes.append(len(rows))
+        real_write(run_dir, rows, **kw)
+
+    monkeypatch.setattr(hist, "write_rows", write_rows)
+    rows: list = []
+    saver = Checkpointer(tmp_path, clock=clock)
+    writer = hist.make_history_writer(tmp_path, rows, checkpointer=saver, clock=clock)
+    writer.set_model(Model())
+    writer.set_params({"epochs": 1000})
+    for epoch in range(1000):
+        clock.t += 0.002
+        writer.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        state = read_state(tmp_path)
+        if state and len(hist.load_rows(tmp_path)) < state.epochs_completed:
+            behind.append(epoch)
+    assert not behind
+    assert len(rows) == 1000 and writes[-1] == 1000 and len(hist.load_rows(tmp_path)) == 1000
+    assert len(writes) < 100, "two-millisecond epochs are not each followed by a rewrite"
+    assert read_state(tmp_path).epochs_completed == 1000
