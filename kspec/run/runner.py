@@ -232,11 +232,37 @@ def _check_before_training(r: Resolved) -> None:
             raise KspecError("the tensorboard callback needs the `tensorboard` package, which is not installed",
                              hint="pip install tensorboard, or remove the tensorboard callback from train.callbacks")
     vis = getattr(r.spec, "visualize", None)
-    if vis is not None and getattr(vis, "image", None):
+    if vis is not None:
+        _check_visualize(r, vis)
+
+
+def _check_visualize(r: Resolved, vis) -> None:
+    """The spec's visualize section, against the static plan: an image that exists, layers that
+    have feature maps (by index; names are Keras's and known only once the model is built)."""
+    from ..analyse.shapes import infer
+
+    if vis.image:
         path = r.path(vis.image)
         if not path.is_file():
             raise KspecError(f"visualize.image {vis.image!r} does not exist (looked at {path})",
                              hint="give an image file relative to the spec, or leave `image` out to use a test sample")
+    plan = infer(r.model.layers, r.input_shape)
+    if not plan.complete:
+        return
+    maps = [lp for lp in plan.layers if len(lp.output_shape) == 3]
+    if vis.layers is None and not any("Conv" in lp.type or "Pool" in lp.type for lp in maps):
+        raise KspecError("the visualize section draws feature maps of convolution and pooling layers, and this "
+                         "model has none", hint="remove the visualize section")
+    n = len(plan.layers)
+    for chosen in vis.layers or []:
+        if isinstance(chosen, int):
+            if not -n <= chosen < n:
+                raise KspecError(f"visualize.layers: there is no layer {chosen}: the model has {n} layers (0..{n - 1})")
+            lp = plan.layers[chosen]
+            if len(lp.output_shape) != 3:
+                raise KspecError(f"visualize.layers: layer {chosen} ({lp.type}) outputs {list(lp.output_shape)} per "
+                                 "sample, which has no feature maps",
+                                 hint="pick layers whose output is (height, width, channels)")
 
 
 # ------------------------------------------------------------------------------------ training
@@ -365,7 +391,11 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
 
     result.plots = plot_history(result.history, run_dir)
     if status == "completed" and getattr(r.spec, "visualize", None) is not None:
-        result.visualized = _visualize(s, inputs)
+        try:
+            result.visualized = _visualize(s, inputs)
+        except KspecError as e:  # the model is trained and saved: say it, finish the run
+            manifest["visualize_error"] = str(e)
+            s.announce(f"kspec: visualize: error: {e}")
     ctx = RunContext(r, s.rows, s.monitor, span_of=s.span_of)
     result.diagnostics = sorted(run_checks(ctx, r.spec.lint.ignore), key=lambda d: (-d.severity.rank, d.code))
     findings.write(run_dir, result.diagnostics, s.sources)

@@ -4,6 +4,7 @@ retraining: predict, evaluate, visualize, diff, repeat. A second or two per run.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -279,3 +280,17 @@ def test_history_is_never_behind_the_checkpoint_and_fast_epochs_are_not_each_wri
     assert len(rows) == 1000 and writes[-1] == 1000 and len(hist.load_rows(tmp_path)) == 1000
     assert len(writes) < 100, "two-millisecond epochs are not each followed by a rewrite"
     assert read_state(tmp_path).epochs_completed == 1000
+
+
+@pytest.mark.parametrize("section, message", [
+    ("visualize: {}\n", "this model has none"),
+    ("visualize: {layers: [0]}\n", "layer 0 (Flatten) outputs [256]"),
+    ("visualize: {layers: [7]}\n", "there is no layer 7"),
+    ("visualize: {image: nowhere.png}\n", "does not exist"),
+])
+def test_visualize_section_mistakes_are_found_before_training(tmp_path, section, message):
+    mlp = TINY_CNN.replace("    - {type: Conv2D, filters: 4, kernel_size: 3, activation: relu}\n", "").replace(
+        "    - {type: MaxPooling2D, pool_size: 2}\n", "")
+    with pytest.raises(KspecError, match=re.escape(message)):
+        run_spec(tmp_path, mlp + section)
+    assert not (tmp_path / "runs").exists()
