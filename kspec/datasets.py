@@ -40,7 +40,8 @@ def make_shapes(samples: int, image_size: int = 28, noise: float = 0.1, seed: in
     images = np.empty((samples, s, s), dtype=np.float32)
     for i, label in enumerate(labels):
         r = rng.uniform(0.22, 0.38) * s
-        cx, cy = rng.uniform(r + 1, s - r - 1, size=2)
+        margin = 1.0 if s >= 16 else 0.0
+        cx, cy = rng.uniform(r + margin, s - r - margin, size=2)
         dx, dy = xx - cx, yy - cy
         if label == 0:  # circle
             mask = dx * dx + dy * dy <= r * r

@@ -420,6 +420,15 @@ class CompileSpec(StrictModel):
 
 # ---------------------------------------------------------------------------------------- train
 
+_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "mape", "msle", "hinge", "divergence", "poisson", "log_cosh", "logcosh")
+
+
+def lower_is_better(metric: str) -> bool:
+    """True for metrics that improve downwards (losses and error metrics), as Keras's ``auto`` mode."""
+    name = metric.removeprefix("val_")
+    return any(token in name for token in _LOWER_IS_BETTER)
+
+
 Mode = Literal["auto", "min", "max"]
 
 
@@ -433,6 +442,13 @@ class ThresholdStop(StrictModel):
     """The bound: stop when the metric reaches it."""
     mode: Mode = "auto"
     """``max``: stop when metric >= threshold; ``min``: when <= threshold; ``auto``: ``min`` for losses, else ``max``."""
+
+    @property
+    def direction(self) -> Literal["min", "max"]:
+        """``mode`` with ``auto`` resolved: ``min`` for losses and errors, else ``max``."""
+        if self.mode != "auto":
+            return self.mode
+        return "min" if lower_is_better(self.monitor) else "max"
 
 
 class EarlyStopping(StrictModel):

@@ -10,9 +10,7 @@ from .model import keras
 
 
 def threshold_mode(cb: ThresholdStop) -> str:
-    if cb.mode != "auto":
-        return cb.mode
-    return "min" if "loss" in cb.monitor or "error" in cb.monitor else "max"
+    return cb.direction
 
 
 def make_threshold_stop(cb: ThresholdStop, say: Callable[[str], None] = print):

@@ -252,9 +252,7 @@ class UnknownMonitor(Rule):
 
 def _threshold_mode(cb) -> str:
     """The direction of a threshold_stop, as the runner resolves ``auto``."""
-    if cb.mode != "auto":
-        return cb.mode
-    return "min" if "loss" in cb.monitor or "error" in cb.monitor else "max"
+    return cb.direction
 
 
 class UnreachableThreshold(Rule):
