@@ -134,7 +134,7 @@ def _warm_tf():
         pass
 
 
-def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, epochs: int | None = None) -> dict:
+def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, n_epochs: int | None = None) -> dict:
     _warm_tf()
     sys.path.insert(0, str(ROOT))
     import PIL.PngImagePlugin  # noqa: F401  (modules a run has loaded before data flows)
@@ -155,7 +155,7 @@ def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, epochs: i
     epochs = []
     cpu: list[float] = []
     n_img = 0
-    for _ in range(epochs or a.epochs):
+    for _ in range(n_epochs or a.epochs):
         t = time.perf_counter()
         c = _cpu_s()
         n_img = 0
@@ -271,14 +271,23 @@ def worker_stall(tree: Path, a, autotune: bool) -> dict:
             "autotune": autotune}
 
 
+def _mem_sizes(a) -> tuple[int, int]:
+    """(about a quarter, all) of the images, each a multiple of the batch size."""
+    full = max(2, a.images // a.batch)
+    return max(1, round(full / 4)) * a.batch, full * a.batch
+
+
 WORKERS = {
     "legacy": lambda t, a: worker_legacy(t, a),
     "idfd": lambda t, a: worker_idfd(t, a),
     "kspec": lambda t, a: worker_kspec(t, a, cache=False),
     "kspec_cache": lambda t, a: worker_kspec(t, a, cache=True),
-    # a quarter of the images for 4x the epochs: the same work, so peak memory shows what the number
-    # of images costs (with the cache off, nothing)
-    "kspec_quarter": lambda t, a: worker_kspec(t, a, cache=False, limit=max(a.batch, a.images // 4), epochs=4 * a.epochs),
+    # Memory against the number of images, cache off: about a quarter of the images (kspec_quarter)
+    # and all of them (kspec_mem) for the same number of batches, all full (a partial last batch
+    # leaves the allocator holding a block of another size, which moves peak memory by ~100-250 MB
+    # whatever the number of images).
+    "kspec_quarter": lambda t, a: worker_kspec(t, a, cache=False, limit=_mem_sizes(a)[0], n_epochs=_mem_sizes(a)[1] // a.batch),
+    "kspec_mem": lambda t, a: worker_kspec(t, a, cache=False, limit=_mem_sizes(a)[1], n_epochs=_mem_sizes(a)[0] // a.batch),
     "stall_kspec": lambda t, a: worker_stall(t, a, autotune=False),
     "stall_autotune": lambda t, a: worker_stall(t, a, autotune=True),
 }
@@ -362,7 +371,7 @@ def report(runs: dict, a) -> None:
           f"{'check s':>9}{'peak MB':>9}{'CPU ms/img e1':>15}{'later':>7}")
     rows = [("legacy", "ImageDataGenerator.flow_from_dir"), ("idfd", "image_dataset_from_directory"),
             ("kspec", "kspec, cache off"), ("kspec_cache", "kspec, cache on (memory)"),
-            ("kspec_quarter", "kspec, cache off, 1/4 of images")]
+            ("kspec_quarter", "kspec, cache off, ~1/4 of images"), ("kspec_mem", "kspec, cache off, same batches")]
     med = {}
     for key, label in rows:
         rs = runs.get(key)
@@ -392,13 +401,12 @@ def report(runs: dict, a) -> None:
     print(f"\nload average (1 min) before / after: {runs.get('_load', ['?', '?'])[0]} / {runs.get('_load', ['?', '?'])[-1]} "
           f"on {os.cpu_count()} cores (above the core count, other processes took CPU time and wall-clock "
           "numbers understate every pipeline, most of all those with few threads)")
-    if "kspec" in med and "kspec_quarter" in med:
-        q, f = med["kspec_quarter"], med["kspec"]
-        qs, fs = [r["peak_mb"] for r in runs["kspec_quarter"]], [r["peak_mb"] for r in runs["kspec"]]
-        print(f"\npeak memory, cache off, the same number of batches: {q['images']} images {min(qs):,.0f}-{max(qs):,.0f} MB, "
-              f"{f['images']} images {min(fs):,.0f}-{max(fs):,.0f} MB over {len(qs)} rounds (lowest "
-              f"{min(fs) - min(qs):+,.0f} MB for {f['images'] / q['images']:.0f}x the images; the spread is whether a "
-              f"transient float batch of {a.batch * a.size * a.size * 3 * 4 / 2**20:,.0f} MB overlapped another)")
+    if "kspec_mem" in runs and "kspec_quarter" in runs:
+        qs, fs = [r["peak_mb"] for r in runs["kspec_quarter"]], [r["peak_mb"] for r in runs["kspec_mem"]]
+        nq, nf = runs["kspec_quarter"][0]["images"], runs["kspec_mem"][0]["images"]
+        print(f"\npeak memory, cache off, the same number of full batches: {nq} images {min(qs):,.0f}-{max(qs):,.0f} MB, "
+              f"{nf} images {min(fs):,.0f}-{max(fs):,.0f} MB over {len(qs)} rounds "
+              f"(medians {_med(fs) - _med(qs):+,.0f} MB for {nf / nq:.1f}x the images)")
     for key, label in (("stall_kspec", "kspec (autotune off)"), ("stall_autotune", "same pipeline, autotune on")):
         for r in runs.get(key, []):
             print(f"\nend-of-fit stall, {label}: median {_med(r['stall_s']):.3f} s, max {max(r['stall_s']):.3f} s "
