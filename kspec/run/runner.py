@@ -276,10 +276,13 @@ def _train(s: Session) -> RunResult:
     r, run_dir, manifest = s.r, s.run_dir, s.manifest
     dist = s.dist
     prepare_keras(r.seed)
+    before = {"versions": manifest.get("versions") or {}, "data": manifest.get("data") or {}}
     manifest["versions"] = rundir.versions()
     manifest["environment"] = rundir.environment()
     t0 = time.perf_counter()
     inputs = dist.build_inputs(r) if dist is not None else build_inputs(r)
+    if s.initial_epoch > 0:
+        _same_as_before(s, before, inputs)
     manifest["data"] = {"fingerprint": inputs.fingerprint, "source": r.data.type,
                         "class_names": inputs.class_names, "counts": inputs.counts or r.facts.class_counts,
                         "skipped_files": inputs.skipped_files}
@@ -332,6 +335,20 @@ def _train(s: Session) -> RunResult:
     if s.monitor.nan_at is not None:
         status = "diverged"
     return _finish(s, inputs, status, t0)
+
+
+def _same_as_before(s: Session, before: dict[str, Any], inputs) -> None:
+    """A resumed run must train on the data it started with; other versions are only noted."""
+    old = before["data"].get("fingerprint")
+    if old and inputs.fingerprint and old != inputs.fingerprint:
+        raise KspecError(f"the data changed since {s.run_dir} started (fingerprint {old[:12]}... is now "
+                         f"{inputs.fingerprint[:12]}...); resuming would train on other data",
+                         hint="put the original data back, or start a new run with `kspec run SPEC`")
+    changed = [f"{k} {v} -> {s.manifest['versions'].get(k)}" for k, v in before["versions"].items()
+               if k in s.manifest["versions"] and s.manifest["versions"][k] != v]
+    if changed:
+        s.announce("kspec: note: versions changed since the run started: " + ", ".join(changed))
+        s.manifest.setdefault("resumed", [{}])[-1]["versions_changed"] = changed
 
 
 def _failed(s: Session, inputs, error: Exception):

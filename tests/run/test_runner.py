@@ -294,3 +294,47 @@ def test_visualize_section_mistakes_are_found_before_training(tmp_path, section,
     with pytest.raises(KspecError, match=re.escape(message)):
         run_spec(tmp_path, mlp + section)
     assert not (tmp_path / "runs").exists()
+
+
+def interrupted_run(tmp_path, monkeypatch, at_write: int = 2):
+    """A tiny run interrupted (KeyboardInterrupt) at the ``at_write``-th history write."""
+    from kspec.run import history as hist
+
+    real, calls = hist.write_rows, []
+
+    def write_rows(*a, **k):
+        calls.append(1)
+        if len(calls) == at_write:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(hist, "write_rows", write_rows)
+    with pytest.raises(KeyboardInterrupt):
+        run_spec(tmp_path, TINY_CNN.replace("epochs: 2", "epochs: 3"))
+    monkeypatch.setattr(hist, "write_rows", real)
+    return next((tmp_path / "runs").iterdir())
+
+
+def test_in_process_interrupt_then_resume(tmp_path, monkeypatch, capsys):
+    from kspec.run import resume_run
+
+    run_dir = interrupted_run(tmp_path, monkeypatch)
+    m = manifest(run_dir)
+    assert m["status"] == "interrupted" and (run_dir / "resume" / "state.json").is_file()
+    m["versions"]["keras"] = "0.0.1"
+    (run_dir / "manifest.json").write_text(json.dumps(m))
+    result = resume_run(run_dir, quiet=True)
+    out = capsys.readouterr().out
+    assert "versions changed since the run started: keras 0.0.1 ->" in out
+    assert [r["epoch"] for r in history(run_dir)] == [1, 2, 3] and result.status == "completed"
+
+
+def test_resume_refuses_data_that_changed(tmp_path, monkeypatch):
+    from kspec.run import resume_run
+
+    run_dir = interrupted_run(tmp_path, monkeypatch)
+    spec = json.loads((run_dir / "spec.resolved.json").read_text())
+    spec["data"]["data_seed"] = 99
+    (run_dir / "spec.resolved.json").write_text(json.dumps(spec))
+    with pytest.raises(KspecError, match="the data changed since"):
+        resume_run(run_dir, quiet=True)
