@@ -39,13 +39,18 @@ def test_run_records_classes_counts_and_skipped_files(tmp_path):
 
 @pytest.mark.slow
 def test_run_stops_on_a_bad_file_with_its_name(tmp_path):
-    make_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    make_tree(tmp_path / "tree", {"a": 2, "b": 2, "c": 1})
     bad = tmp_path / "tree" / "b" / "b_001.png"
     bad.write_bytes(b"GIF89a not really")
     (tmp_path / "spec.json").write_text(spec_text("tree"))
     res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
-    assert res.exit_code in (1, 2)
-    assert "b_001.png" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1  # lint (KS311) stops it before training
+    assert "1 file cannot be decoded" in res.output and "b_001.png" in res.output
+    assert "KS201" not in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet",
+                              "--no-lint"])
+    assert res.exit_code == 2  # and so does the pipeline when lint is skipped
+    assert "1 file(s) cannot be decoded as images" in res.output and "b_001.png" in res.output
 
 
 @pytest.mark.integration
@@ -67,3 +72,19 @@ def test_horse_or_human_100px_trains(tmp_path):
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["data"]["counts"]["train"] == {"horses": 500, "humans": 527}
     assert manifest["data"]["class_names"] == ["horses", "humans"]
+
+
+@pytest.mark.slow
+def test_run_names_a_file_that_fails_only_when_decoded(tmp_path):
+    from .helpers import VALUES, encode, image
+
+    make_tree(tmp_path / "tree", {"a": 3, "b": 3, "c": 2})
+    data = bytearray(encode(image(VALUES[0]), "JPEG"))  # damage inside the JPEG: only a decoder sees it
+    sos = data.rfind(b"\xff\xda")
+    data[sos + 2:sos + 4] = b"\x00\x00"
+    victim = tmp_path / "tree" / "a" / "damaged.jpg"
+    victim.write_bytes(bytes(data))
+    (tmp_path / "spec.json").write_text(spec_text("tree"))
+    res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "damaged.jpg" in res.output and "Traceback" not in res.output
