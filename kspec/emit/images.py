@@ -422,8 +422,8 @@ def image_folder_inputs(resolved, *, batch_size: int, seed: int) -> ImageInputs:
     par = cores()
     h, w = data.target_size
     scale = 1.0 if rescale is None else rescale
-    augment = make_augmenter(tf, data.augmentation, h, w, 255.0 * abs(scale)) if data.augmentation is not None \
-        else None
+    top = 255.0 * scale if scale > 0 else 255.0  # augmentation runs after a positive rescale, before another
+    augment = make_augmenter(tf, data.augmentation, h, w, top) if data.augmentation is not None else None
 
     def decoded(items, *, shuffle: bool, pre_order_seed: int | None, cache: str, shuffle_seed: int):
         paths = [str(p) for p, _ in items]
