@@ -40,10 +40,13 @@ def keras():
     return _keras
 
 
-def build_layer(layer) -> Any:
+def build_layer(layer, name: str | None = None) -> Any:
     k = keras()
     cls = getattr(k.layers, layer.type)
-    return cls(**layer.keras_kwargs())
+    kwargs = layer.keras_kwargs()
+    if name and "name" not in kwargs:
+        kwargs["name"] = name
+    return cls(**kwargs)
 
 
 def build_model(resolved: Resolved):
@@ -55,8 +58,38 @@ def build_model(resolved: Resolved):
         raise KspecError("the model's input shape is unknown",
                          hint="add `input_shape: [...]` to the model section")
     layers = [k.Input(shape=tuple(resolved.input_shape))]
-    layers += [build_layer(l) for l in resolved.model.layers]
+    layers += [build_layer(l, name) for l, name in zip(resolved.model.layers, layer_names(resolved.model.layers))]
     return k.Sequential(layers, name=resolved.model.name or _model_name(resolved))
+
+
+def snake_case(cls_name: str) -> str:
+    """Keras's default layer-name stem: ``MaxPooling2D`` -> ``max_pooling2d``."""
+    import re
+
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", cls_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def layer_names(layers) -> list[str]:
+    """The name of every layer: the spec's, or the one Keras gives in a fresh process
+    (``conv2d``, ``conv2d_1``, ...), so names never depend on what else the process built."""
+    taken = {l.name for l in layers if l.name}
+    counts: dict[str, int] = {}
+    out = []
+    for l in layers:
+        if l.name:
+            out.append(l.name)
+            continue
+        stem = snake_case(l.type)
+        while True:
+            n = counts.get(stem, 0)
+            counts[stem] = n + 1
+            name = stem if n == 0 else f"{stem}_{n}"
+            if name not in taken:
+                break
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 def _model_name(resolved: Resolved) -> str:

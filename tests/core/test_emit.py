@@ -124,3 +124,14 @@ def test_loss_objects_when_arguments_differ():
     loss = build_loss(p.resolved.compile.loss)
     assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy)
     assert loss.get_config()["from_logits"] is True
+
+
+def test_layer_names_do_not_depend_on_what_the_process_built_before():
+    p = Pipeline(text="kspec: 1\ndata: {type: synthetic, image_size: 16, rescale: 1/255}\nmodel:\n  layers:\n"
+                 "    - {type: Conv2D, filters: 2, kernel_size: 3}\n    - {type: MaxPooling2D}\n"
+                 "    - {type: Conv2D, filters: 2, kernel_size: 3, name: conv2d_1}\n    - {type: Conv2D, filters: 2, kernel_size: 1}\n"
+                 "    - {type: Flatten}\n    - {type: Dense, units: 4, activation: softmax}\n"
+                 "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\n")
+    first = [layer.name for layer in build_model(p.resolved).layers]
+    second = [layer.name for layer in build_model(p.resolved).layers]
+    assert first == second == ["conv2d", "max_pooling2d", "conv2d_1", "conv2d_2", "flatten", "dense"]
