@@ -133,8 +133,9 @@ def evaluate_run(run_dir: Path, data: str = "test", *, batch_size: int | None = 
         inputs = build_inputs(r)
         chosen, label = (inputs.test if data == "test" else inputs.validation), data
         if chosen is None:
+            other = "validation" if data == "test" else "test"
             raise KspecError(f"the run's data has no {data} set",
-                             hint="use --data validation / --data test, or --data FILE with another data section")
+                             hint=f"use --data {other}, or --data FILE with another data section")
         steps = inputs.validation_steps if data == "validation" and not isinstance(chosen, tuple) else None
     else:
         path = Path(data)
