@@ -53,3 +53,22 @@ def test_idx_errors_name_the_file(tmp_path):
                                                ("auc", "max")])
 def test_threshold_stop_auto_direction(monitor, direction):
     assert ThresholdStop(type="threshold_stop", monitor=monitor, threshold=0.5).direction == direction
+
+
+def test_lint_knows_every_run_diagnostic_code():
+    pytest.importorskip("keras")
+    from kspec.analyse.rules.meta import RUN_CHECK_CODES
+    from kspec.run.checks import RUN_CHECKS
+
+    assert RUN_CHECK_CODES == {c.code: c.name for c in RUN_CHECKS}
+
+
+def test_lint_ignore_of_a_run_diagnostic_is_not_an_unused_suppression(spec_file):
+    from kspec.pipeline import Pipeline
+
+    p = Pipeline(spec_file("kspec: 1\ndata: {type: synthetic, samples: 64, image_size: 16, rescale: 1/255}\n"
+                           "model:\n  layers: [{type: Flatten}, {type: Dense, units: 4, activation: softmax}]\n"
+                           "compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}\n"
+                           "lint: {ignore: [KS903, accuracy-at-chance, KS999]}\n"))
+    unused = [d for d in p.diagnostics if d.code == "KS090"]
+    assert [d.path for d in unused] == ["lint.ignore[2]"]

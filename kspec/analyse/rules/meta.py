@@ -6,6 +6,17 @@ from ...diagnostics import Diagnostic, Severity, Span
 from ..lint import LintContext, Rule
 
 
+RUN_CHECK_CODES = {
+    "KS901": "nan-loss",
+    "KS902": "loss-not-decreasing",
+    "KS903": "overfitting",
+    "KS904": "accuracy-at-chance",
+    "KS905": "initial-loss-off",
+}
+"""The run diagnostics (``kspec.run.checks``), which ``lint.ignore`` may also silence. Kept here
+because lint must not import the run stage; a test keeps the two lists equal."""
+
+
 class UnusedSuppression(Rule):
     """What it does: reports a suppression (``lint.ignore`` in the spec, or a
     ``# kspec: ignore[CODE]`` comment) that silences no finding.
@@ -42,6 +53,8 @@ class UnusedSuppression(Rule):
         from . import find
 
         def unused_note(token: str) -> str | None:
+            if token.upper() in RUN_CHECK_CODES or token in RUN_CHECK_CODES.values():
+                return None  # a run diagnostic: only `kspec run` knows whether it silenced one
             rule = find(token)
             if rule is None:
                 from ..config import suggest
