@@ -161,10 +161,11 @@ class RunCheck:
         raise NotImplementedError
         yield
 
-    def diag(self, ctx: RunContext, path: tuple, message: str, *, hint: str | None = None, **data) -> Diagnostic:
+    def diag(self, ctx: RunContext, path: tuple, message: str, *, hint: str | None = None,
+             severity: Severity | None = None, **data) -> Diagnostic:
         from ..diagnostics import format_path
 
-        return Diagnostic(self.code, self.name, self.severity, message, path=format_path(path),
+        return Diagnostic(self.code, self.name, severity or self.severity, message, path=format_path(path),
                           span=ctx.span_of(path), hint=hint, data=data)
 
 
@@ -313,10 +314,20 @@ class Overfitting(RunCheck):
         if val[last] < val[best] * (1 + self.MIN_RISE) or not loss[last] < loss[best]:
             return
         start = best + 2  # 1-based epoch of the first rise
+        restored = any(getattr(cb, "type", "") == "early_stopping" and cb.restore_best_weights
+                       and cb.monitor == "val_loss" for cb in ctx.resolved.train.callbacks)
+        message = (f"the model over-fits from epoch {start}: validation loss rose from {_fmt(val[best])} (epoch {best + 1}) "
+                   f"to {_fmt(val[last])} (epoch {last + 1}) while training loss fell from {_fmt(loss[best])} to {_fmt(loss[last])}")
+        if restored:
+            # early stopping already kept the best epoch's weights: say so, and suggest the rest
+            yield self.diag(
+                ctx, ("train", "epochs"), message + f"; early_stopping restored the weights of epoch {best + 1}",
+                hint="to over-fit later, add Dropout, augmentation or more data",
+                severity=Severity.INFO,
+                started=start, best_epoch=best + 1, best_val_loss=val[best], last_val_loss=val[last])
+            return
         yield self.diag(
-            ctx, ("train", "epochs"),
-            f"the model over-fits from epoch {start}: validation loss rose from {_fmt(val[best])} (epoch {best + 1}) "
-            f"to {_fmt(val[last])} (epoch {last + 1}) while training loss fell from {_fmt(loss[best])} to {_fmt(loss[last])}",
+            ctx, ("train", "epochs"), message,
             hint=f"stop at the best epoch with `{{type: early_stopping, monitor: val_loss, patience: 2, "
                  f"restore_best_weights: true}}` or `train.epochs: {best + 1}`; add Dropout, augmentation or more data",
             started=start, best_epoch=best + 1, best_val_loss=val[best], last_val_loss=val[last])

@@ -71,6 +71,16 @@ def test_overfitting_names_the_epoch_where_it_started():
     assert "over-fits from epoch 4" in d.message and "early_stopping" in d.hint and "train.epochs: 3" in d.hint
 
 
+def test_overfitting_after_early_stopping_restored_the_best_weights_is_info():
+    spec = TINY_CNN.replace("train: {epochs: 2, batch_size: 16, seed: 0, verbose: 0}",
+                            "train: {epochs: 6, batch_size: 16, seed: 0, verbose: 0, callbacks: "
+                            "[{type: early_stopping, monitor: val_loss, patience: 3, restore_best_weights: true}]}")
+    r = rows(loss=[1.0, 0.6, 0.4, 0.3, 0.2, 0.1], val_loss=[0.9, 0.6, 0.5, 0.55, 0.6, 0.7])
+    [d] = [d for d in run_checks(RunContext(resolved(spec), r, MonitorFacts(1.39))) if d.code == "KS903"]
+    assert d.severity is Severity.INFO
+    assert "restored the weights of epoch 3" in d.message and "early_stopping" not in d.hint
+
+
 @pytest.mark.parametrize("val, fires", [
     ([0.9, 0.6, 0.5, 0.52, 0.51, 0.5], False),   # noise: never 5% above the best
     ([0.9, 0.6, 0.5, 0.4, 0.38, 0.45], False),   # rose for one epoch only
