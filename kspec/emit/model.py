@@ -17,7 +17,7 @@ def keras():
     """
     import sys
 
-    if "keras" in sys.modules:
+    if sys.modules.get("keras") is not None:
         return sys.modules["keras"]
     import os
     import tempfile
@@ -29,6 +29,12 @@ def keras():
         os.dup2(log.fileno(), 2)
         try:
             import keras as _keras
+        except ImportError as e:
+            os.dup2(saved, 2)
+            from ..diagnostics import KspecError
+
+            raise KspecError(f"training needs Keras and TensorFlow, which are not installed ({e})",
+                             hint='install them with: pip install "kspec[train]" (lint, validate and shapes work without them)') from None
         except BaseException:
             os.dup2(saved, 2)
             log.seek(0)

@@ -58,3 +58,13 @@ def test_missing_data_file_is_a_clear_error(tmp_path):
     out = kspec("run", str(spec), "--out", str(tmp_path / "runs"))
     assert out.returncode == 2, out.stdout + out.stderr
     assert "nothere.npz" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_without_tensorflow_says_how_to_install_it(tmp_path):
+    code = ("import sys; sys.modules['keras'] = None; sys.modules['tensorflow'] = None\n"
+            "from kspec.cli import main\n"
+            f"sys.argv = ['kspec', 'run', {str(SPECS / 'hello.yaml')!r}, '--out', {str(tmp_path)!r}]\n"
+            "main()\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "kspec[train]" in out.stderr and "Traceback" not in out.stderr
