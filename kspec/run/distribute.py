@@ -457,16 +457,10 @@ def resume_worker(run_dir: Path, manifest: dict, *, quiet: bool = False):
     """``kspec run --resume RUN_DIR`` on a worker: start the strategy and, on a non-chief worker,
     train from the chief's checkpoint. Returns ``(distribution, result)``; ``result`` is None on
     the chief, which goes on with the runner's own resume."""
-    from ..pipeline import Pipeline
     from . import checkpoint as ckpt
+    from .rundir import load_pipeline
 
-    resolved_path = run_dir / "spec.resolved.json"
-    if not resolved_path.is_file():
-        raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
-    p = Pipeline(text=resolved_path.read_text(encoding="utf-8"), file=str(resolved_path),
-                 base_dir=Path(manifest["base_dir"]), seed=manifest["seed"])
-    p.require_valid()
-    r = p.resolved
+    r = load_pipeline(run_dir, manifest).resolved
     d = start(r)
     if d.is_chief:
         return d, None

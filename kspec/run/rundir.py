@@ -169,3 +169,17 @@ def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
 
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def load_pipeline(run_dir: Path, manifest: dict[str, Any]):
+    """The run's spec as it was trained: ``spec.resolved.json`` with the original spec folder as
+    base (data paths are relative to it) and the recorded seed. Raises if the spec is invalid."""
+    from ..pipeline import Pipeline
+
+    path = Path(run_dir) / "spec.resolved.json"
+    if not path.is_file():
+        raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
+    p = Pipeline(text=path.read_text(encoding="utf-8"), file=str(path),
+                 base_dir=Path(manifest.get("base_dir") or run_dir), seed=manifest.get("seed"))
+    p.require_valid()
+    return p

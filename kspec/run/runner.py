@@ -175,12 +175,7 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         return worker_result
     with rundir.RunLock(run_dir):
         checkpoint.clean_temporaries(run_dir)
-        resolved_path = run_dir / "spec.resolved.json"
-        if not resolved_path.is_file():
-            raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
-        p = Pipeline(text=resolved_path.read_text(encoding="utf-8"), file=str(resolved_path),
-                     base_dir=Path(manifest["base_dir"]), seed=manifest["seed"])
-        p.require_valid()
+        p = rundir.load_pipeline(run_dir, manifest)
         r = p.resolved
         s = Session(r, run_dir, manifest, dict(p.document.sources), p.document.span, quiet=quiet,
                     report_format=report_format, monitor=MonitorFacts.from_json(manifest.get("monitor")), dist=dist)

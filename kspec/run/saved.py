@@ -23,16 +23,7 @@ class SavedRun:
 
     @cached_property
     def pipeline(self):
-        from ..pipeline import Pipeline
-
-        path = self.dir / "spec.resolved.json"
-        if not path.is_file():
-            raise KspecError(f"{self.dir} has no spec.resolved.json", hint="the run directory is incomplete")
-        base = Path(self.manifest.get("base_dir") or self.dir)
-        p = Pipeline(text=path.read_text(encoding="utf-8"), file=str(path), base_dir=base,
-                     seed=self.manifest.get("seed"))
-        p.require_valid()
-        return p
+        return rundir.load_pipeline(self.dir, self.manifest)
 
     @property
     def resolved(self):
