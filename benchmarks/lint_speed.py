@@ -8,7 +8,10 @@ Measures, in one run on this machine:
 - ``kspec lint CORPUS/`` on a generated corpus of N specs (varied data sources, layer stacks,
   losses and callbacks; some with mistakes): specs per second, including start-up;
 - a cold ``kspec lint specs/hello.yaml``: median of several new processes;
-- ``python -c "import tensorflow"``: median of a few, and the ratio of the two.
+- ``python -c "import tensorflow"``: median of a few, and the ratio of the two;
+- ``kspec lint`` of a spec reading a 60,000-sample npz file (MNIST-sized, compressed like
+  Keras's ``mnist.npz``): cold (empty statistics cache) and warm (second lint of the same file).
+  ``--npz-only`` runs just this part.
 
 Every figure is the median over ``--runs`` (``--tf-runs`` for TensorFlow) fresh processes, so
 the numbers include interpreter start-up, imports and parsing: what a CI job or a pre-commit hook
@@ -117,6 +120,54 @@ def write_corpus(folder: Path, n: int, seed: int = 0) -> list[Path]:
     return paths
 
 
+# ------------------------------------------------------------------------------------ npz
+
+
+def write_npz_spec(folder: Path, n: int = 60_000, n_test: int = 10_000, seed: int = 0) -> Path:
+    """An MNIST-sized npz (28x28 uint8 images, mostly zero, digits 0..9) and a spec reading it."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+
+    def images(count: int) -> np.ndarray:
+        x = np.zeros((count, 28, 28), dtype=np.uint8)
+        x[:, 6:22, 8:20] = rng.integers(0, 256, size=(count, 16, 12), dtype=np.uint8)
+        return x
+
+    np.savez_compressed(folder / "digits.npz", x_train=images(n), y_train=rng.integers(0, 10, n, dtype=np.uint8),
+                        x_test=images(n_test), y_test=rng.integers(0, 10, n_test, dtype=np.uint8))
+    spec = folder / "digits.yaml"
+    spec.write_text("kspec: 1\nname: digits\ndata: {type: npz, path: digits.npz, rescale: 1/255, validation: test}\n"
+                    "model:\n  layers:\n    - {type: Flatten}\n    - {type: Dense, units: 128, activation: relu}\n"
+                    "    - {type: Dense, units: 10, activation: softmax}\n"
+                    "compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}\n"
+                    "train: {epochs: 5, batch_size: 64}\n", encoding="utf-8")
+    return spec
+
+
+def npz_rows(runs: int, env: dict) -> list[tuple]:
+    """Cold (empty cache before every run) and warm (cache filled by the previous run) lint times."""
+    med = statistics.median
+    tmp = Path(tempfile.mkdtemp(prefix="kspec-lint-npz-"))
+    cache = tmp / "cache"
+    env = {**env, "KSPEC_CACHE_DIR": str(cache)}
+    try:
+        spec = write_npz_spec(tmp)
+        cmd = KSPEC + ["lint", str(spec)]
+        cold, cold_cpu = [], []
+        for _ in range(runs):
+            shutil.rmtree(cache, ignore_errors=True)
+            cold += timed(cmd, runs=1, env=env)
+            cold_cpu += CPU[" ".join(cmd)]
+        timed(cmd, runs=1, env=env)  # fills the cache
+        warm = timed(cmd, runs=runs, env=env)
+        warm_cpu = CPU[" ".join(cmd)]
+        return [("cold `kspec lint` of a 60,000-sample npz spec", med(cold), med(cold_cpu), f"{min(cold):.3f} s min"),
+                ("  the same, warm (second lint, cache filled)", med(warm), med(warm_cpu), f"{min(warm):.3f} s min")]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ------------------------------------------------------------------------------------ main
 
 
@@ -125,6 +176,7 @@ def main() -> int:
     ap.add_argument("--corpus", type=int, default=1000, help="generated specs (default 1000)")
     ap.add_argument("--runs", type=int, default=7, help="fresh processes per kspec measurement (default 7)")
     ap.add_argument("--tf-runs", type=int, default=3, help="fresh processes for `import tensorflow` (default 3)")
+    ap.add_argument("--npz-only", action="store_true", help="only the 60,000-sample npz spec, cold and warm")
     args = ap.parse_args()
     env = {**os.environ, "GITHUB_ACTIONS": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
     med = statistics.median
@@ -135,6 +187,13 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), load average {load:.1f}; "
           "median of fresh processes (wall time; CPU = user + system time of the process)\n")
+
+    if args.npz_only:
+        rows = npz_rows(args.runs, env)
+        width = max(len(r[0]) for r in rows)
+        for name, seconds, cpu, note in rows:
+            print(f"  {name:<{width}}  {seconds:6.3f} s  {cpu:6.3f} s  {note}")
+        return 0
 
     specs = sorted((ROOT / "specs").glob("*.yaml"))
     cold_cmd = KSPEC + ["lint", "specs/hello.yaml"]
@@ -158,6 +217,8 @@ def main() -> int:
                      f"{args.corpus / med(one_job):,.0f} specs/s"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+    rows += npz_rows(max(3, args.runs // 2), env)
 
     tf_cmd = [sys.executable, "-c", "import tensorflow"]
     tf = timed(tf_cmd, runs=args.tf_runs, env=env, ok=(0,))
