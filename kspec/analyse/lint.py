@@ -8,12 +8,14 @@ rules only describe what is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Iterator
 
 from ..diagnostics import Diagnostic, Related, Severity, Span, format_path
 from ..parse import Document
 from ..resolve import DataFacts, Resolved
 from .shapes import Plan
+from .view import ModelView, build
 
 
 @dataclass
@@ -23,6 +25,12 @@ class LintContext:
     doc: Document
     resolved: Resolved
     plan: Plan
+
+    @cached_property
+    def view(self) -> ModelView:
+        """The model as every rule sees it: each layer's effective activation, the output head,
+        the loss family and the label kind."""
+        return build(self.resolved.model.layers, self.plan, self.resolved.compile.loss, self.resolved.facts)
 
     @property
     def facts(self) -> DataFacts:

@@ -9,28 +9,7 @@ from typing import Any
 
 INF = math.inf
 
-WEIGHTED = ("Dense", "Conv2D", "Conv1D")
-"""Layers with a kernel (and an ``activation`` argument)."""
-
-RANGE_KEEPING = ("Flatten", "Reshape", "Dropout", "MaxPooling2D", "MaxPooling1D", "AveragePooling2D",
-                 "GlobalMaxPooling2D", "GlobalAveragePooling2D")
-"""Layers after which every output value lies in the range of the input values (at inference)."""
-
-PROBABILITY = ("sigmoid", "softmax", "hard_sigmoid")
-"""Activations whose outputs lie in [0, 1]."""
-
-ACTIVATION_RANGE: dict[str, tuple[float, float]] = {
-    "linear": (-INF, INF), "leaky_relu": (-INF, INF),
-    "relu": (0.0, INF), "relu6": (0.0, 6.0), "softplus": (0.0, INF), "exponential": (0.0, INF),
-    "elu": (-1.0, INF), "selu": (-1.7581, INF), "gelu": (-0.17, INF), "silu": (-0.2785, INF),
-    "swish": (-0.2785, INF), "mish": (-0.3089, INF),
-    "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0),
-    "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "log_softmax": (-INF, 0.0),
-}
-"""Closed hull of each activation's outputs."""
-
-NONLINEAR_LAYERS = ("MaxPooling2D", "MaxPooling1D", "GlobalMaxPooling2D")
-"""Layers without an activation that are still non-linear."""
+from ..view import ACTIVATION_RANGE, PROBABILITY, layer_view  # noqa: F401  (re-exported for rules)
 
 CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 CATEGORICAL = ("categorical_crossentropy", "sparse_categorical_crossentropy")
@@ -53,35 +32,20 @@ BOUNDED_METRICS = {
 """Range of each compiled metric Keras can log."""
 
 
+def is_weighted(layer: Any) -> bool:
+    """A layer with a learned map and an ``activation`` argument (Dense, Conv, recurrent ...)."""
+    return layer_view(0, layer, None).kind == "weighted"
+
+
 def activation_of(layer: Any) -> str | None:
-    """The activation a layer applies: its ``activation`` (``linear`` when unset) for weighted and
-    Activation layers, None for layers without one."""
-    if layer.type == "Activation":
-        return layer.activation
-    if layer.type in WEIGHTED:
-        return layer.activation or "linear"
-    return None
-
-
-def output_activation(layers: list) -> tuple[str | None, int | None]:
-    """(activation that produces the model's output, index of the layer that applies it).
-
-    Walks back over range-keeping layers (Flatten, Dropout, pooling ...). Returns ``(None, i)`` when
-    layer ``i`` changes the range in a way kspec does not model (BatchNormalization, Rescaling ...),
-    and ``("linear", None)`` when no layer applies an activation.
-    """
-    for i in range(len(layers) - 1, -1, -1):
-        act = activation_of(layers[i])
-        if act is not None:
-            return act, i
-        if layers[i].type not in RANGE_KEEPING:
-            return None, i
-    return "linear", None
+    """The activation a layer applies (``linear`` for a weighted layer without one), or None
+    (see :mod:`kspec.analyse.view`)."""
+    return layer_view(0, layer, None).activation
 
 
 def last_weighted(layers: list) -> int | None:
     for i in range(len(layers) - 1, -1, -1):
-        if layers[i].type in WEIGHTED:
+        if is_weighted(layers[i]):
             return i
     return None
 

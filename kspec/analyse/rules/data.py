@@ -8,13 +8,13 @@ from typing import Iterator
 from ...diagnostics import Diagnostic, Severity
 from ..lint import LintContext, Rule
 from ..shapes import infer
-from .common import WEIGHTED, explicit, fmt_count
+from .common import explicit, fmt_count, is_weighted
 
 _SCALING_LAYERS = ("Rescaling", "BatchNormalization")
 
 
 def _first_weighted(layers) -> int:
-    return next((i for i, layer in enumerate(layers) if layer.type in WEIGHTED), len(layers))
+    return next((i for i, layer in enumerate(layers) if is_weighted(layer)), len(layers))
 
 
 def _layer_scales(ctx: LintContext) -> list[tuple[int, float]]:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
 from ..lint import LintContext, Rule
-from .common import WEIGHTED, activation_of, last_weighted
+from .common import activation_of, is_weighted, last_weighted
 
 HIGH_DROPOUT = 0.5
 
@@ -119,7 +119,7 @@ class BiasBeforeBatchNorm(Rule):
         layers = ctx.layers
         for i in range(len(layers) - 1):
             layer, nxt = layers[i], layers[i + 1]
-            if (layer.type in WEIGHTED and layer.use_bias and activation_of(layer) == "linear"
+            if (is_weighted(layer) and getattr(layer, "use_bias", False) and activation_of(layer) == "linear"
                     and nxt.type == "BatchNormalization" and nxt.center):
                 yield self.diag(ctx, ctx.layer_path(i), f"layer {i} ({layer.type}) has a bias that the next "
                                 "BatchNormalization cancels", hint="set use_bias: false on this layer",
@@ -159,10 +159,10 @@ class ConstantInitializer(Rule):
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         last = last_weighted(ctx.layers)
         for i, layer in enumerate(ctx.layers):
-            if layer.type not in WEIGHTED or i == last or layer.kernel_initializer not in CONSTANT_INITIALIZERS:
+            if not is_weighted(layer) or i == last or getattr(layer, "kernel_initializer", None) not in CONSTANT_INITIALIZERS:
                 continue
             dead = layer.kernel_initializer == "zeros" and activation_of(layer) in ("relu", "relu6")
-            width = layer.units if layer.type == "Dense" else layer.filters
+            width = getattr(layer, "units", None) or getattr(layer, "filters", None)
             if width == 1 and not dead:
                 continue  # a single unit has no copies to be identical to
             yield self.diag(
@@ -215,7 +215,7 @@ class StrideSkipsInput(Rule):
             dil = getattr(layer, "dilation_rate", 1)
             d = [dil] * 2 if isinstance(dil, int) else list(dil)
             span = [(k - 1) * r + 1 for k, r in zip(w, d)]
-            if layer.type in WEIGHTED and max(span) == 1:
+            if is_weighted(layer) and max(span) == 1:
                 continue  # a strided 1x1 convolution subsamples on purpose
             if any(st > sp for st, sp in zip(s, span)):
                 field = "pool_size" if hasattr(layer, "pool_size") else "kernel_size"

@@ -8,8 +8,8 @@ from typing import Iterator
 from ...diagnostics import Diagnostic, Severity
 from ...spec import REGRESSION_LOSSES
 from ..lint import LintContext, Rule
-from .common import (ACTIVATION_RANGE, CATEGORICAL, PROBABILITY, WEIGHTED, activation_of, from_logits,
-                     last_weighted, loss_path, loss_type, output_activation)
+from ..view import ACTIVATION_RANGE, PROBABILITY
+from .common import loss_path
 
 
 def _activation_path(ctx: LintContext, index: int) -> tuple:
@@ -58,16 +58,15 @@ class LastLayerUnitsMismatch(Rule):
         n = facts.num_classes
         if not facts.classification or n is None or not ctx.layers:
             return
-        _, index = output_activation(ctx.layers)
-        if index is None or ctx.layers[index].type != "Dense" or index != last_weighted(ctx.layers):
-            return
-        if any(layer.type not in ("Dropout", "Activation") for layer in ctx.layers[index + 1:]):
+        view = ctx.view
+        index = view.head.producer
+        if index is None or ctx.layers[index].type != "Dense" or not view.head.plain:
             return  # a Flatten or Reshape after the last Dense: KS104 compares shapes
         units = ctx.layers[index].units
-        loss = loss_type(ctx)
+        loss = view.loss
         fed = facts.fed_label_kind
-        if n == 2 and fed not in ("one_hot", "multi_hot") and loss not in CATEGORICAL:
-            if loss == "binary_crossentropy":
+        if n == 2 and fed not in ("one_hot", "multi_hot") and view.family not in ("categorical", "sparse"):
+            if view.family == "binary":
                 if units == 1:
                     return
                 expected, hint = "1", "set units: 1 with activation: sigmoid (or use sparse_categorical_crossentropy with 2 softmax units)"
@@ -119,21 +118,11 @@ class SoftmaxSingleUnit(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        shapes = {p.index: p.input_shape for p in ctx.plan.layers}
-        for i, layer in enumerate(ctx.layers):
-            if activation_of(layer) != "softmax":
-                continue
-            if layer.type == "Dense":
-                width = layer.units
-            elif layer.type in WEIGHTED:
-                width = layer.filters
-            else:
-                shape = shapes.get(i)
-                width = shape[-1] if shape else None
-            if width == 1:
+        for v in ctx.view.layers:
+            if v.activation == "softmax" and v.width == 1:
                 yield self.diag(
-                    ctx, _activation_path(ctx, i),
-                    f"softmax over a single unit (layer {i}, {layer.type}) always outputs 1.0",
+                    ctx, _activation_path(ctx, v.index),
+                    f"softmax over a single unit (layer {v.index}, {v.type}) always outputs 1.0",
                     hint="for two classes use one unit with activation: sigmoid and binary_crossentropy, "
                          "or two units with softmax and sparse_categorical_crossentropy",
                 )
@@ -174,25 +163,27 @@ class LossActivationMismatch(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        loss = loss_type(ctx)
-        if loss not in ("binary_crossentropy", *CATEGORICAL) or from_logits(ctx):
+        view = ctx.view
+        act, index, loss = view.head.activation, view.head.activation_index, view.loss
+        if view.family not in ("binary", "categorical", "sparse") or view.from_logits or act is None:
             return
-        act, index = output_activation(ctx.layers)
-        if act is None:
+        allowed = ("sigmoid", "hard_sigmoid", "softmax") if view.family == "binary" else ("softmax",)
+        if act in allowed or not ctx.layers:
             return
-        allowed = ("sigmoid", "hard_sigmoid", "softmax") if loss == "binary_crossentropy" else ("softmax", "sigmoid")
-        if act in allowed:
-            return
-        want = "sigmoid" if loss == "binary_crossentropy" else "softmax"
+        want = "sigmoid" if view.family == "binary" else "softmax"
         where = _activation_path(ctx, index) if index is not None else ctx.layer_path(len(ctx.layers) - 1)
-        lo, hi = ACTIVATION_RANGE.get(act, (None, None))
+        lo, hi = view.head.range or (None, None)
+        # sigmoid scores under a categorical loss still train (Keras renormalises them): a warning
+        severity = Severity.WARNING if act in PROBABILITY else None
         yield self.diag(
             ctx, where,
-            f"{loss} expects probabilities but the output activation is {act}"
+            f"{loss} expects {'a probability distribution' if want == 'softmax' else 'probabilities'} "
+            f"but the output activation is {act}"
             + (f" (outputs in [{lo:g}, {hi:g}])" if lo is not None and (lo, hi) != (-math.inf, math.inf) else ""),
             hint=f"set activation: {want} on the last layer, or `loss: {{type: {loss}, from_logits: true}}` "
-                 "to keep raw scores",
+                 "to keep raw scores" if act not in PROBABILITY else f"set activation: {want} on the last layer",
             related=[ctx.related(f"the loss is {loss}", loss_path(ctx))], received=act, expected=want,
+            severity=severity,
         )
 
 
@@ -222,10 +213,18 @@ class FromLogitsOnProbabilities(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        if not from_logits(ctx):
+        view = ctx.view
+        act, index = view.head.activation, view.head.activation_index
+        if not view.from_logits or act is None or index is None or act == "linear":
             return
-        act, index = output_activation(ctx.layers)
-        if act not in PROBABILITY or index is None:
+        if act not in PROBABILITY:
+            yield self.diag(
+                ctx, _activation_path(ctx, index),
+                f"from_logits: true expects raw scores but the output passes through {act}, which limits the "
+                f"logits to {_range_words(view.head.range)}",
+                hint=f"remove activation: {act} from the output (logits are linear)", severity=Severity.INFO,
+                related=[ctx.related("the loss reads logits", loss_path(ctx, "from_logits"))],
+                received=act, expected="linear")
             return
         yield self.diag(
             ctx, loss_path(ctx, "from_logits"),
@@ -258,7 +257,7 @@ class LabelEncodingMismatch(Rule):
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         facts = ctx.facts
         kind = facts.fed_label_kind
-        loss = loss_type(ctx)
+        loss = ctx.view.loss
         origin = facts.origin.get("labels") or facts.origin.get("num_classes")
         related = [ctx.related(f"labels are {_kind_words(ctx)}", origin)] if origin else []
         where = loss_path(ctx)
@@ -286,13 +285,20 @@ class LabelEncodingMismatch(Rule):
                             hint="use sparse_categorical_crossentropy with one softmax unit per class",
                             related=related, received=kind, expected="binary")
         if kind == "multi_hot":
-            act, index = output_activation(ctx.layers)
+            act, index = ctx.view.head.activation, ctx.view.head.activation_index
             if act == "softmax" and index is not None:
                 yield self.diag(ctx, _activation_path(ctx, index),
                                 "the labels are multi-hot (several classes per sample) but the output is softmax, "
                                 "which makes the classes compete for one probability mass",
                                 hint="use activation: sigmoid with binary_crossentropy for multi-label targets",
                                 related=related, received="softmax", expected="sigmoid")
+
+
+def _range_words(rng: tuple[float, float] | None) -> str:
+    if rng is None:
+        return "a range it cannot leave"
+    lo, hi = rng
+    return f"[{lo:g}, {hi:g}]".replace("inf", "\u221e")
 
 
 def _kind_words(ctx: LintContext) -> str:
@@ -331,12 +337,12 @@ class RegressionLossOnClasses(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        loss = loss_type(ctx)
+        view = ctx.view
+        loss = view.loss
         if loss not in REGRESSION_LOSSES:
             return
         facts = ctx.facts
-        act, index = output_activation(ctx.layers)
-        width = ctx.plan.output_shape[-1] if ctx.plan.output_shape else None
+        act, index, width = view.head.activation, view.head.activation_index, view.head.width
         if act == "softmax" and index is not None and width and width > 1:
             yield self.diag(ctx, loss_path(ctx),
                             f"{loss} on a softmax classification head of {width} units",
@@ -386,14 +392,15 @@ class OutputRangeMismatch(Rule):
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         facts = ctx.facts
         target = facts.target_range
-        if target is None or loss_type(ctx) in CATEGORICAL or facts.fed_label_kind in ("one_hot", "integer"):
+        view = ctx.view
+        if target is None or view.family in ("categorical", "sparse") or facts.fed_label_kind in ("one_hot", "integer"):
             return
-        if from_logits(ctx):
+        if view.from_logits:
             return
-        act, index = output_activation(ctx.layers)
-        if act is None or index is None or act not in ACTIVATION_RANGE:
+        act, index = view.head.activation, view.head.activation_index
+        if act is None or index is None or view.head.range is None:
             return
-        lo, hi = ACTIVATION_RANGE[act]
+        lo, hi = view.head.range
         tmin, tmax = target
         if tmin >= lo - 1e-9 and tmax <= hi + 1e-9:
             return
@@ -434,11 +441,11 @@ class HiddenSoftmax(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        last = last_weighted(ctx.layers)
-        for i, layer in enumerate(ctx.layers):
-            if activation_of(layer) != "softmax" or last is None or i >= last:
+        last = ctx.view.head.producer
+        for v in ctx.view.layers:
+            if v.activation != "softmax" or last is None or v.index >= last:
                 continue
-            yield self.diag(ctx, _activation_path(ctx, i), f"softmax on hidden layer {i} ({layer.type})",
+            yield self.diag(ctx, _activation_path(ctx, v.index), f"softmax on hidden layer {v.index} ({v.type})",
                             hint="use activation: relu on hidden layers; softmax belongs on the last layer only")
 
 
@@ -471,34 +478,35 @@ class ConsecutiveActivations(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        layers = ctx.layers
-        for i in range(1, len(layers)):
-            if layers[i].type != "Activation" or layers[i].activation == "linear":
-                continue
-            prev = activation_of(layers[i - 1])
-            if prev is None or prev == "linear":
-                continue
+        views = ctx.view.layers
+        for i, j in ctx.view.back_to_back():
+            prev, act = views[i].activation, views[j].activation
+            fix = (f"remove activation: {prev} from layer {i}" if views[i].kind == "weighted"
+                   else f"remove layer {i}")
             yield self.diag(
-                ctx, ctx.layer_path(i, "activation"),
-                f"layer {i} applies {layers[i].activation} right after layer {i - 1} applied {prev}",
-                hint=f"remove activation: {prev} from layer {i - 1}, or remove layer {i}",
-                related=[ctx.related(f"layer {i - 1} applies {prev}", _activation_path(ctx, i - 1))],
+                ctx, _activation_path(ctx, j),
+                f"layer {j} applies {act} right after layer {i} applied {prev}",
+                hint=f"{fix}, or remove layer {j}",
+                related=[ctx.related(f"layer {i} applies {prev}", _activation_path(ctx, i))],
             )
 
 
 class NoNonlinearity(Rule):
-    """What it does: finds a model with two or more weighted layers (Dense, Conv) and no
-    non-linearity between any of them: no hidden activation, no Activation layer, no max
-    pooling.
+    """What it does: checks each hidden weighted layer (Dense, Conv ...): when nothing on the way
+    from it to the next weighted layer is non-linear (its own activation is linear, and no
+    Activation, ReLU, Softmax or max-pooling layer follows before the next weighted layer), the
+    two layers collapse into one linear map.
 
-    Why is this bad: a stack of linear layers is itself one linear layer; the hidden layers add
-    parameters and training time but no capacity.
+    Why is this bad: a stack of linear layers is itself one linear layer; the hidden layer adds
+    parameters and training time but no capacity. Usually an ``activation:`` was forgotten.
 
     Example:
         model:
           layers:
             - {type: Flatten}
-            - {type: Dense, units: 128}
+            - {type: Dense, units: 128, activation: relu}
+            - {type: Dense, units: 64}
+            - {type: Dropout, rate: 0.2}
             - {type: Dense, units: 10, activation: softmax}
 
     Use instead:
@@ -506,6 +514,8 @@ class NoNonlinearity(Rule):
           layers:
             - {type: Flatten}
             - {type: Dense, units: 128, activation: relu}
+            - {type: Dense, units: 64, activation: relu}
+            - {type: Dropout, rate: 0.2}
             - {type: Dense, units: 10, activation: softmax}
     """
 
@@ -514,20 +524,13 @@ class NoNonlinearity(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        from .common import NONLINEAR_LAYERS
-
-        layers = ctx.layers
-        weighted = [i for i, layer in enumerate(layers) if layer.type in WEIGHTED]
-        if len(weighted) < 2:
-            return
-        for layer in layers[: weighted[-1]]:
-            act = activation_of(layer)
-            if (act is not None and act != "linear") or layer.type in NONLINEAR_LAYERS:
-                return
-        first = weighted[0]
-        yield self.diag(
-            ctx, ctx.layer_path(first),
-            f"the {len(weighted)} weighted layers have no non-linearity between them: the hidden layers collapse "
-            "into one linear map",
-            hint=f"add activation: relu to layer {first}" + (" and the other hidden layers" if len(weighted) > 2 else ""),
-        )
+        views = ctx.view.layers
+        for i, j in ctx.view.linear_gaps():
+            yield self.diag(
+                ctx, ctx.layer_path(i),
+                f"layer {i} ({views[i].type}) has no non-linearity before layer {j} ({views[j].type}): "
+                "the two collapse into one linear map",
+                hint=f"add activation: relu to layer {i}",
+                related=[ctx.related(f"layer {j} applies the next linear map", ctx.layer_path(j))],
+                received="linear", expected="a non-linear activation",
+            )
