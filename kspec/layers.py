@@ -44,7 +44,14 @@ class ShapeError(Exception):
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=False)
+    """The base of every spec model: unknown keys refused, no type coercion.
+
+    ``strict`` means a value has the type its field declares, as the exported JSON Schema says:
+    ``true`` is not the integer 1, ``"128"`` is not a number. (A whole float such as ``5.0`` is
+    an integer for JSON Schema; :func:`kspec.validate.validate` reads it as one.)
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=False, strict=True)
 
 
 class LayerBase(StrictModel):

@@ -261,13 +261,45 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
     return out
 
 
+def whole_floats_as_ints(data: Any) -> Any:
+    """A copy of ``data`` with every whole float (``5.0``) as an int.
+
+    JSON Schema's ``integer`` is any number without a fractional part, so the exported schema (and
+    every editor that reads it) accepts ``epochs: 5.0``; the models are strict, and read the same
+    documents only when whole floats arrive as ints. Iterative: depth is not bounded here.
+    """
+    def convert(v: Any) -> Any:
+        if type(v) is float and v.is_integer():
+            return int(v)
+        return v
+
+    if not isinstance(data, (dict, list)):
+        return convert(data)
+    root: Any = {} if isinstance(data, dict) else []
+    stack = [(data, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                new: Any = {} if isinstance(v, dict) else []
+                stack.append((v, new))
+            else:
+                new = convert(v)
+            if isinstance(dst, dict):
+                dst[k] = new
+            else:
+                dst.append(new)
+    return root
+
+
 def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
     """Validate a parsed document. Returns the spec (or None) and schema diagnostics."""
     if doc.data is None:
         return None, []
     # a part whose file could not be read was already reported by the parser
     skip = {(k,) for k in ("model", "data", "compile", "train") if k in doc.data and doc.data[k] is None}
-    data = {k: v for k, v in doc.data.items()} if skip else doc.data
+    data = whole_floats_as_ints(doc.data) if isinstance(doc.data, dict) else doc.data
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
