@@ -11,7 +11,15 @@ Measures, in one run on this machine:
 - ``python -c "import tensorflow"``: median of a few, and the ratio of the two;
 - ``kspec lint`` of a spec reading a 60,000-sample npz file (MNIST-sized, compressed like
   Keras's ``mnist.npz``): cold (empty statistics cache) and warm (second lint of the same file).
-  ``--npz-only`` runs just this part.
+  ``--npz-only`` runs just this part;
+- ``kspec lint`` of N generated image-folder specs that all read one tree (the shared Horses or
+  Humans copy, 1,283 PNG files, or a generated tree of that size): the first time (the tree's
+  files are checked, once) and again (their facts in kspec's cache), per spec against the other
+  corpus.
+
+The machine may be shared: the load average is printed at the start and the end, and every row
+has the CPU time (user + system) of the processes beside the wall time; CPU time depends much less
+on other load.
 
 Every figure is the median over ``--runs`` (``--tf-runs`` for TensorFlow) fresh processes, so
 the numbers include interpreter start-up, imports and parsing: what a CI job or a pre-commit hook
@@ -110,12 +118,26 @@ def make_spec(rng: random.Random, i: int) -> str:
             f"  callbacks:\n    - {callback}\n")
 
 
-def write_corpus(folder: Path, n: int, seed: int = 0) -> list[Path]:
+def make_image_spec(rng: random.Random, i: int, tree: Path) -> str:
+    """A spec that reads the image tree ``tree`` (train/ and validation/ class folders)."""
+    size = rng.choice([64, 100, 150])
+    gray = rng.random() < 0.5
+    layers = _stack(rng, True) + ["{type: Dense, units: 1, activation: sigmoid}"]
+    body = "\n".join(f"    - {layer}" for layer in layers)
+    return (f"# generated image-folder spec {i}\nkspec: 1\nname: img-{i}\ndata:\n  type: image_folder\n"
+            f"  directory: {tree / 'train'}\n  validation_directory: {tree / 'validation'}\n"
+            f"  target_size: [{size}, {size}]\n  color_mode: {'grayscale' if gray else 'rgb'}\n  class_mode: binary\n"
+            f"  rescale: 1/255\n  batch_size: {rng.choice([32, 64, 128])}\nmodel:\n  input_shape: [{size}, {size}, {1 if gray else 3}]\n"
+            f"  layers:\n{body}\ncompile: {{optimizer: rmsprop, loss: binary_crossentropy, metrics: [accuracy]}}\n"
+            f"train:\n  epochs: {rng.randint(3, 20)}\n")
+
+
+def write_corpus(folder: Path, n: int, seed: int = 0, tree: Path | None = None) -> list[Path]:
     rng = random.Random(seed)
     paths = []
     for i in range(n):
         p = folder / f"spec_{i:04d}.yaml"
-        p.write_text(make_spec(rng, i), encoding="utf-8")
+        p.write_text(make_image_spec(rng, i, tree) if tree else make_spec(rng, i), encoding="utf-8")
         paths.append(p)
     return paths
 
@@ -168,6 +190,33 @@ def npz_rows(runs: int, env: dict) -> list[tuple]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+REAL_TREE = ROOT.parent / "shared" / "data" / "horse-or-human-100px-gray"
+"""The course's Horses or Humans at 100x100 grayscale (1,283 PNG files), when this checkout has it."""
+
+
+def image_tree(arg: str) -> Path:
+    """The tree of the image-folder corpus: ``--image-tree``, the shared Horses or Humans copy, or
+    1,283 small generated PNG files in the temp folder (kept between runs)."""
+    if arg:
+        return Path(arg).resolve()
+    for candidate in (REAL_TREE, Path("/work/shared/data/horse-or-human-100px-gray")):
+        if (candidate / "train").is_dir() and (candidate / "validation").is_dir():
+            return candidate.resolve()
+    tree = Path(tempfile.gettempdir()) / "kspec-lint-bench-tree"
+    if not (tree / ".complete").exists():
+        from PIL import Image
+
+        counts = {"train": {"horses": 500, "humans": 527}, "validation": {"horses": 128, "humans": 128}}
+        for split, classes in counts.items():
+            for c, n in classes.items():
+                (tree / split / c).mkdir(parents=True, exist_ok=True)
+                for k in range(n):
+                    Image.new("L", (100, 100), (k * 7) % 256).save(tree / split / c / f"{c}{k:04d}.png")
+        (tree / ".complete").write_text("1283")
+        time.sleep(2.5)  # kspec does not cache facts of files modified in the last 2 seconds
+    return tree
+
+
 # ------------------------------------------------------------------------------------ main
 
 
@@ -177,6 +226,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7, help="fresh processes per kspec measurement (default 7)")
     ap.add_argument("--tf-runs", type=int, default=3, help="fresh processes for `import tensorflow` (default 3)")
     ap.add_argument("--npz-only", action="store_true", help="only the 60,000-sample npz spec, cold and warm")
+    ap.add_argument("--image-tree", default="", help="tree (train/, validation/) of the image-folder corpus "
+                    "(default: ../shared/data/horse-or-human-100px-gray, else generated)")
     args = ap.parse_args()
     env = {**os.environ, "GITHUB_ACTIONS": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
     med = statistics.median
@@ -184,8 +235,9 @@ def main() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
         cpus = os.cpu_count() or 1
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), load average {load:.1f}; "
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"kspec lint speed: Python {sys.version.split()[0]}, {cpus} CPU(s), load average {load[0]:.1f} "
+          f"{load[1]:.1f} {load[2]:.1f}; "
           "median of fresh processes (wall time; CPU = user + system time of the process)\n")
 
     if args.npz_only:
@@ -210,11 +262,29 @@ def main() -> int:
         cmd = KSPEC + ["lint", "--fail-on", "never", str(tmp)]
         corpus = timed(cmd, runs=runs, env=env)
         rows.append((f"`kspec lint` on {args.corpus:,} generated specs", med(corpus), med(CPU[" ".join(cmd)]),
-                     f"{args.corpus / med(corpus):,.0f} specs/s"))
+                     f"{args.corpus / med(corpus):,.0f} specs/s, {1000 * med(corpus) / args.corpus:.2f} ms/spec"))
         cmd = KSPEC + ["lint", "--fail-on", "never", "--jobs", "1", str(tmp)]
         one_job = timed(cmd, runs=runs, env=env)
         rows.append(("  the same with --jobs 1", med(one_job), med(CPU[" ".join(cmd)]),
                      f"{args.corpus / med(one_job):,.0f} specs/s"))
+        tree = image_tree(args.image_tree)
+        n_files = sum(1 for f in tree.rglob("*.png"))
+        img = tmp / "images"
+        img.mkdir()
+        write_corpus(img, args.corpus, tree=tree)
+        # the first lint of a tree checks its files and fills kspec's cache; every later one reads it
+        cache = Path(tempfile.mkdtemp(prefix="kspec-lint-cache-"))
+        cenv = {**env, "KSPEC_CACHE_DIR": str(cache)}
+        cmd = KSPEC + ["lint", "--fail-on", "never", str(img)]
+        first = timed(cmd, runs=1, env=cenv)
+        first_cpu = CPU[" ".join(cmd)][0]
+        images = timed(cmd, runs=runs, env=cenv)
+        rows.append((f"`kspec lint` on {args.corpus:,} image-folder specs, first time", first[0], first_cpu,
+                     f"{1000 * first[0] / args.corpus:.2f} ms/spec ({n_files:,}-file tree checked once)"))
+        rows.append(("  the same again (the tree's facts in kspec's cache)", med(images), med(CPU[" ".join(cmd)]),
+                     f"{1000 * med(images) / args.corpus:.2f} ms/spec"))
+        image_ratio = (med(images) / med(corpus), first[0] / med(corpus))
+        shutil.rmtree(cache, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -230,6 +300,11 @@ def main() -> int:
     cold_cpu, tf_cpu = med(CPU[" ".join(cold_cmd)]), med(CPU[" ".join(tf_cmd)])
     print(f"\n  cold single-spec lint / import tensorflow = {med(cold) / med(tf):.3f} wall, {cold_cpu / tf_cpu:.3f} CPU "
           f"({med(tf) / med(cold):.1f}x faster than importing TensorFlow)")
+    print(f"  image-folder specs / other specs, per spec: {image_ratio[0]:.2f} "
+          f"({image_ratio[1]:.2f} the first time, when the tree is checked)")
+    end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"  load average at the end: {end[0]:.1f} {end[1]:.1f} {end[2]:.1f} (above {cpus}, other processes shared "
+          "the CPUs: compare the CPU column)")
     return 0
 
 

@@ -98,8 +98,9 @@ def collect_specs(paths: list[str]) -> tuple[list[Path], list[str]]:
     seen: set[Path] = set()
     unique = []
     for f in files:
-        if f.resolve() not in seen:
-            seen.add(f.resolve())
+        real = f.resolve()
+        if real not in seen:
+            seen.add(real)
             unique.append(f)
     return unique, missing
 

@@ -25,8 +25,8 @@ import hashlib
 import math
 import os
 import random
+import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -50,6 +50,18 @@ class FolderListing:
     """Files in class folders whose extension is not an allowed image format."""
     stray_files: list[Path] = field(default_factory=list)
     """Files directly in the root (not in a class folder): ignored, as Keras ignores them."""
+    dirs: tuple[tuple[str, int], ...] = ()
+    """Every folder listed, with its modification time (ns): adding, removing or renaming a file
+    changes its folder's, so :func:`unchanged` tells whether listing again could differ."""
+
+    def unchanged(self) -> bool:
+        """True when no listed folder has changed since this listing was made."""
+        if not self.dirs:
+            return False
+        try:
+            return all(os.stat(d).st_mtime_ns == m for d, m in self.dirs)
+        except OSError:
+            return False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -99,20 +111,31 @@ def list_tree(root: Path, formats: Sequence[str], follow_links: bool = False,
                          hint="put images in one subfolder per class, e.g. train/cats/1.png, train/dogs/2.png")
     files: dict[str, list[Path]] = {}
     other: list[Path] = []
+    dirs = [(str(root), os.stat(root).st_mtime_ns)]
     for c in class_names:
-        found: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(root / c, followlinks=follow_links):
+        found: list[tuple[tuple[str, ...], str]] = []
+        others: list[tuple[tuple[str, ...], str]] = []
+        top = os.path.join(str(root), c)
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=follow_links):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            try:
+                dirs.append((dirpath, os.stat(dirpath).st_mtime_ns))
+            except OSError:
+                pass
+            parts = tuple(os.path.relpath(dirpath, top).split(os.sep)) if dirpath != top else ()
             for name in filenames:
                 if name.startswith("."):
                     continue
-                p = Path(dirpath) / name
-                if not follow_links and p.is_symlink():
+                full = os.path.join(dirpath, name)
+                if not follow_links and os.path.islink(full):
                     continue
-                (found if p.suffix.lower() in exts else other).append(p)
-        files[c] = sorted(found)
+                ext = os.path.splitext(name)[1].lower()
+                (found if ext in exts else others).append((parts + (name,), full))
+        # sorted as Path objects sort (by path components), without building a Path per comparison
+        files[c] = [Path(full) for _, full in sorted(found)]
+        other.extend(Path(full) for _, full in others)
     stray = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
-    return FolderListing(root, class_names, files, sorted(other), stray)
+    return FolderListing(root, class_names, files, sorted(other), stray, tuple(dirs))
 
 
 # ------------------------------------------------------------------------------------ splits
@@ -273,30 +296,82 @@ class ImageScan:
                          self.modes + other.modes, self.formats + other.formats, self.bad + other.bad)
 
 
-def _workers() -> int:
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        n = os.cpu_count() or 1
-    return max(2, min(16, 2 * n))
+CHECK_VERSION = 1
+"""Version of what :func:`check_image` finds: bump it when the checks change, so that cached scans
+made by an older kspec are not read."""
+
+_SCANS: dict[str, "ImageScan"] = {}
+"""Scans made in this process, by the fingerprint of the files checked."""
+
+
+def _scan_key(paths: Sequence[Path]) -> str | None:
+    """A fingerprint of ``paths`` (absolute names, sizes, modification times), or None when a file
+    is missing or was modified too recently to trust its timestamp."""
+    from . import cache
+
+    h = hashlib.sha256(f"kspec-scan {CHECK_VERSION}\n".encode())
+    now = time.time()
+    rows = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None
+        if cache.is_racy(st.st_mtime_ns, now) or cache.is_racy(st.st_ctime_ns, now):
+            return None
+        rows.append(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}")
+    h.update("\n".join(rows).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _scan_to_json(scan: "ImageScan", index: dict[Path, int]) -> dict:
+    return {"checked": scan.checked, "total": scan.total,
+            "sizes": [[w, h, n] for (w, h), n in scan.sizes.items()],
+            "modes": dict(scan.modes), "formats": dict(scan.formats),
+            "bad": [{"i": index[b.path], "format": b.format, "size": list(b.size) if b.size else None,
+                     "mode": b.mode, "problem": b.problem} for b in scan.bad]}
+
+
+def _scan_from_json(d: dict, chosen: Sequence[Path]) -> "ImageScan":
+    bad = [ImageInfo(chosen[b["i"]], b["format"], tuple(b["size"]) if b["size"] else None, b["mode"], b["problem"])
+           for b in d["bad"]]
+    return ImageScan(d["checked"], d["total"], Counter({(w, h): n for w, h, n in d["sizes"]}),
+                     Counter(d["modes"]), Counter(d["formats"]), bad)
 
 
 def scan_files(paths: Sequence[Path], *, limit: int | None = None) -> ImageScan:
-    """Check ``paths`` with :func:`check_image` in threads; with ``limit``, an even sample of them."""
+    """Check ``paths`` with :func:`check_image`; with ``limit``, an even sample of them.
+
+    The files are checked one after another: the check is Python code holding the GIL, so threads
+    only add overhead. A scan is remembered by the fingerprint of the files it checked, in this
+    process and in the on-disk cache (:mod:`kspec.cache`), so the same unchanged files are read
+    once, whichever spec or command asks."""
+    from . import cache
+
     paths = list(paths)
     chosen = paths
     if limit is not None and len(paths) > limit:
         stride = len(paths) / limit
         chosen = [paths[int(i * stride)] for i in range(limit)]
-    scan = ImageScan(checked=len(chosen), total=len(paths))
     if not chosen:
-        return scan
-    if len(chosen) < 32:
-        infos = [check_image(p) for p in chosen]
-    else:
-        with ThreadPoolExecutor(_workers()) as pool:
-            infos = list(pool.map(check_image, chosen, chunksize=16))
-    for info in infos:
+        return ImageScan(checked=0, total=len(paths))
+    key = _scan_key(chosen)
+    if key is not None:
+        key = hashlib.sha256(f"{key}|{len(paths)}".encode()).hexdigest()
+        hit = _SCANS.get(key)
+        if hit is not None:
+            return _copy_scan(hit, chosen)
+        stored = cache.load("image-scans", key)
+        if stored is not None:
+            try:
+                scan = _scan_from_json(stored, chosen)
+            except (KeyError, IndexError, TypeError, ValueError):
+                scan = None
+            if scan is not None:
+                _SCANS[key] = scan
+                return _copy_scan(scan, chosen)
+    scan = ImageScan(checked=len(chosen), total=len(paths))
+    for info in map(check_image, chosen):
         if info.problem:
             scan.bad.append(info)
         if info.format:
@@ -305,7 +380,18 @@ def scan_files(paths: Sequence[Path], *, limit: int | None = None) -> ImageScan:
             scan.sizes[info.size] += 1
         if info.mode:
             scan.modes[info.mode] += 1
-    return scan
+    if key is not None:
+        _SCANS[key] = scan
+        index = {p: i for i, p in enumerate(chosen)}
+        cache.store("image-scans", key, _scan_to_json(scan, index))
+    return _copy_scan(scan, chosen)
+
+
+def _copy_scan(scan: "ImageScan", chosen: Sequence[Path]) -> "ImageScan":
+    """A copy the caller may change, its bad files named by the caller's own paths."""
+    by_name = {os.path.abspath(p): p for p in chosen} if scan.bad else {}
+    bad = [ImageInfo(by_name.get(os.path.abspath(b.path), b.path), b.format, b.size, b.mode, b.problem) for b in scan.bad]
+    return ImageScan(scan.checked, scan.total, Counter(scan.sizes), Counter(scan.modes), Counter(scan.formats), bad)
 
 
 def scan_listing(listing: FolderListing, limit: int | None = None) -> ImageScan:
@@ -326,12 +412,17 @@ def tree_fingerprint(paths: Iterable[Path], root: Path) -> str:
     """sha256 over sorted relative paths, sizes and modification times: cheap, no file is read."""
     h = hashlib.sha256()
     rows = []
+    prefix = str(root) + os.sep
     for p in paths:
         st = os.stat(p)
-        try:
-            rel = p.relative_to(root).as_posix()
-        except ValueError:
-            rel = p.as_posix()
+        name = str(p)
+        if name.startswith(prefix):
+            rel = name[len(prefix):].replace(os.sep, "/")
+        else:
+            try:
+                rel = p.relative_to(root).as_posix()
+            except ValueError:
+                rel = p.as_posix()
         rows.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}")
     for row in sorted(rows):
         h.update(row.encode("utf-8", "surrogateescape") + b"\n")
@@ -346,8 +437,47 @@ def resolve_dir(path: str, base_dir: Path) -> Path:
     return p if p.is_absolute() else Path(base_dir) / p
 
 
+_TREES: dict[tuple, tuple[FolderListing, dict]] = {}
+"""Listings made in this process (with their scans, by sample limit), by folder and options."""
+
+
+def cached_listing(root: Path, formats: Sequence[str], follow_links: bool = False,
+                   classes: Sequence[str] | None = None) -> tuple[FolderListing, dict]:
+    """:func:`list_tree`, remembered in this process while no listed folder changes, and a dict
+    where scans of that listing are remembered.
+
+    A folder's modification time moves when a file is added, removed or renamed in it, so a
+    remembered listing is checked with one ``stat`` per folder instead of one per file. A file
+    rewritten in place under the same name is seen by the next process (whose scan is keyed by
+    every file's size and modification time), not by this one."""
+    from . import cache
+
+    key = (os.getcwd(), str(root), tuple(formats), bool(follow_links), tuple(classes) if classes else None)
+    hit = _TREES.get(key)
+    if hit is not None and hit[0].unchanged():
+        return hit
+    entry = (list_tree(root, formats, follow_links, classes), {})
+    now = time.time()
+    if not any(cache.is_racy(m, now) for _, m in entry[0].dirs):
+        _TREES[key] = entry
+    else:
+        _TREES.pop(key, None)
+    return entry
+
+
+def _remembered_scan(memo: dict, listing: FolderListing, limit: int | None) -> ImageScan:
+    key = (limit, tuple(listing.class_names))
+    if key not in memo:
+        memo[key] = scan_listing(listing, limit)
+    s = memo[key]
+    return ImageScan(s.checked, s.total, Counter(s.sizes), Counter(s.modes), Counter(s.formats), list(s.bad))
+
+
 def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
-    """Fill ``facts`` (a :class:`kspec.resolve.DataFacts`) for an ``image_folder`` data section."""
+    """Fill ``facts`` (a :class:`kspec.resolve.DataFacts`) for an ``image_folder`` data section.
+
+    The listing and the file check are made once per tree and reused by every spec that reads it
+    (:func:`cached_listing`, :func:`scan_files`)."""
     h, w = data.target_size
     channels = CHANNELS[data.color_mode]
     facts.sample_shape = (h, w, channels)
@@ -357,7 +487,8 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
     facts.classification = data.class_mode != "none"
     facts.label_kind = {"binary": "binary", "categorical": "one_hot", "sparse": "integer"}.get(data.class_mode)
     facts.extra["split_applied"] = True
-    listing = list_tree(resolve_dir(data.directory, base_dir), data.formats, data.follow_links, data.class_names)
+    listing, memo = cached_listing(resolve_dir(data.directory, base_dir), data.formats, data.follow_links,
+                                   data.class_names)
     facts.class_names = list(listing.class_names)
     facts.num_classes = len(listing.class_names)
     facts.origin["num_classes"] = ("data", "class_names" if data.class_names else "directory")
@@ -371,16 +502,16 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
         facts.extra["validation_class_names"] = list(listing.class_names)
     facts.class_counts = counts
     facts.n_train = min(sum(counts.values()), data.limit) if data.limit else sum(counts.values())
-    facts.extra["image_scan"] = scan_listing(listing, SCAN_LIMIT)
+    facts.extra["image_scan"] = _remembered_scan(memo, listing, SCAN_LIMIT)
     if data.validation_directory:
         vroot = resolve_dir(data.validation_directory, base_dir)
-        vfound = list_tree(vroot, data.formats, data.follow_links)
+        vfound, vmemo = cached_listing(vroot, data.formats, data.follow_links)
         facts.extra["validation_class_names"] = list(vfound.class_names)
         vlist = validation_listing(vfound, listing.class_names)
         facts.validation_class_counts = vlist.counts
         facts.n_validation = vlist.total
         facts.extra["validation_listing"] = vlist
-        facts.extra["validation_image_scan"] = scan_listing(vlist, SCAN_LIMIT // 4)
+        facts.extra["validation_image_scan"] = _remembered_scan(vmemo, vlist, SCAN_LIMIT // 4)
 
 
 def validation_listing(found: FolderListing, class_names: Sequence[str]) -> FolderListing:

@@ -8,9 +8,9 @@ and rules that need it stay silent.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
+import math
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +144,90 @@ def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n
     facts.n_test = n_test
 
 
+class _Inline:
+    """A number array written inline in a spec, as ``np.asarray(values, dtype=np.float64)`` would
+    hold it (shape and the values in C order), without importing NumPy: inline arrays are small,
+    and NumPy's import costs more than a cold ``kspec lint`` of such a spec otherwise takes."""
+
+    def __init__(self, values: list):
+        self.shape = self._shape(values)
+        self.flat: list[float] = []
+        self._flatten(values)
+
+    @classmethod
+    def _shape(cls, v: Any) -> tuple[int, ...]:
+        if not isinstance(v, list):
+            return ()
+        shapes = {cls._shape(item) for item in v}
+        if len(shapes) > 1:
+            raise ValueError("ragged")
+        return (len(v),) + (shapes.pop() if shapes else ())
+
+    def _flatten(self, v: Any) -> None:
+        if isinstance(v, list):
+            for item in v:
+                self._flatten(item)
+        else:
+            self.flat.append(float(v))
+
+    @property
+    def size(self) -> int:
+        return len(self.flat)
+
+    def range(self) -> tuple[float, float] | None:
+        """(min, max) as np.min / np.max give them: NaN when any value is NaN."""
+        if not self.flat:
+            return None
+        if any(v != v for v in self.flat):
+            return (math.nan, math.nan)
+        return (min(self.flat), max(self.flat))
+
+
+def _inline_facts(data: Any, facts: DataFacts) -> None:
+    """:func:`_array_facts` for inline ``x`` / ``y`` (the same facts, computed without NumPy)."""
+    try:
+        x, y = _Inline(data.x), _Inline(data.y)
+    except ValueError:
+        raise KspecError("inline x/y are ragged: every sample must have the same shape") from None
+    if len(x.shape) == 1:
+        x.shape = x.shape + (1,)
+    if data.x_test is not None:
+        try:
+            facts.test_raw_range = _Inline(data.x_test).range()
+        except ValueError:
+            pass
+    facts.sample_shape = tuple(x.shape[1:])
+    facts.n_train = x.shape[0]
+    facts.raw_range = x.range()
+    facts.label_shape = tuple(y.shape[1:])
+    if y.size:
+        ymin, ymax = y.range()
+        facts.target_range = (ymin, ymax)
+        integral = all(v % 1 == 0 for v in y.flat)
+        width = math.prod(y.shape[1:])
+        if len(y.shape) >= 2 and width > 1 and integral and ymin >= 0 and ymax <= 1:
+            rows = [y.flat[i:i + width] for i in range(0, y.size, width)]
+            facts.label_kind = "one_hot" if all(sum(r) == 1 for r in rows) else "multi_hot"
+            facts.num_classes = facts.num_classes or width
+            facts.classification = True
+        elif integral and ymin >= 0 and width == 1:
+            facts.label_kind = "binary" if ymax <= 1 else "integer"
+            if facts.num_classes is None and facts.classification:
+                facts.num_classes = int(ymax) + 1
+        else:
+            facts.label_kind = "continuous"
+            facts.classification = False
+        if facts.classification and facts.label_kind in ("integer", "binary"):
+            counts: dict[int, int] = {}
+            for v in y.flat:
+                counts[int(v)] = counts.get(int(v), 0) + 1
+            names = facts.class_names or [str(i) for i in range(max(counts) + 1)]
+            facts.class_counts = {names[i] if 0 <= i < len(names) else str(i): c for i, c in sorted(counts.items())}
+    facts.n_test = len(data.x_test) if data.x_test is not None else None
+    facts.dtype = "float32"
+    facts.origin.update(sample_shape=("data", "x"), labels=("data", "y"))
+
+
 def data_facts(data: Any, base_dir: Path) -> DataFacts:
     """Facts about ``data`` (a validated data section)."""
     facts = DataFacts(source=data.type)
@@ -185,25 +269,10 @@ def _rel(base_dir: Path, p: str) -> Path:
 
 
 def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
-    if isinstance(data, (ArraysData, IdxData, NpzData, NpyData)):
+    if isinstance(data, (IdxData, NpzData, NpyData)):
         import numpy as np
     if isinstance(data, ArraysData):
-        try:
-            x = np.asarray(data.x, dtype=np.float64)
-            y = np.asarray(data.y, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise KspecError("inline x/y are ragged: every sample must have the same shape") from None
-        if x.ndim == 1:
-            x = x[:, None]
-        n_test = len(data.x_test) if data.x_test is not None else None
-        if data.x_test is not None:
-            try:
-                facts.test_raw_range = _value_range(np.asarray(data.x_test, dtype=np.float64))
-            except ValueError:
-                pass
-        _array_facts(facts, x, y, n_test)
-        facts.dtype = "float32"
-        facts.origin.update(sample_shape=("data", "x"), labels=("data", "y"))
+        _inline_facts(data, facts)
     elif isinstance(data, SyntheticData):
         facts.classification = True
         facts.sample_shape = (data.image_size, data.image_size, 1)
@@ -277,9 +346,12 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
 
 
 def resolve(spec: Spec, base_dir: Path, *, seed: int | None = None) -> Resolved:
-    """Make every default explicit. ``seed`` overrides the spec's train seed."""
-    spec = copy.deepcopy(spec)
-    train = spec.train if isinstance(spec.train, TrainSpec) else TrainSpec()
+    """Make every default explicit. ``seed`` overrides the spec's train seed.
+
+    The validated spec is shared, not copied (a deep copy of inline arrays and long layer lists
+    costs more than the rest of resolving); only ``train``, which a run may override in place
+    (``--epochs``, ``--distribute``), is the resolved spec's own (a shallow copy)."""
+    train = spec.train.model_copy() if isinstance(spec.train, TrainSpec) else TrainSpec()
     model, data, comp = spec.model, spec.data, spec.compile
     assert isinstance(model, ModelSpec) and isinstance(comp, CompileSpec), "parts are composed by the parser"
     facts = data_facts(data, base_dir)

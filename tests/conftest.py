@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ FIXTURES = ROOT / "tests" / "fixtures"
 SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# kspec's on-disk cache of file facts (kspec.cache): a folder of this test session, not the user's
+os.environ.setdefault("KSPEC_CACHE_DIR", tempfile.mkdtemp(prefix="kspec-test-cache-"))
 
 
 def example_specs() -> list[Path]:

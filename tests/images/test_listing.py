@@ -195,3 +195,72 @@ def test_lint_path_does_not_import_tensorflow(tmp_path):
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(Path(__file__).resolve().parents[2]))
     assert time.perf_counter() - t < 30
+
+
+# ------------------------------------------------------------------------------------ remembered facts
+
+
+@pytest.fixture
+def counted_checks(monkeypatch, tmp_path):
+    """A private cache folder with the 2-second recency rule off, and a count of files checked."""
+    from kspec import cache
+
+    monkeypatch.setenv("KSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "RACY_S", 0.0)
+    monkeypatch.setattr(imf, "_SCANS", {})
+    monkeypatch.setattr(imf, "_TREES", {})
+    checked: list[Path] = []
+    real = imf.check_image
+
+    def check(path):
+        checked.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(imf, "check_image", check)
+    return checked
+
+
+def test_a_tree_is_checked_once_for_every_spec_and_process(tmp_path, counted_checks):
+    root = make_tree(tmp_path / "tree", {"a": 6, "b": 6})
+    (root / "b" / "broken.png").write_bytes(b"nope")
+    first = resolved(tmp_path, name="one.json").facts.extra["image_scan"]
+    assert len(counted_checks) == 13 and [b.path.name for b in first.bad] == ["broken.png"]
+    again = resolved(tmp_path, name="two.json", target_size=[20, 20]).facts.extra["image_scan"]
+    assert len(counted_checks) == 13  # another spec on the same tree: nothing read again
+    assert (again.sizes, again.modes, [b.path for b in again.bad]) == (first.sizes, first.modes, [b.path for b in first.bad])
+    imf._TREES.clear()
+    imf._SCANS.clear()  # as in a new process: the on-disk cache answers
+    disk = resolved(tmp_path, name="three.json").facts.extra["image_scan"]
+    assert len(counted_checks) == 13
+    assert disk.sizes == first.sizes and [b.problem for b in disk.bad] == [b.problem for b in first.bad]
+    assert disk.bad[0].path == root / "b" / "broken.png"
+
+
+def test_a_changed_file_is_checked_again(tmp_path, counted_checks):
+    root = make_tree(tmp_path / "tree", {"a": 6, "b": 6})
+    resolved(tmp_path)
+    n = len(counted_checks)
+    victim = root / "a" / "a_002.png"
+    victim.write_bytes(victim.read_bytes()[:40])  # truncated in place: same name, new size
+    imf._TREES.clear()  # a new process
+    scan = resolved(tmp_path).facts.extra["image_scan"]
+    assert [b.path for b in scan.bad] == [victim] and len(counted_checks) > n
+    (root / "a" / "new.png").write_bytes(victim.read_bytes())  # a new file changes the folder
+    scan = resolved(tmp_path).facts.extra["image_scan"]
+    assert scan.checked == 13 and {b.path.name for b in scan.bad} == {"a_002.png", "new.png"}
+
+
+def test_recently_modified_files_are_not_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("KSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(imf, "_SCANS", {})
+    root = make_tree(tmp_path / "tree", {"a": 6, "b": 6})
+    imf.scan_listing(imf.list_tree(root, ["png"]))
+    assert not imf._SCANS and not (tmp_path / "cache").exists()  # written just now: its timestamps may not move
+
+
+def test_cache_off(tmp_path, monkeypatch):
+    from kspec import cache
+
+    monkeypatch.setenv("KSPEC_CACHE_DIR", "off")
+    assert cache.cache_dir() is None and cache.load("image-scans", "x") is None
+    cache.store("image-scans", "x", {"a": 1})  # a no-op, never an error
