@@ -1,3 +1,32 @@
-"""kspec: declarative Keras training specs. Validate, lint, compile and run."""
+"""kspec: declarative Keras training specs. Validate, lint, compile and run.
+
+    import kspec
+    spec = kspec.load("specs/quickstart.yaml")
+    spec.diagnostics, spec.shapes, spec.model(), spec.run(out="runs")
+    kspec.open_run("runs/quickstart-20261201-101500")
+
+Importing kspec is cheap: the API module loads on first use, TensorFlow only when a model is built.
+"""
 
 __version__ = "0.1.0"
+
+_API = ("load", "open_run", "Spec", "Run", "Diagnostics", "ShapeTable", "InvalidSpec")
+_DIAGNOSTICS = ("Diagnostic", "KspecError", "Severity", "SpecInvalid")
+
+__all__ = ["__version__", *_API, *_DIAGNOSTICS]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    if name in _DIAGNOSTICS:
+        from . import diagnostics
+
+        return getattr(diagnostics, name)
+    raise AttributeError(f"module 'kspec' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -497,6 +497,19 @@ def diff(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@app.command()
+@boundary
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the page here (default: RUN_DIR/report.html).")] = None,
+) -> None:
+    """Write (again) a run's report.html: one self-contained page with curves, metrics, confusion
+    matrix, predictions, feature maps, findings, the shape table, the spec and its provenance."""
+    from .report.html import write_report
+
+    typer.echo(f"wrote {write_report(run_dir, output)}")
+
+
 # ------------------------------------------------------------------------------------ kspec data
 
 data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",

@@ -117,6 +117,7 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
     name = r.spec.name or (p.path.stem if p.path else "run")
     run_dir = rundir.new_run_dir(Path(out_root), name)
     rundir.copy_sources(run_dir, p.document.sources)
+    write_text(run_dir / "lint.json", findings.render_json(p.lint_diagnostics, p.document.sources))
     write_json(run_dir / "spec.resolved.json", r.to_json())
     spec_file = str(p.path.resolve()) if p.path else None
     repeat = ["kspec", "run", spec_file or str(run_dir), "--seed", str(r.seed)]
@@ -423,6 +424,12 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
         checkpoint.remove(run_dir)
         manifest["artifacts"] = _artifacts(run_dir)
         rundir.write_manifest(run_dir, manifest)
+    try:
+        from ..report.html import write_report
+
+        write_report(run_dir)
+    except Exception as e:  # the run itself is complete; `kspec report RUN_DIR` can try again
+        s.announce(f"kspec: report.html not written: {type(e).__name__}: {e}")
     _final_summary(s, result)
     return result
 
@@ -558,6 +565,10 @@ def _predict(s: Session, inputs) -> list[dict[str, Any]] | None:
             raise KspecError(f"predict.from_data is {spec.from_data!r} but there is no such data")
         shown = None
     out = np.asarray(s.model.predict(x, verbose=0))
+    if shown is None:
+        from ..report.html import save_sample_images
+
+        save_sample_images(s.run_dir, x)
     preds = describe_predictions(out, inputs.class_names, r)
     for i, row in enumerate(preds):
         if shown is not None:
