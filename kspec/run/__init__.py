@@ -15,6 +15,9 @@
       loss.png, accuracy.png the course's two figures
       diagnostics.json       run diagnostics (KS9xx), in lint's JSON shape
       visualize/<input>/     feature maps, when the spec has a visualize section
+      lint.json              the spec's lint findings when the run started
+      predictions/           the predicted samples as PNGs, when they are images
+      report.html            everything above on one self-contained page (kspec report)
       resume/                the last checkpoint while the run is unfinished (kspec run --resume)
       error.log              the traceback, when training failed
 
