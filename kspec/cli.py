@@ -5,6 +5,11 @@ shows a Python traceback.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m kspec.cli lint ...`: read lint's options before typer loads
+    from kspec.lintcmd import main as _fast
+
+    _fast()
+
 import functools
 import sys
 from enum import Enum
@@ -15,6 +20,7 @@ import typer
 
 from . import __version__
 from .diagnostics import Diagnostic, KspecError, Severity, SpecInvalid
+from .lintcmd import collect_specs
 
 app = typer.Typer(
     name="kspec",
@@ -71,51 +77,7 @@ def _main(
 
 # ------------------------------------------------------------------------------------ discovery
 
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def collect_specs(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Spec files named by ``paths`` (files, folders, globs) and the arguments that matched nothing."""
-    import glob
-
-    files: list[Path] = []
-    missing: list[str] = []
-    for arg in paths:
-        p = Path(arg)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in SPEC_SUFFIXES and f.is_file()
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            files.extend(f for f in found if _looks_like_spec(f))
-        elif p.is_file():
-            files.append(p)
-        elif any(ch in arg for ch in "*?["):
-            hits = sorted(Path(h) for h in glob.glob(arg, recursive=True) if Path(h).is_file())
-            if not hits:
-                missing.append(arg)
-            files.extend(hits)
-        else:
-            missing.append(arg)
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        real = f.resolve()
-        if real not in seen:
-            seen.add(real)
-            unique.append(f)
-    return unique, missing
-
-
-def _looks_like_spec(path: Path) -> bool:
-    """In a folder, a full spec has a top-level `model:` or `kspec:`; part files are skipped."""
-    import re
-
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True
-    if path.suffix.lower() == ".json":
-        return bool(re.search(r'^\s{0,4}"(kspec|model)"\s*:', text, re.M))
-    return bool(re.search(r"^(kspec|model)\s*:", text, re.M))
+# collect_specs is imported above (kspec.lintcmd: typer-free, shared with the fast `kspec lint`)
 
 
 # ------------------------------------------------------------------------------------ commands
@@ -182,45 +144,11 @@ def lint(
     that cannot be read or validated, or a usage error.
 
     Never imports TensorFlow."""
-    from .analyse.batch import lint_files
-    from .analyse.config import check_selector, load_config
-    from .render import pick
+    from .lintcmd import run_lint
 
-    files, missing = collect_specs(paths)
-    if specs_only:
-        files = [f for f in files if _looks_like_spec(f)]
-        if not files and not missing:
-            raise typer.Exit(EXIT_CLEAN)
-    cfg, extra = load_config(Path(paths[0]) if Path(paths[0]).exists() else Path.cwd(), config)
-    split = lambda values: [v for value in values for v in value.split(",") if v.strip()]  # noqa: E731
-    if select:
-        cfg.select = [check_selector(s, "--select") for s in split(select)]
-    if ignore:
-        cfg.ignore = list(cfg.ignore) + [check_selector(s, "--ignore") for s in split(ignore)]
-    fail = fail_on.value if fail_on else extra.get("fail-on", "error")
-    fmt = format.value if format else extra.get("format", "auto")
-    for m in missing:
-        _err(f"error: no spec file matches {m!r}")
-    if not files and not missing:
-        _err("error: no spec files found")
-        raise typer.Exit(EXIT_INVALID)
-    result = lint_files(files, cfg, jobs=jobs)
-    for f in result.files:
-        if f.error:
-            _err(f"error: {f.file}: {f.error}")
-    rendered = pick(fmt)(result.diagnostics, result.sources)
-    if output:
-        from .atomic import write_text
-        from .render.text import summary
-
-        write_text(output, rendered)
-        _err(f"{summary(result.diagnostics)} in {len(files)} spec(s); report written to {output}")
-    else:
-        typer.echo(rendered, nl=False)
-    if missing or result.invalid:
-        raise typer.Exit(EXIT_INVALID)
-    if result.fails(fail):
-        raise typer.Exit(EXIT_FINDINGS)
+    code = run_lint(paths, format=format.value if format else None, fail_on=fail_on.value if fail_on else None,
+                    select=select, ignore=ignore, config=config, output=output, jobs=jobs, specs_only=specs_only)
+    raise typer.Exit(code)
 
 
 @app.command()

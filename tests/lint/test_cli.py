@@ -191,3 +191,59 @@ def test_lint_path_never_imports_tensorflow_keras_or_matplotlib(args):
     proc = subprocess.run([sys.executable, "-c", BOUNDARY, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "IMPORTED" not in proc.stdout, proc.stdout[-500:]
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
+
+
+# ------------------------------------------------------------------------------------ the fast `kspec lint`
+
+
+def _fast(argv, capsys, monkeypatch, cwd):
+    from kspec.lintcmd import fast_main
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("GITHUB_ACTIONS", "")
+    code = fast_main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv", [
+    ["specs/clean.yaml"],
+    ["specs"],
+    ["--format", "json", "specs/warn.yaml", "specs/clean.yaml"],
+    ["-fconcise", "--fail-on=never", "--select", "KS3,KS2", "--select", "KS402", "specs"],
+    ["--ignore", "KS302", "--jobs", "1", "-j1", "--specs-only", "--", "specs/bad.yaml"],
+    ["specs/absent.yaml", "specs/clean.yaml"],
+    ["--select", "KS999", "specs"],
+    ["specs/invalid.yaml"],
+    ["-o", "report.txt", "specs"],
+])
+def test_fast_lint_answers_as_the_full_command_line(argv, project, capsys, monkeypatch):
+    specs = project / "specs"
+    (specs / "warn.yaml").write_text(WARNING_ONLY)
+    (specs / "bad.yaml").write_text(ERROR)
+    (specs / "invalid.yaml").write_text(INVALID)
+    code, out, err = _fast(argv, capsys, monkeypatch, project)
+    written = (project / "report.txt").read_text() if (project / "report.txt").exists() else None
+    (project / "report.txt").unlink(missing_ok=True)
+    full = CliRunner().invoke(app, ["lint", *argv])
+    assert code == full.exit_code, (out, err, full.stdout, full.stderr)
+    assert (out, err) == (full.stdout, full.stderr)
+    assert written == ((project / "report.txt").read_text() if written is not None else None)
+
+
+@pytest.mark.parametrize("argv", [[], ["-h"], ["--help", "specs"], ["--nope", "specs"], ["--jobs", "0", "specs"],
+                                  ["--jobs", "x", "specs"], ["--format", "xml", "specs"], ["--fail-on"], ["-"]])
+def test_fast_lint_leaves_help_and_usage_errors_to_the_full_command_line(argv):
+    from kspec.lintcmd import parse_lint_args
+
+    assert parse_lint_args(argv) is None
+
+
+def test_fast_lint_does_not_load_typer():
+    code = ("import sys; sys.argv = ['kspec', 'lint', 'specs/hello.yaml']\n"
+            "from kspec.lintcmd import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "bad = [m for m in ('typer', 'click', 'numpy', 'tensorflow') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]

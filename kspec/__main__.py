@@ -1,0 +1,5 @@
+"""``python -m kspec``: the ``kspec`` command."""
+
+from kspec.lintcmd import main
+
+main()
