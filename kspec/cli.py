@@ -364,15 +364,27 @@ def visualize(
 @boundary
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
-    inputs: Annotated[list[str], typer.Argument(help="Image files, folders of images, or .npy files (samples as stored, before rescale).")],
+    inputs: Annotated[Optional[list[str]], typer.Argument(help="Image files, folders of images, or .npy files (samples as stored, before rescale); for a text run, sentences.")] = None,
     format: Annotated[PredictFormat, typer.Option("--format", "-f", help="table, json or csv.")] = PredictFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the predictions to this file.")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Default: the spec's batch size.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="A series run: forecast this many steps after the end of the series.")] = None,
+    generate: Annotated[Optional[int], typer.Option("--generate", min=1, help="A next-word run: generate this many words after --seed-text.")] = None,
+    seed_text: Annotated[Optional[str], typer.Option("--seed-text", help="A next-word run: the text generation starts from.")] = None,
 ) -> None:
-    """Predicted class and probability (or the value, for regression) for every input."""
+    """Predicted class and probability (or the value, for regression) for every input; a series
+    run's forecast (--steps N); a next-word run's generated text (--generate N --seed-text TEXT)."""
     from .run.predict import predict_run
 
-    result = predict_run(run_dir, inputs, batch_size=batch_size)
+    if steps is not None or generate is not None or seed_text is not None:
+        from .run.predict import predict_sequence
+
+        result = predict_sequence(run_dir, inputs or [], steps=steps, generate=generate, seed_text=seed_text)
+    else:
+        if not inputs:
+            raise KspecError("give the inputs to predict", hint="image or .npy files; sentences for a text run; "
+                             "--steps N for a series run; --generate N --seed-text TEXT for a next-word run")
+        result = predict_run(run_dir, inputs, batch_size=batch_size)
     for note in result.notes:
         _err(f"note: {note}")
     text = {"table": lambda: result.to_table() + "\n", "json": result.to_json, "csv": result.to_csv}[format.value]()

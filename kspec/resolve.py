@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from . import datasets
 from .diagnostics import KspecError
 from .spec import (ArraysData, CompileSpec, IdxData, ImageFolderData, KerasData, ModelSpec, NpyData,
-                   NpzData, Spec, SyntheticData, TrainSpec)
+                   NpzData, SeriesData, Spec, SyntheticData, TableData, TrainSpec)
+from .tables import DataFileError
 
 if TYPE_CHECKING:  # imported where arrays are read: a Keras data set's facts need no NumPy
     import numpy as np
@@ -127,10 +128,26 @@ def _value_range(x: np.ndarray) -> tuple[float, float] | None:
     return None
 
 
+def _window_overlap(x: np.ndarray) -> int | None:
+    """When consecutive samples are a series cut into windows one step apart (sample i + 1 is sample
+    i shifted left by one), the number of values neighbours share; else None."""
+    import numpy as np
+
+    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] != 1) or len(x) < 4 or x.shape[1] < 2:
+        return None
+    flat = x.reshape(len(x), -1)[:64]
+    if np.array_equal(flat[1:, :-1], flat[:-1, 1:]) and not np.all(flat == flat[0, 0]):
+        return int(flat.shape[1] - 1)
+    return None
+
+
 def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n_test: int | None = None) -> None:
     import numpy as np
 
     if x is not None:
+        overlap = _window_overlap(x)
+        if overlap:
+            facts.extra["window_overlap"] = overlap
         facts.sample_shape = tuple(int(d) for d in x.shape[1:])
         facts.dtype = str(x.dtype)
         facts.n_train = int(x.shape[0])
@@ -238,6 +255,8 @@ def data_facts(data: Any, base_dir: Path) -> DataFacts:
         facts.origin["num_classes"] = ("data", "class_names")
     try:
         _collect(data, base_dir, facts)
+    except DataFileError as e:  # the data is there but unusable as the spec says: an error, not "unavailable"
+        facts.extra["data_error"] = (e.message, e.spec_path, e.hint)
     except KspecError as e:
         facts.unavailable = e.message
     if data.label_encoding == "one_hot" and facts.label_kind in ("integer", "binary"):
@@ -343,6 +362,14 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         from . import imagefolder
 
         imagefolder.folder_facts(data, base_dir, facts)
+    elif isinstance(data, SeriesData):
+        from . import series
+
+        series.series_facts(data, base_dir, facts)
+    elif isinstance(data, TableData):
+        from . import tables
+
+        tables.table_facts(data, base_dir, facts)
 
 
 def resolve(spec: Spec, base_dir: Path, *, seed: int | None = None) -> Resolved:

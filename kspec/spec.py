@@ -214,8 +214,77 @@ class ImageFolderData(DataBase):
     """A file that cannot be decoded: stop with its name (``error``) or skip and count it (``skip``)."""
 
 
+class SeriesGenerator(StrictModel):
+    """The course's synthetic series: baseline + slope * t + seasonality + noise (``np.random.RandomState(noise_seed)``)."""
+
+    length: Annotated[int, Field(ge=2)] = 1461
+    """Number of time steps (the course: 4 * 365 + 1)."""
+    baseline: float = 10.0
+    """Constant level."""
+    slope: float = 0.05
+    """Trend per time step."""
+    amplitude: float = 40.0
+    """Height of the seasonal pattern."""
+    period: Annotated[float, Field(gt=0)] = 365.0
+    """Length of a season in time steps."""
+    phase: float = 0.0
+    """Shift of the seasonal pattern in time steps."""
+    noise_level: Annotated[float, Field(ge=0)] = 5.0
+    """Standard deviation of the Gaussian noise."""
+    noise_seed: int | None = 42
+    """Seed of the noise (the course: 42)."""
+
+
+class SeriesData(DataBase):
+    """A univariate time series cut into windows (``timeseries_dataset_from_array`` semantics), split by time."""
+
+    type: Literal["series"]
+    path: str | None = None
+    """A CSV / TSV / JSON-lines file (with ``column``) or a ``.npy`` file holding the series, relative to the spec. Default: the generator."""
+    column: str | int | None = None
+    """Column of the file that holds the series: a header name, or a 0-based index."""
+    format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
+    """File format (``auto``: from the file suffix)."""
+    generator: SeriesGenerator = SeriesGenerator()
+    """The synthetic series used when there is no ``path``."""
+    window_size: PosInt = 20
+    """Time steps the model sees per sample."""
+    horizon: PosInt = 1
+    """Time steps forecast per sample (the targets that follow each window)."""
+    shift: PosInt = 1
+    """Steps between the starts of consecutive windows (``sequence_stride``)."""
+    split_time: PosInt | None = None
+    """First time step of the validation period (the course: 1000). Default: from ``validation`` (a fraction of the end), else no validation."""
+    normalize: Literal["none", "standard", "minmax"] = "none"
+    """Scale the series: ``standard`` (mean 0, std 1) or ``minmax`` (0..1); forecasts are scaled back."""
+    normalize_fit: Literal["train", "all"] = "train"
+    """Where the normalisation statistics come from: the training period, or the whole series (leaks the validation period)."""
+    shuffle_buffer: PosInt | None = None
+    """Shuffle buffer of training windows (the course: 1000). Default: all training windows."""
+    moving_average: PosInt | None = None
+    """Window of the moving-average baseline (the course: 30). Default: window_size."""
+
+
+class TableData(DataBase):
+    """A CSV / TSV / JSON-lines table: numeric columns standardised on the training rows, categorical ones one-hot."""
+
+    type: Literal["table"]
+    path: str
+    """The table file (a header row first), relative to the spec."""
+    target: str | int
+    """Column holding the target: a header name or a 0-based index."""
+    format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
+    """File format (``auto``: from the file suffix)."""
+    columns: dict[str, Literal["numeric", "categorical", "ignore"]] | None = None
+    """Declared column types (the others are inferred: numeric when every value is a number)."""
+    task: Literal["auto", "classification", "regression"] = "auto"
+    """``auto``: classification for text targets or at most 20 distinct integers, else regression."""
+    test_path: str | None = None
+    """A second table with the same columns, used as test data."""
+
+
 Data = Annotated[
-    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData],
+    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData, SeriesData, TableData],
     Field(discriminator="type"),
 ]
 

@@ -41,6 +41,8 @@ class Inputs:
     """Things the user should know about the data (printed by the runner)."""
     images: Any = None
     """The image-folder pipeline (``emit.images.ImageInputs``) these came from, for error messages."""
+    state: Any = None
+    """What a series, text or table run keeps after training (windows and normalisation, vocabulary, column layout)."""
 
     @property
     def in_memory(self) -> bool:
@@ -51,7 +53,7 @@ class Inputs:
         if self.in_memory:
             kw.update(x=self.train[0], y=self.train[1], batch_size=self.batch_size, shuffle=self.shuffle)
         else:
-            kw.update(x=self.train)
+            kw.update(x=self.train, shuffle=False)  # a dataset shuffles itself; Keras warns otherwise
             if self.steps_per_epoch:
                 kw["steps_per_epoch"] = self.steps_per_epoch
         if self.validation is not None:
@@ -214,6 +216,12 @@ def _repeating(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, see
 
 def build_inputs(resolved: Resolved) -> Inputs:
     batch = resolved.train.batch_size
+    kind = getattr(resolved.data, "type", None)
+    if kind in ("series", "table"):
+        from . import sequences
+
+        build = sequences.series_inputs if kind == "series" else sequences.table_inputs
+        return build(resolved, batch_size=batch, seed=resolved.seed)
     if isinstance(resolved.data, ImageFolderData):
         from .images import image_folder_inputs
 

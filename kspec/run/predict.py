@@ -44,6 +44,10 @@ class Predictions:
     def to_table(self) -> str:
         if not self.rows:
             return ""
+        if "forecast" in self.rows[0]:
+            return "\n".join(f"t={r['time']:<8} {r['forecast']:.6g}" for r in self.rows)
+        if "generated" in self.rows[0]:
+            return "\n".join(r["text"] for r in self.rows)
         width = max(len(r["input"]) for r in self.rows) + 2
         lines = []
         for r in self.rows:
@@ -76,6 +80,35 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
         row["input"] = name
         row.update({k: row.pop(k) for k in list(row) if k != "input"})  # input first
     return Predictions(rows, notes=list(saved.notes))
+
+
+def predict_sequence(run_dir: Path, inputs: list[str], *, steps: int | None, generate: int | None,
+                     seed_text: str | None) -> Predictions:
+    """``--steps N`` for a series run, ``--generate N --seed-text TEXT`` for a next-word run."""
+    from .saved import SavedRun
+
+    saved = SavedRun(run_dir)
+    kind = getattr(saved.resolved.data, "type", None)
+    if steps is not None:
+        if kind != "series":
+            raise KspecError(f"--steps forecasts a series, and {run_dir} was trained on {kind} data",
+                             hint="give inputs to predict instead")
+        if inputs or generate is not None or seed_text is not None:
+            raise KspecError("--steps takes no inputs, --generate or --seed-text")
+        from .forecast import forecast_ahead
+
+        ahead = forecast_ahead(saved, steps)
+        return Predictions(ahead.rows(), notes=ahead.notes)
+    if generate is None or seed_text is None:
+        raise KspecError("next-word generation needs both --generate N and --seed-text TEXT")
+    if getattr(saved.resolved.data, "task", None) != "next_word":
+        raise KspecError(f"--generate continues a text with a next-word model, and {run_dir} was trained on "
+                         f"{kind} data" + (" for classification" if kind == "text" else ""),
+                         hint="train a spec with `data: {type: text, task: next_word}`")
+    from .textgen import generate_text
+
+    text = generate_text(saved, seed_text, generate)
+    return Predictions([{"seed_text": seed_text, "generated": generate, "text": text}], notes=list(saved.notes))
 
 
 @dataclass

@@ -44,6 +44,8 @@ class RunResult:
     """``completed``, ``diverged`` (the loss became NaN) or ``interrupted``."""
     plots: list[Path] = field(default_factory=list)
     visualized: Any = None
+    forecast: dict[str, Any] | None = None
+    """A series run: MAE and MSE of the model and the baselines on the validation period."""
 
 
 @dataclass
@@ -287,6 +289,7 @@ def _train(s: Session) -> RunResult:
         s.say(f"kspec: note: {note}")
     if inputs.class_names:
         write_json(run_dir / "classes.json", {"class_names": inputs.class_names})
+    _save_data_state(run_dir, getattr(inputs, "state", None))
     if dist is not None:
         dist.announce(inputs.batch_size)
         manifest["distribute"] = dist.describe(inputs.batch_size)
@@ -400,6 +403,11 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
         result.metrics = _evaluate(s, inputs)
         _confusion(s, inputs)
         result.predictions = _predict(s, inputs)
+        if getattr(r.data, "type", None) == "series" and inputs.state is not None:
+            from .forecast import report_forecast
+
+            result.forecast = report_forecast(s.model, r, inputs.state, run_dir, s.announce)
+            manifest["forecast"] = {"model": result.forecast.get("model"), "baselines": result.forecast.get("baselines")}
     from ..report.plots import plot_history
 
     result.plots = plot_history(result.history, run_dir)
@@ -432,6 +440,16 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
         s.announce(f"kspec: report.html not written: {type(e).__name__}: {e}")
     _final_summary(s, result)
     return result
+
+
+STATE_FILES = {"SeriesInputs": "series.json", "TableLayout": "table.json", "TextState": "vocabulary.json"}
+"""What a series, table or text run keeps for ``kspec predict``: statistics fitted on the training data."""
+
+
+def _save_data_state(run_dir: Path, state) -> None:
+    name = STATE_FILES.get(type(state).__name__)
+    if name is not None:
+        write_json(run_dir / name, state.to_json())
 
 
 def _artifacts(run_dir: Path) -> list[str]:

@@ -1,7 +1,8 @@
 """The rule registry: every lint rule, in one explicit tuple. Codes are never reused.
 
 Groups (hundreds digit): 0 spec and tool, 1 shapes and structure, 2 output, loss and labels,
-3 data, 4 training and callbacks, 5 layer hygiene, 6 distribution, 9 run diagnostics.
+3 data, 4 training and callbacks, 5 layer hygiene, 6 distribution, 7 text, sequences, series and
+tables, 9 run diagnostics.
 A retired code stays in ``RETIRED`` so that it is never given to another rule.
 """
 
@@ -17,6 +18,7 @@ from .meta import UnusedSuppression
 from .output import (ConsecutiveActivations, FromLogitsOnProbabilities, HiddenSoftmax, LabelEncodingMismatch,
                      LastLayerUnitsMismatch, LossActivationMismatch, NoNonlinearity, OutputRangeMismatch,
                      RegressionLossOnClasses, SoftmaxSingleUnit)
+from .sequences import NormalisationFromAllData, UnusableData, WindowsOverlapValidation
 from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
                      OutputShapeMismatch, ReshapeSizeMismatch)
 from .training import (AccuracyOnRegression, BatchSize, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
@@ -72,6 +74,8 @@ RULES = (
     DropoutAfterOutput,
     # distribution
     BatchNotDivisible, ReplicasIdle, UnshardableData,
+    # text, sequences, series and tables
+    UnusableData, NormalisationFromAllData, WindowsOverlapValidation,
 )
 
 RETIRED: dict[str, str] = {}
