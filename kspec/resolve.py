@@ -216,6 +216,12 @@ def _inline_facts(data: Any, facts: DataFacts) -> None:
     facts.sample_shape = tuple(x.shape[1:])
     facts.n_train = x.shape[0]
     facts.raw_range = x.range()
+    if len(x.shape) == 2 or (len(x.shape) == 3 and x.shape[2] == 1):  # windows of a series?
+        width = x.shape[1]
+        rows = [list(x.flat[i * width:(i + 1) * width]) for i in range(min(x.shape[0], 64))]
+        if (len(rows) >= 4 and width >= 2 and all(a[1:] == b[:-1] for a, b in zip(rows, rows[1:]))
+                and len(set(x.flat)) > 1):
+            facts.extra["window_overlap"] = width - 1
     facts.label_shape = tuple(y.shape[1:])
     if y.size:
         ymin, ymax = y.range()
