@@ -39,7 +39,7 @@ def collect_specs(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
             found = sorted(f for f in p.rglob("*") if f.suffix.lower() in SPEC_SUFFIXES and f.is_file()
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             files.extend(f for f in found if looks_like_spec(f))
-        elif p.is_file():
+        elif p.is_file() or p.exists():  # a FIFO or a device is refused, with the reason, when read
             files.append(p)
         elif any(ch in arg for ch in "*?["):
             hits = sorted(Path(h) for h in glob.glob(arg, recursive=True) if Path(h).is_file())

@@ -1,9 +1,12 @@
 """Stage 1, parse: YAML or JSON text -> plain Python data with a source position for every node.
 
-ruamel.yaml reads YAML 1.2 (``on`` stays a string), rejects duplicate keys and keeps line and
-column of every key and item. The loaded tree is copied into plain ``dict``/``list``/scalars so
+ruamel.yaml reads YAML 1.2 with the core schema, as editors' YAML servers do (``on`` stays a
+string, ``1_000`` and ``0b101`` are strings, ``010`` is 10, ``0o17`` and ``0x1F`` are numbers, a date
+stays text), rejects duplicate keys and keeps line and column of every key and item. The loaded tree is copied into plain ``dict``/``list``/scalars so
 later stages never see ruamel types. A spec cannot execute code: any explicit tag (``!!python/...``,
-``!custom``) is an error, and nothing is ever constructed from a tag.
+``!custom``, and also ``!!str``, ``!!int``, ``!!float``) is an error, and nothing is ever constructed
+from a tag. Files are read through :mod:`kspec.guard` (regular files only, a size cap, UTF-8) and
+checked there before either YAML reader builds them (bounded depth and alias expansion).
 
 Parts of a spec can live in their own files: a top-level ``model``, ``data``, ``compile`` or
 ``train`` whose value is a relative path to a ``.yaml``/``.yml``/``.json`` file is replaced by that
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
+from . import guard
 from .diagnostics import Diagnostic, Path, Severity, Span, format_path
 
 PART_KEYS = ("model", "data", "compile", "train")
@@ -172,12 +176,50 @@ def _suppressions(file: str, text: str) -> dict[tuple[str, int], set[str]]:
     return out
 
 
+_CORE_SCHEMA = [  # YAML 1.2.2, section 10.3.2 (the "core schema")
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+]
+
+
+def _core_resolver() -> type:
+    """ruamel's resolver with YAML 1.2's core schema instead of ruamel's extensions (``1_000``,
+    ``0b1``, timestamps, merge keys); a ``%YAML 1.1`` directive keeps YAML 1.1's rules."""
+    from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.util import RegExp
+
+    class CoreResolver(VersionedResolver):
+        @property
+        def versioned_resolver(self) -> Any:
+            version = self.processing_version
+            if isinstance(version, str):
+                version = tuple(map(int, version.split(".")))
+            if version != (1, 2):
+                return super().versioned_resolver
+            if version not in self._version_implicit_resolver:
+                for tag, regexp, first in _CORE_SCHEMA:
+                    self.add_version_implicit_resolver(version, tag, RegExp(regexp), list(first))
+            return self._version_implicit_resolver[version]
+
+    return CoreResolver
+
+
 def _load_text(doc: Document, file: str, text: str, root: Path) -> Any:
     """Parse ``text`` into plain data rooted at ``root``; append diagnostics to ``doc``."""
     from . import fastload
 
     doc.sources[file] = text
     doc.suppressions.update(_suppressions(file, text))
+    refused = guard.check_yaml(text)
+    if refused is not None:
+        doc.diagnostics.append(_syntax(refused.code, refused.name, refused.message,
+                                       Span(file, refused.line, refused.col), hint=refused.hint,
+                                       path=root + refused.path))
+        return None
     fast = fastload.load(text)  # libyaml, exactly as below when it can decide; else None
     if fast is not None:
         data, spans, key_spans = fast
@@ -192,6 +234,7 @@ def _load_text(doc: Document, file: str, text: str, root: Path) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="rt", pure=True)
+    yaml.Resolver = _core_resolver()
     yaml.allow_duplicate_keys = False
     try:
         raw = yaml.load(text)
@@ -249,14 +292,11 @@ def load(path: str | FsPath, *, display_name: str | None = None) -> Document:
     name = display_name or str(path)
     doc = Document(file=name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        doc.diagnostics.append(_syntax("KS003", "file-not-found", f"spec file {name!r} does not exist",
-                                       Span(name, 1, 1), hint="check the path"))
-        return doc
-    except (OSError, UnicodeDecodeError) as e:
-        doc.diagnostics.append(_syntax("KS003", "file-not-found", f"cannot read {name!r}: {e}",
-                                       Span(name, 1, 1)))
+        text = guard.read_text(path)
+    except guard.ReadRefused as e:
+        what = "does not exist" if e.reason == "does not exist" else e.reason
+        doc.diagnostics.append(_syntax("KS003", "file-not-found", f"spec file {name!r} {what}",
+                                       Span(name, e.line, e.col), hint=e.hint))
         return doc
     return loads(text, name, base_dir=path.parent, doc=doc)
 
@@ -289,14 +329,17 @@ def _compose(doc: Document, base_dir: FsPath) -> None:
             continue
         target = (base_dir / ref)
         where = doc.span((key,))
-        if not target.is_file():
-            doc.diagnostics.append(
-                _syntax("KS003", "file-not-found",
-                        f"{key} part file {ref!r} not found (looked for {target})",
-                        where, hint=f"paths are relative to the spec's folder ({base_dir})", path=(key,)))
+        try:
+            text = guard.read_text(target)
+        except guard.ReadRefused as e:
+            if e.reason == "does not exist":
+                message = f"{key} part file {ref!r} not found (looked for {target})"
+                hint = f"paths are relative to the spec's folder ({base_dir})"
+            else:
+                message, hint = f"{key} part file {ref!r} ({target}) {e.reason}", e.hint
+            doc.diagnostics.append(_syntax("KS003", "file-not-found", message, where, hint=hint, path=(key,)))
             doc.data[key] = None
             continue
-        text = target.read_text(encoding="utf-8")
         part_name = str(target) if not doc.file.startswith("<") else ref
         part = _load_text(doc, part_name, text, (key,))
         if part is None:

@@ -19,13 +19,14 @@ def test_yaml_1_2_keeps_on_and_yes_as_strings():
 
 
 def test_plain_python_types_only():
-    doc = loads("a: 1\nb: 2.5\nc: x\nd: null\ne: !!str 7\n", "f.yaml")
+    doc = loads("a: 1\nb: 2.5\nc: x\nd: null\ne: '7'\n", "f.yaml")
     assert [type(v) for v in doc.data.values()] == [int, float, str, type(None), str]
 
 
 def test_tags_are_rejected_without_construction():
     for text in ("a: !!python/name:os.system\n", "a: !custom {x: 1}\n",
-                 "a: !!python/object/apply:os.system [echo]\n"):
+                 "a: !!python/object/apply:os.system [echo]\n", "a: !!str 7\n", "a: !!int '5'\n",
+                 "a: !!float 5\n", "a: !!map {b: 1}\n", "a: [!!seq [1]]\n", "!!map {a: 1}\n"):
         doc = loads(text, "f.yaml")
         assert doc.data is None and doc.diagnostics[0].code == "KS004", text
 

@@ -1,0 +1,130 @@
+"""Malformed and hostile input ends in exit 2 with a located message, in bounded time and memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kspec.parse import load, loads
+
+FULL = ("kspec: 1\ndata: {type: keras, name: mnist, rescale: 1/255}\n"
+        "model: {layers: [{type: Flatten}, {type: Dense, units: 10, activation: softmax}]}\n"
+        "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\n")
+
+
+def _bomb(levels: int = 9, width: int = 10) -> str:
+    lines = ["a: &a [" + ",".join(["x"] * width) + "]"]
+    for i in range(1, levels + 1):
+        name, prev = chr(ord("a") + i), chr(ord("a") + i - 1)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_quickly_at_the_alias():
+    start = time.perf_counter()
+    doc = loads(_bomb(), "bomb.yaml")
+    assert time.perf_counter() - start < 2
+    (d,) = doc.diagnostics
+    assert d.code == "KS006" and doc.data is None
+    assert "aliases would add more than 100,000 values" in d.message
+    assert d.span.line == 5 and d.path.startswith("e[")
+
+
+def test_a_few_aliases_are_fine():
+    doc = loads("a: &x {units: 3}\nb: *x\nc: [*x, *x]\n", "f.yaml")
+    assert doc.data == {"a": {"units": 3}, "b": {"units": 3}, "c": [{"units": 3}, {"units": 3}]}
+
+
+@pytest.mark.parametrize("text,file", [
+    ("kspec: 1\nmodel: " + "[" * 400 + "]" * 400 + "\n", "deep.yaml"),
+    ('{"kspec": 1, "model": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}", "deep.json"),
+    ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), "deep_block.yaml"),
+])
+def test_deep_nesting_is_refused_with_its_place(text, file):
+    doc = loads(text, file)
+    (d,) = doc.diagnostics
+    assert d.code == "KS006" and "nesting deeper than 64 levels" in d.message
+    assert d.span.line >= 1 and d.path
+
+
+def test_nesting_within_the_limit_is_read():
+    doc = loads("a: " + "[" * 60 + "]" * 60 + "\n", "f.yaml")
+    assert doc.ok
+
+
+@pytest.mark.parametrize("text,tag", [("a: !!str 7\n", "!!str"), ("a: !!int '5'\n", "!!int"),
+                                      ("a: !!float 5\n", "!!float"), ("a: !custom x\n", "!custom")])
+def test_every_explicit_tag_is_refused_and_named(text, tag):
+    (d,) = loads(text, "f.yaml").diagnostics
+    assert d.code == "KS004" and repr(tag) in d.message and d.path == "a" and d.span.line == 1
+
+
+def test_part_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "model.yaml").write_bytes(b"layers:\n  - {type: Flatten, name: \xe9}\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FULL.replace("model: {layers: [{type: Flatten}, {type: Dense, units: 10, activation: softmax}]}",
+                                 "model: model.yaml"))
+    doc = load(spec)
+    (d,) = doc.diagnostics
+    assert d.code == "KS003" and d.path == "model"
+    assert "is not UTF-8 text (byte 0xe9 at line 2, column 27)" in d.message
+
+
+def test_spec_that_is_not_utf8(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(b"kspec: 1\nname: \xff\n")
+    (d,) = load(spec).diagnostics
+    assert d.code == "KS003" and (d.span.line, d.span.col) == (2, 7)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_as_spec_or_part_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    (d,) = load(fifo).diagnostics
+    assert d.code == "KS003" and "FIFO" in d.message
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FULL.replace("model: {layers: [{type: Flatten}, {type: Dense, units: 10, activation: softmax}]}",
+                                 "model: pipe.yaml"))
+    (d,) = load(spec).diagnostics
+    assert d.code == "KS003" and "FIFO" in d.message and d.path == "model"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+@pytest.mark.parametrize("command", ["validate", "lint", "shapes"])
+def test_dev_zero_as_spec_exits_2_at_once(command):
+    result = subprocess.run([sys.executable, "-m", "kspec.cli", command, "/dev/zero"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "character device, not a regular file" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_oversized_spec_is_refused(tmp_path, monkeypatch):
+    from kspec import guard
+
+    spec = tmp_path / "big.yaml"
+    spec.write_text("kspec: 1\n" + "# padding\n" * 200)
+    monkeypatch.setattr(guard, "MAX_SPEC_BYTES", 100)
+    monkeypatch.setattr(guard.read_text, "__defaults__", (100,))
+    (d,) = load(spec).diagnostics
+    assert d.code == "KS003" and "more than the 100 kspec reads" in d.message
+
+
+def test_machine_renderers_survive_the_deepest_document_kspec_reads():
+    from kspec.pipeline import Pipeline
+    from kspec.render import pick
+
+    nested = {"kspec": 1}
+    node = nested
+    for _ in range(62):
+        node["a"] = {}
+        node = node["a"]
+    p = Pipeline(text=json.dumps(nested), file="nested.json")
+    for fmt in ("json", "sarif", "full", "github"):
+        assert pick(fmt)(p.diagnostics, p.document.sources)
