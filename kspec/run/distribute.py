@@ -322,7 +322,7 @@ class Distribution:
             return None
         import keras
 
-        return keras.models.load_model(path)
+        return keras.models.load_model(path, safe_mode=True)
 
 
 def _step_function(tf, strategy, step):
@@ -439,7 +439,7 @@ def _worker_train(r, d: Distribution, keras, say, *, initial_epoch: int, checkpo
     with d.scope():
         if checkpoint is not None:
             try:
-                model = keras.models.load_model(checkpoint)
+                model = keras.models.load_model(checkpoint, safe_mode=True)
             except Exception as e:
                 raise KspecError(f"worker {d.info.worker_index} cannot load the checkpoint {checkpoint}: {e}",
                                  hint="every worker must read the chief's run directory (shared storage)") from None

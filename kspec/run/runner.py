@@ -190,7 +190,7 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
             done = state.epochs_completed
             try:
                 with dist.scope():
-                    s.model = keras.models.load_model(state.checkpoint)
+                    s.model = keras.models.load_model(state.checkpoint, safe_mode=True)
             except Exception as e:
                 raise KspecError(f"cannot load the checkpoint {state.checkpoint}: {e}",
                                  hint="start the run again with `kspec run SPEC`") from None

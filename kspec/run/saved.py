@@ -55,6 +55,6 @@ class SavedRun:
         keras = prepare_keras(int(self.manifest.get("seed") or 0))
         path = self.model_path()
         try:
-            return keras.models.load_model(path)
+            return keras.models.load_model(path, safe_mode=True)
         except Exception as e:
             raise KspecError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:300]}") from None
