@@ -57,6 +57,9 @@ class DataFacts:
     unavailable: str | None = None
     """Why the data could not be inspected (missing file, ...)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    """Statistics of the stored arrays by role (``x``, ``y``, ``x_test``, ``y_test``) and their
+    ``overlap`` (see :mod:`kspec.datastats`); empty when the source holds no arrays kspec reads."""
 
     @property
     def fed_label_kind(self) -> str | None:
@@ -161,6 +164,87 @@ def _array_facts(facts: DataFacts, x: np.ndarray | None, y: np.ndarray | None, n
     facts.n_test = n_test
 
 
+def _stats_label_facts(y: dict, facts: DataFacts) -> None:
+    """:func:`_label_facts` from the statistics of stored labels (see :mod:`kspec.datastats`)."""
+    facts.label_shape = tuple(y["shape"][1:])
+    if not y.get("numeric") or not y["shape"][0] or y.get("min") is None:
+        return
+    ymin, ymax = float(y["min"]), float(y["max"])
+    facts.target_range = (ymin, ymax)
+    integral = y["integral"] and not y["nan"] and not y["inf"]
+    width = math.prod(y["shape"][1:]) if len(y["shape"]) > 1 else 1
+    if len(y["shape"]) >= 2 and width > 1 and integral and ymin >= 0 and ymax <= 1:
+        facts.label_kind = "one_hot" if y.get("rows_sum_to_one") else "multi_hot"
+        facts.num_classes = facts.num_classes or width
+        facts.classification = True
+    elif integral and ymin >= 0 and width == 1:
+        facts.label_kind = "binary" if ymax <= 1 else "integer"
+        if facts.num_classes is None and facts.classification:
+            facts.num_classes = int(ymax) + 1
+    else:
+        facts.label_kind = "continuous"
+        facts.classification = False
+
+
+def _stats_facts(facts: DataFacts, stats: dict) -> None:
+    """:func:`_array_facts` from the statistics of a source's arrays, read in chunks and cached."""
+    import numpy as np
+
+    facts.stats = stats
+    for role in ("x", "y", "x_test", "y_test"):
+        if "error" in stats.get(role, {}):
+            raise KspecError(f"cannot read the {role} array: {stats[role]['error']}")
+    x, y, x_test = stats.get("x"), stats.get("y"), stats.get("x_test")
+    if x is not None:
+        if x.get("head") is not None:
+            overlap = _window_overlap(np.asarray(x["head"]))
+            if overlap:
+                facts.extra["window_overlap"] = overlap
+        facts.sample_shape = tuple(int(d) for d in x["shape"][1:])
+        facts.dtype = x["dtype"]
+        facts.n_train = int(x["shape"][0])
+        facts.raw_range = (x["min"], x["max"]) if x.get("min") is not None else None
+    if x_test is not None:
+        facts.n_test = int(x_test["shape"][0])
+        facts.test_raw_range = (x_test["min"], x_test["max"]) if x_test.get("min") is not None else None
+    if y is not None:
+        if facts.classification is None and np.issubdtype(np.dtype(y["dtype"]), np.integer):
+            facts.classification = True
+        _stats_label_facts(y, facts)
+        if facts.classification and facts.label_kind in ("integer", "binary") and "distinct" in y:
+            ids = {int(v): c for v, c in y["distinct"]}
+            names = facts.class_names or [str(i) for i in range(max(ids) + 1)]
+            facts.class_counts = {names[i] if i < len(names) else str(i): int(c) for i, c in sorted(ids.items())}
+
+
+def _fraction(data: Any) -> float | None:
+    return data.validation if isinstance(data.validation, float) else None
+
+
+def _npz_keys(path: Path) -> set[str]:
+    import zipfile
+
+    from .datastats import npz_members
+
+    try:
+        return set(npz_members(path))
+    except FileNotFoundError:
+        raise KspecError(f"data file {path} does not exist", hint="check the path (relative to the spec)") from None
+    except zipfile.BadZipFile:
+        raise KspecError(f"cannot read {path}: not an .npz archive", hint="save the arrays with numpy.savez") from None
+    except OSError as e:
+        raise KspecError(f"cannot read {path}: {e}") from None
+
+
+def _file_stats(parts: dict[str, tuple[Path, str]], data: Any) -> dict:
+    from . import datastats
+
+    for path, _ in parts.values():
+        if not path.is_file():
+            raise KspecError(f"data file {path} does not exist", hint="check the path (relative to the spec)")
+    return datastats.file_stats(parts, labels=("y", "y_test"), fraction=_fraction(data))
+
+
 class _Inline:
     """A number array written inline in a spec, as ``np.asarray(values, dtype=np.float64)`` would
     hold it (shape and the values in C order), without importing NumPy: inline arrays are small,
@@ -249,6 +333,18 @@ def _inline_facts(data: Any, facts: DataFacts) -> None:
     facts.n_test = len(data.x_test) if data.x_test is not None else None
     facts.dtype = "float32"
     facts.origin.update(sample_shape=("data", "x"), labels=("data", "y"))
+    from . import datastats
+
+    arrays = {"x": x, "y": y}
+    for role in ("x_test", "y_test"):
+        if getattr(data, role) is not None:
+            try:
+                arrays[role] = _Inline(getattr(data, role))
+            except ValueError:
+                continue
+            if role == "x_test" and len(arrays[role].shape) == 1:
+                arrays[role].shape = arrays[role].shape + (1,)
+    facts.stats = datastats.inline_stats(arrays, labels=("y", "y_test"), fraction=_fraction(data))
 
 
 def data_facts(data: Any, base_dir: Path) -> DataFacts:
@@ -342,28 +438,25 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
                 facts.test_raw_range = (0.0, 255.0)
         _array_facts(facts, None, y, n_test)
         facts.origin.update(num_classes=("data", "train_labels"), sample_shape=("data", "train_images"))
-    elif isinstance(data, (NpzData, NpyData)):
-        if isinstance(data, NpzData):
-            arrays = datasets.read_array_file(_rel(base_dir, data.path))
-            missing = [k for k in (data.x_key, data.y_key) if k not in arrays]
-            if missing:
-                raise KspecError(f"{data.path} has no array {missing[0]!r} (it has {sorted(arrays)})")
-            x, y = arrays[data.x_key], arrays[data.y_key]
-            n_test = len(arrays[data.x_test_key]) if data.x_test_key in arrays else None
-            if data.x_test_key in arrays:
-                facts.test_raw_range = _value_range(arrays[data.x_test_key])
-            facts.origin.update(sample_shape=("data", "path"), num_classes=("data", "path"))
-        else:
-            x = datasets.read_array_file(_rel(base_dir, data.x))[""]
-            y = datasets.read_array_file(_rel(base_dir, data.y))[""]
-            n_test = None
-            if data.x_test:
-                x_test = datasets.read_array_file(_rel(base_dir, data.x_test))[""]
-                n_test, facts.test_raw_range = len(x_test), _value_range(x_test)
-            facts.origin.update(sample_shape=("data", "x"), num_classes=("data", "y"))
-        if facts.classification is None and np.issubdtype(y.dtype, np.integer):
-            facts.classification = True
-        _array_facts(facts, x, y, n_test)
+    elif isinstance(data, NpzData):
+        path = _rel(base_dir, data.path)
+        keys = _npz_keys(path)
+        missing = [k for k in (data.x_key, data.y_key) if k not in keys]
+        if missing:
+            raise KspecError(f"{data.path} has no array {missing[0]!r} (it has {sorted(keys)})")
+        parts = {"x": (path, data.x_key), "y": (path, data.y_key)}
+        for role, k in (("x_test", data.x_test_key), ("y_test", data.y_test_key)):
+            if k and k in keys:
+                parts[role] = (path, k)
+        facts.origin.update(sample_shape=("data", "path"), num_classes=("data", "path"), labels=("data", "path"))
+        _stats_facts(facts, _file_stats(parts, data))
+    elif isinstance(data, NpyData):
+        parts = {"x": (_rel(base_dir, data.x), ""), "y": (_rel(base_dir, data.y), "")}
+        for role in ("x_test", "y_test"):
+            if getattr(data, role):
+                parts[role] = (_rel(base_dir, getattr(data, role)), "")
+        facts.origin.update(sample_shape=("data", "x"), num_classes=("data", "y"), labels=("data", "y"))
+        _stats_facts(facts, _file_stats(parts, data))
     elif isinstance(data, ImageFolderData):
         from . import imagefolder
 

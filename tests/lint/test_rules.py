@@ -51,6 +51,29 @@ data:
   rescale: 1/255
 """
 
+ARRAYS = """\
+data:
+  type: arrays
+  x: {x}
+  y: {y}
+  {extra}
+"""
+BINARY = """\
+model:
+  layers: [{type: Dense, units: 1, activation: sigmoid}]
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+"""
+REGRESSION = """\
+model:
+  layers: [{type: Dense, units: 1}]
+compile: {optimizer: adam, loss: mean_squared_error}
+"""
+SPARSE3 = """\
+model:
+  layers: [{type: Dense, units: 3, activation: softmax}]
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+"""
+
 CASES = [
     # ---------------------------------------------------------------- KS101 impossible-shape
     Case("KS101", True, """\
@@ -710,6 +733,56 @@ model:
     # ---------------------------------------------------------------- KS506 dropout-after-output
     Case("KS506", True, MLP + "    - {type: Dropout, rate: 0.1}\n", line=6),
     Case("KS506", False, MLP.replace("    - {type: Dense, units: 10", "    - {type: Dropout, rate: 0.2}\n    - {type: Dense, units: 10")),
+    # ---------------------------------------------------------------- KS313 non-finite-values
+    Case("KS313", True, ARRAYS.format(x="[[0.1, .nan], [0.2, .inf], [0.3, .nan], [0.4, 0.5]]", y="[0, 1, 0, 1]",
+                                      extra="") + BINARY, line=3,
+         says=("training inputs", "2 NaN values and 1 infinite value")),
+    Case("KS313", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, .nan, 1]", extra="") + BINARY,
+         line=4, says=("training labels", "1 NaN value"), id="labels"),
+    Case("KS313", False, ARRAYS.format(x="[[0.1, 1e30], [0.2, -1e30], [0.3, 0], [0.4, 0.5]]", y="[0, 1, 0, 1]",
+                                       extra="") + BINARY, id="huge-but-finite"),
+    # ---------------------------------------------------------------- KS314 constant-values
+    Case("KS314", True, ARRAYS.format(x="[[0.1, 7, 1], [0.2, 7, 1], [0.3, 7, 1], [0.4, 7, 1]]",
+                                      y="[0.5, 0.7, 0.9, 1.1]", extra="") + REGRESSION, line=3,
+         says=("2 input features of 3 have one value", "column 1, 2")),
+    Case("KS314", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[3.0, 3.0, 3.0, 3.0]", extra="")
+         + REGRESSION, line=4, says=("every one of the 4 training targets is 3",), severity=Severity.WARNING,
+         id="constant-target"),
+    Case("KS314", False, ARRAYS.format(x="[[0.1, 7], [0.2, 7.5], [0.3, 7], [0.4, 7]]", y="[0.5, 0.7, 0.9, 1.1]",
+                                       extra="") + REGRESSION, id="one-value-differs"),
+    # ---------------------------------------------------------------- KS315 unscaled-targets
+    Case("KS315", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[1200, 1800, 2500, 3100]", extra="")
+         + REGRESSION, line=4, says=("1200..3100", "expected within -10..10")),
+    Case("KS315", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[-1.3, -0.4, 0.4, 1.3]", extra="")
+         + REGRESSION, id="standardised"),
+    Case("KS315", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 2, 12]", extra="class_names: [a, b, c, d, e, f, g, h, i, j, k, l, m]")
+         + "model:\n  layers: [{type: Dense, units: 13, activation: softmax}]\n"
+           "compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}\n", id="class-ids"),
+    # ---------------------------------------------------------------- KS316 label-values
+    Case("KS316", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0.0, 0.00392156862745098, 0.00784313725490196, 0.0]",
+                                      extra="") + SPARSE3, line=4, says=("fractions such as 0.00392157", "divided by 255"),
+         severity=Severity.WARNING),
+    Case("KS316", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 2, 3]", extra="class_names: [a, b, c]")
+         + SPARSE3, line=4, says=("0..2 for the 3 class_names", "up to 3"), severity=Severity.ERROR, id="id-too-big"),
+    Case("KS316", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[[0.5, 0.2, 0.1], [1, 0, 0], [0, 1, 0], [0, 0, 1]]",
+                                      extra="") + SPARSE3.replace("sparse_categorical", "categorical"), line=4,
+         says=("do not sum to 1",), id="one-hot-rows"),
+    Case("KS316", True, FOLDER.format(folder="three", mode="binary") + """\
+model:
+  layers: [{type: Flatten}, {type: Dense, units: 1, activation: sigmoid}]
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+""", line=6, says=("exactly 2 class folders", "3 class folders"), id="binary-folder-of-three"),
+    Case("KS316", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 2, 1]", extra="class_names: [a, b, c]")
+         + SPARSE3, id="ids-in-range"),
+    # ---------------------------------------------------------------- KS317 split-overlap
+    Case("KS317", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 0, 1]",
+                                      extra="x_test: [[0.4], [0.9]]\n  y_test: [1, 1]\n  validation: test") + BINARY,
+         line=5, says=("1 of the 2 validation samples",)),
+    Case("KS317", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4], [0.5], [0.6], [0.7], [0.8], [0.1], [0.2]]",
+                                      y="[0, 1, 0, 1, 0, 1, 0, 1, 0, 1]", extra="validation: 0.2") + BINARY,
+         line=5, says=("2 of the 2 validation samples", "last 0.2"), id="validation-split"),
+    Case("KS317", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 0, 1]",
+                                       extra="x_test: [[0.15], [0.25]]\n  y_test: [0, 1]\n  validation: test") + BINARY),
 ]
 
 

@@ -21,6 +21,7 @@ from .output import (ConsecutiveActivations, FromLogitsOnProbabilities, HiddenSo
 from .sequences import NormalisationFromAllData, UnusableData, WindowsOverlapValidation
 from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
                      OutputShapeMismatch, ReshapeSizeMismatch)
+from .values import ConstantValues, LabelValues, NonFiniteValues, SplitOverlap, UnscaledTargets
 from .training import (AccuracyOnRegression, BatchSize, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
                        UnknownMonitor, UnreachableThreshold)
 
@@ -57,6 +58,11 @@ RULES = (
     MissingSplit,
     UnreadableImage,
     ColorModeMismatch,
+    NonFiniteValues,
+    ConstantValues,
+    UnscaledTargets,
+    LabelValues,
+    SplitOverlap,
     # training and callbacks
     LearningRateRange,
     BatchSize,

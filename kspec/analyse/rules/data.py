@@ -103,7 +103,7 @@ class InconsistentScaling(Rule):
           type: arrays
           x: [[0, 255], [255, 0], [0, 0], [255, 255]]
           y: [0, 1, 0, 1]
-          x_test: [[0, 255], [255, 0]]
+          x_test: [[0, 200], [255, 10]]
           y_test: [0, 1]
           rescale: 1/255
           validation: test
