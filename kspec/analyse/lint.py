@@ -81,6 +81,9 @@ class Rule:
     code: str = ""
     name: str = ""
     severity: Severity = Severity.WARNING
+    advice: bool = False
+    """Design advice (KS8xx): off unless ``select`` names it (its code, its name or the group KS8);
+    ``ALL`` does not turn it on."""
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -102,11 +105,13 @@ class LintConfig:
     severity: dict[str, str] = field(default_factory=dict)
 
     def selected(self, rule: type[Rule]) -> bool:
-        def match(sel: str) -> bool:
+        def match(sel: str, *, picking: bool = False) -> bool:
             sel = sel.strip()
+            if picking and rule.advice:  # advice only when named: code, name or a group of at least KS8
+                return sel == rule.name or (len(sel) >= 3 and rule.code.startswith(sel.upper()))
             return sel == "ALL" or sel == rule.name or rule.code.startswith(sel.upper())
 
-        return any(match(s) for s in self.select) and not any(match(s) for s in self.ignore)
+        return any(match(s, picking=True) for s in self.select) and not any(match(s) for s in self.ignore)
 
     def severity_of(self, rule: type[Rule]) -> Severity:
         for key in (rule.code, rule.name):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from kspec.analyse.lint import LintConfig
 from kspec.analyse.rules import RULES
 from kspec.diagnostics import Severity
 
@@ -24,6 +25,8 @@ class Case:
     """Substrings of the message (or hint) of the finding."""
     severity: Severity | None = None
     id: str = ""
+    advice: bool = False
+    """Lint with the case's rule selected (design advice is off by default)."""
 
 
 MLP = """\
@@ -50,6 +53,22 @@ data:
   class_mode: {mode}
   rescale: 1/255
 """
+
+CNN = """\
+data: {{type: synthetic, image_size: 28, samples: 400, rescale: 1/255}}
+model:
+  layers:
+{layers}
+    - {{type: Flatten}}
+    - {{type: Dense, units: 4, activation: softmax}}
+"""
+
+
+def _conv(k: int, filters: int = 16) -> str:
+    return f"    - {{type: Conv2D, filters: {filters}, kernel_size: {k}, activation: relu}}\n"
+
+
+_pool = "    - {type: MaxPooling2D}\n"
 
 ARRAYS = """\
 data:
@@ -588,6 +607,26 @@ compile: {optimizer: adam, loss: binary_crossentropy}
          line=2, says=("very small", "sgd")),
     Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 0.5}\n  loss: sparse_categorical_crossentropy\n"),
     Case("KS401", False, "compile:\n  optimizer: {type: adam, learning_rate: 0.01}\n  loss: sparse_categorical_crossentropy\n"),
+    Case("KS401", True, "compile:\n  optimizer: {type: sgd, learning_rate: 0.1, momentum: 0.99}\n  loss: sparse_categorical_crossentropy\n",
+         line=2, says=("momentum 0.99", "effective step of 10", "expected 1e-05..1", "Bengio"), id="momentum"),
+    Case("KS401", True, "compile:\n  optimizer: {type: rmsprop, learning_rate: 0.1}\n  loss: sparse_categorical_crossentropy\n",
+         line=2, says=("very large for rmsprop", "expected 1e-05..0.01", "use learning_rate 0.001"), id="rmsprop"),
+    Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9}\n  loss: sparse_categorical_crossentropy\n",
+         id="momentum-ok"),
+    # ---------------------------------------------------------------- KS408 too-few-steps
+    Case("KS408", True, "train: {epochs: 1, batch_size: 1024}\n", line=1,
+         says=("1 epoch x 59 steps per epoch = 59 optimisation steps", "at least 100", "at least 2 epochs")),
+    Case("KS408", False, "train: {epochs: 2, batch_size: 1024}\n", id="118-steps"),
+    Case("KS408", False, HELLO_DATA + "model:\n  layers: [{type: Dense, units: 1}]\ncompile: {optimizer: sgd, loss: mean_squared_error}\n"
+         "train: {epochs: 3}\n", id="tiny-data"),
+    # ---------------------------------------------------------------- KS409 optimizer-epsilon
+    Case("KS409", True, "compile:\n  optimizer: {type: adam, epsilon: 1.0e-10}\n  loss: sparse_categorical_crossentropy\n",
+         line=2, says=("epsilon 1e-10 is below 1e-8", "expected 1e-8..1")),
+    Case("KS409", False, "compile:\n  optimizer: {type: adam, epsilon: 1.0e-8}\n  loss: sparse_categorical_crossentropy\n"),
+    # ---------------------------------------------------------------- KS410 gradient-clipping
+    Case("KS410", True, "compile:\n  optimizer: {type: sgd, clipvalue: 0.00001}\n  loss: sparse_categorical_crossentropy\n",
+         line=2, says=("clipvalue 1e-05", "expected at least 0.0001")),
+    Case("KS410", False, "compile:\n  optimizer: {type: sgd, clipnorm: 1.0}\n  loss: sparse_categorical_crossentropy\n"),
     # ---------------------------------------------------------------- KS402 batch-size
     Case("KS402", True, HELLO_DATA + """\
 model:
@@ -733,6 +772,39 @@ model:
     # ---------------------------------------------------------------- KS506 dropout-after-output
     Case("KS506", True, MLP + "    - {type: Dropout, rate: 0.1}\n", line=6),
     Case("KS506", False, MLP.replace("    - {type: Dense, units: 10", "    - {type: Dropout, rate: 0.2}\n    - {type: Dense, units: 10")),
+    # ---------------------------------------------------------------- KS8xx design advice (selected)
+    Case("KS801", True, CNN.format(layers=_conv(3) + _pool + _conv(5, 32) + _pool), line=6, says=("larger kernel (5)",), advice=True),
+    Case("KS801", False, CNN.format(layers=_conv(5) + _pool + _conv(3, 32) + _pool), advice=True),
+    Case("KS802", True, CNN.format(layers=_conv(3, 64) + _pool + _conv(3, 16) + _pool), line=6,
+         says=("16 filters, fewer than the 64",), advice=True),
+    Case("KS802", False, CNN.format(layers=_conv(3, 16) + _pool + _conv(3, 16) + _pool), advice=True),
+    Case("KS803", True, MLP.replace("units: 128", "units: 32").replace("    - {type: Dense, units: 10",
+         "    - {type: Dense, units: 64, activation: relu}\n    - {type: Dense, units: 10"), line=5,
+         says=("(64 units) is wider than layer 1 (32 units)",), advice=True),
+    Case("KS803", False, MLP, advice=True),
+    Case("KS804", True, CNN.format(layers=_conv(3) + _conv(3)), line=4, says=("2 convolutions and no pooling",), advice=True),
+    Case("KS804", False, CNN.format(layers=_conv(3) + "    - {type: Conv2D, filters: 16, kernel_size: 3, strides: 2, activation: relu}\n"),
+         advice=True, id="strided"),
+    Case("KS805", True, MLP.replace("activation: relu}", "activation: tanh}\n    - {type: Dense, units: 64, activation: tanh}"
+                                    "\n    - {type: Dense, units: 32, activation: sigmoid}"), line=4,
+         says=("3 hidden layers use saturating activations (sigmoid, tanh)",), advice=True),
+    Case("KS805", False, MLP.replace("activation: relu}", "activation: tanh}\n    - {type: Dense, units: 64, activation: tanh}"),
+         advice=True, id="two"),
+    Case("KS806", True, CNN.format(layers=_conv(3) + _pool).replace("    - {type: Dense, units: 4",
+         "    - {type: Dense, units: 8, activation: relu}\n" * 4 + "    - {type: Dense, units: 4"), line=8,
+         says=("4 hidden Dense layers",), advice=True),
+    Case("KS806", False, CNN.format(layers=_conv(3) + _pool).replace("    - {type: Dense, units: 4",
+         "    - {type: Dense, units: 8, activation: relu}\n" * 3 + "    - {type: Dense, units: 4"), advice=True),
+    Case("KS807", True, CNN.format(layers=_conv(3) + _conv(3) + _pool + _conv(3) + _pool), line=4,
+         says=("3 of the 3 convolutions",), advice=True),
+    Case("KS807", False, CNN.format(layers=_conv(3) + _pool + _conv(3) + _pool), advice=True, id="two-convs"),
+    Case("KS808", True, CNN.format(layers=_conv(3) + "    - {type: Dropout, rate: 0.2}\n" + _pool), line=5,
+         says=("right before MaxPooling2D",), advice=True),
+    Case("KS808", False, CNN.format(layers=_conv(3) + _pool + "    - {type: Dropout, rate: 0.2}\n"), advice=True),
+    Case("KS809", True, MLP.replace("activation: relu}", "activation: relu, bias_initializer: ones}"), line=4,
+         says=("starts its biases with ones",), advice=True),
+    Case("KS809", False, MLP.replace("activation: softmax}", "activation: softmax, bias_initializer: ones}"),
+         advice=True, id="output-bias"),
     # ---------------------------------------------------------------- KS313 non-finite-values
     Case("KS313", True, ARRAYS.format(x="[[0.1, .nan], [0.2, .inf], [0.3, .nan], [0.4, 0.5]]", y="[0, 1, 0, 1]",
                                       extra="") + BINARY, line=3,
@@ -792,7 +864,7 @@ def _id(case: Case) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_rule(case: Case):
-    found = lint_fragment(case.fragment)
+    found = lint_fragment(case.fragment, config=LintConfig(select=["ALL", case.code]) if case.advice else None)
     schema = [d for d in found if d.code[:3] == "KS0" and d.code != "KS090"]
     assert not schema, f"the fragment is not a valid spec: {[(d.code, d.message) for d in schema]}"
     mine = [d for d in found if d.code == case.code]
@@ -850,3 +922,13 @@ def test_threshold_direction_matches_the_runner():
         for mode in ("auto", "min", "max"):
             cb = ThresholdStop(type="threshold_stop", monitor=monitor, threshold=0.5, mode=mode)
             assert _threshold_mode(cb) == threshold_mode(cb), (monitor, mode)
+
+
+def test_advice_is_off_unless_selected():
+    fragment = MLP.replace("activation: relu}", "activation: relu, bias_initializer: ones}")
+    assert "KS809" not in codes(lint_fragment(fragment))
+    assert "KS809" not in codes(lint_fragment(fragment, config=LintConfig(select=["ALL"])))
+    assert "KS809" not in codes(lint_fragment(fragment, config=LintConfig(select=["KS"])))
+    for sel in ("KS8", "KS809", "non-zero-bias"):
+        assert "KS809" in codes(lint_fragment(fragment, config=LintConfig(select=["ALL", sel]))), sel
+    assert "KS809" not in codes(lint_fragment(fragment, config=LintConfig(select=["KS8"], ignore=["KS809"])))

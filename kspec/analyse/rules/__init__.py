@@ -2,12 +2,14 @@
 
 Groups (hundreds digit): 0 spec and tool, 1 shapes and structure, 2 output, loss and labels,
 3 data, 4 training and callbacks, 5 layer hygiene, 6 distribution, 7 text, sequences, series and
-tables, 9 run diagnostics.
+tables, 8 design advice (off unless selected), 9 run diagnostics.
 A retired code stays in ``RETIRED`` so that it is never given to another rule.
 """
 
 from __future__ import annotations
 
+from .advice import (ConvWithoutPooling, DropoutBeforePooling, FewerFilters, ManyDenseLayers, MissingBatchNorm,
+                     NonZeroBias, SaturatingStack, ShrinkingKernels, WideningDense)
 from .data import (ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
                    InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
                    UnscaledInput, ValidationClassesMismatch)
@@ -22,7 +24,7 @@ from .sequences import NormalisationFromAllData, UnusableData, WindowsOverlapVal
 from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
                      OutputShapeMismatch, ReshapeSizeMismatch)
 from .values import ConstantValues, LabelValues, NonFiniteValues, SplitOverlap, UnscaledTargets
-from .training import (AccuracyOnRegression, BatchSize, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
+from .training import (AccuracyOnRegression, AdamEpsilon, BatchSize, GradientClipping, TooFewSteps, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
                        UnknownMonitor, UnreachableThreshold)
 
 RULES = (
@@ -71,6 +73,9 @@ RULES = (
     UnreachableThreshold,
     PatienceNotBelowEpochs,
     AccuracyOnRegression,
+    TooFewSteps,
+    AdamEpsilon,
+    GradientClipping,
     # layer hygiene
     HighDropout,
     DropoutBeforeBatchNorm,
@@ -82,6 +87,9 @@ RULES = (
     BatchNotDivisible, ReplicasIdle, UnshardableData,
     # text, sequences, series and tables
     UnusableData, NormalisationFromAllData, WindowsOverlapValidation,
+    # design advice (off unless selected)
+    ShrinkingKernels, FewerFilters, WideningDense, ConvWithoutPooling, SaturatingStack, ManyDenseLayers,
+    MissingBatchNorm, DropoutBeforePooling, NonZeroBias,
 )
 
 RETIRED: dict[str, str] = {}

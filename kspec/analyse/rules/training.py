@@ -10,9 +10,19 @@ from ...spec import REGRESSION_LOSSES
 from ..lint import LintContext, Rule
 from .common import BOUNDED_METRICS, NONNEGATIVE_LOSSES, explicit, fmt_count, logged_metrics, loss_type
 
-USUAL_LR = {"sgd": (1e-5, 1.0)}
-"""Learning rates outside these bounds get a warning (adaptive optimizers: the default entry)."""
-USUAL_LR_ADAPTIVE = (1e-6, 0.1)
+LR_BANDS: dict[str, tuple[float, float, str]] = {
+    "sgd": (1e-5, 1.0, "Bengio, Practical recommendations for gradient-based training of deep architectures "
+                       "(2012), sec. 3.1: below 1 and above 1e-6, default 0.01"),
+    "adam": (1e-5, 1e-2, "Kingma & Ba, Adam (ICLR 2015), default 0.001; UMLAUT and Theia flag Adam above 0.01"),
+    "adamw": (1e-5, 1e-2, "Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019), as Adam"),
+    "nadam": (1e-5, 1e-2, "Dozat, Incorporating Nesterov Momentum into Adam (ICLR 2016 workshop), as Adam"),
+    "rmsprop": (1e-5, 1e-2, "Hinton, Neural Networks for Machine Learning, lecture 6e (2012), default 0.001"),
+    "adagrad": (1e-4, 0.5, "Duchi, Hazan & Singer, Adaptive Subgradient Methods (JMLR 2011); Keras default 0.001"),
+}
+"""(low, high, source) of the usual learning rate of each optimizer. For SGD and RMSprop with
+momentum the band applies to the effective step ``learning_rate / (1 - momentum)`` (Goodfellow,
+Bengio & Courville, Deep Learning, sec. 8.3.2: momentum multiplies the step by 1 / (1 - momentum))."""
+LR_DEFAULT_BAND = (1e-5, 1e-1, "the range of the built-in optimizers")
 
 
 def _optimizer_path(ctx: LintContext, field: str) -> tuple:
@@ -22,16 +32,19 @@ def _optimizer_path(ctx: LintContext, field: str) -> tuple:
 
 
 class LearningRateRange(Rule):
-    """What it does: warns when the learning rate is far outside the range that works for its
-    optimizer (SGD 1e-5..1, adaptive optimizers such as Adam and RMSprop 1e-6..0.1). A learning
-    rate that is not positive is a schema error (KS014).
+    """What it does: compares the learning rate with the usual range of its optimizer: SGD
+    1e-5..1 (Bengio 2012), Adam, AdamW, Nadam and RMSprop 1e-5..0.01 (Kingma & Ba 2015, Hinton's
+    lecture 6e; the bound UMLAUT and Theia use), Adagrad 1e-4..0.5 (Duchi et al. 2011). With
+    ``momentum`` (SGD, RMSprop) the effective step ``learning_rate / (1 - momentum)`` is compared
+    (Goodfellow et al., Deep Learning, sec. 8.3.2), so lr 0.1 with momentum 0.99 is a step of 10.
+    A learning rate that is not positive is a schema error (KS014).
 
     Why is this bad: too large and the loss diverges to NaN in the first epoch; too small and
     nothing moves, so the run looks like a model that cannot learn.
 
     Example:
         compile:
-          optimizer: {type: adam, learning_rate: 5}
+          optimizer: {type: adam, learning_rate: 0.5}
           loss: sparse_categorical_crossentropy
           metrics: [accuracy]
 
@@ -49,15 +62,143 @@ class LearningRateRange(Rule):
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         opt = ctx.resolved.compile.optimizer
         lr = opt.learning_rate
-        lo, hi = USUAL_LR.get(opt.type, USUAL_LR_ADAPTIVE)
-        if lr > hi or lr < lo:
-            what = "large" if lr > hi else "small"
-            yield self.diag(
-                ctx, _optimizer_path(ctx, "learning_rate"),
-                f"learning_rate {lr:g} is very {what} for {opt.type} (usual range {lo:g}..{hi:g})",
-                hint=f"start from the {opt.type} default ({type(opt).model_fields['learning_rate'].default:g})",
-                received=lr, expected=[lo, hi],
-            )
+        lo, hi, source = LR_BANDS.get(opt.type, LR_DEFAULT_BAND)
+        momentum = getattr(opt, "momentum", 0.0) or 0.0
+        step = lr / (1 - momentum) if 0 < momentum < 1 else lr
+        if lo <= step <= hi:
+            return
+        what = "large" if step > hi else "small"
+        received = (f"learning_rate {lr:g} with momentum {momentum:g} (an effective step of {step:g})"
+                    if step != lr else f"learning_rate {lr:g}")
+        default = type(opt).model_fields["learning_rate"].default
+        yield self.diag(
+            ctx, _optimizer_path(ctx, "learning_rate"),
+            f"{received} is very {what} for {opt.type}: expected {lo:g}..{hi:g} (source: {source})",
+            hint=(f"use learning_rate {default:g} (the {opt.type} default)" if lo <= default / (1 - momentum if 0 < momentum < 1 else 1) <= hi
+                  else f"lower the momentum or the learning rate to bring the step under {hi:g}"),
+            received=lr, expected=[lo, hi], momentum=momentum, source=source,
+        )
+
+
+STEPS_FLOOR = 100
+"""Fewest optimisation steps (epochs x batches per epoch) of a run on real data. The catalogue
+suggests 500; the course's horse-or-human model learns in 15 epochs of 8 steps (120)."""
+STEPS_MIN_SAMPLES = 1000
+
+
+class TooFewSteps(Rule):
+    """What it does: multiplies the epochs by the batches per epoch (``steps_per_epoch``, or the
+    training samples divided by the batch size) and warns when a run on a data set of at least
+    1,000 samples takes fewer than 100 optimisation steps in all.
+
+    Why is this bad: each step moves the weights once; with a large batch and one or two epochs
+    the model stops long before it has learnt, and the result looks like a model that cannot
+    learn (wrong epoch counts are among the most common real training faults).
+
+    Example:
+        train: {epochs: 1, batch_size: 1024}
+
+    Use instead:
+        train: {epochs: 5, batch_size: 128}
+    """
+
+    code = "KS408"
+    name = "too-few-steps"
+    severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        n = ctx.facts.n_train
+        if n is None or n < STEPS_MIN_SAMPLES:
+            return
+        batch = _batch_size(ctx)
+        per_epoch = ctx.train.steps_per_epoch or math.ceil(n / batch)
+        epochs = ctx.train.epochs
+        total = epochs * per_epoch
+        if total >= STEPS_FLOOR:
+            return
+        path = ("train", "epochs") if explicit(ctx, ("train", "epochs")) else ("train",)
+        need = math.ceil(STEPS_FLOOR / per_epoch)
+        yield self.diag(
+            ctx, path,
+            f"{epochs} epoch{'s' if epochs != 1 else ''} x {per_epoch} step{'s' if per_epoch != 1 else ''} per epoch "
+            f"= {total} optimisation step{'s' if total != 1 else ''} in all; expected at least {STEPS_FLOOR}",
+            hint=f"train for at least {need} epochs" + (f", or use a smaller batch size than {batch}"
+                                                        if per_epoch < 10 else ""),
+            related=_samples_related(ctx), received=total, expected=STEPS_FLOOR)
+
+
+class AdamEpsilon(Rule):
+    """What it does: reports an ``epsilon`` of Adam, AdamW, Nadam, RMSprop or Adagrad below 1e-8
+    or above 1.
+
+    Why is this bad: epsilon keeps the division by the running gradient scale finite. Below
+    1e-8 (in float32) parameters whose gradients are near zero take huge steps and the loss
+    spikes or turns NaN (TheDeepChecker's ``low_adam_epsilon`` fault); above 1 the adaptive
+    scaling is switched off and the optimizer behaves like slow plain SGD.
+
+    Example:
+        compile:
+          optimizer: {type: adam, epsilon: 1.0e-12}
+          loss: sparse_categorical_crossentropy
+          metrics: [accuracy]
+
+    Use instead:
+        compile:
+          optimizer: {type: adam}
+          loss: sparse_categorical_crossentropy
+          metrics: [accuracy]
+    """
+
+    code = "KS409"
+    name = "optimizer-epsilon"
+    severity = Severity.INFO
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        opt = ctx.resolved.compile.optimizer
+        eps = getattr(opt, "epsilon", None)
+        if eps is None or 1e-8 <= eps <= 1.0:
+            return
+        yield self.diag(
+            ctx, _optimizer_path(ctx, "epsilon"),
+            f"{opt.type} epsilon {eps:g} is {'below 1e-8: near-zero gradients get huge steps' if eps < 1e-8 else 'above 1: the adaptive step size is switched off'}; "
+            "expected 1e-8..1",
+            hint="remove epsilon (the Keras default is 1e-07)", received=eps, expected=[1e-8, 1.0])
+
+
+class GradientClipping(Rule):
+    """What it does: reports gradient clipping so tight that every step is clipped: ``clipnorm``
+    below 1e-3 or ``clipvalue`` below 1e-4.
+
+    Why is this bad: a clipped gradient keeps its direction but not its size; with a bound this
+    small each step moves the weights by about learning_rate x clipnorm, so training crawls
+    whatever the learning rate says. Common values are a clipnorm of 1 or a clipvalue of 0.5.
+
+    Example:
+        compile:
+          optimizer: {type: adam, clipnorm: 0.00001}
+          loss: sparse_categorical_crossentropy
+          metrics: [accuracy]
+
+    Use instead:
+        compile:
+          optimizer: {type: adam, clipnorm: 1.0}
+          loss: sparse_categorical_crossentropy
+          metrics: [accuracy]
+    """
+
+    code = "KS410"
+    name = "gradient-clipping"
+    severity = Severity.INFO
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        opt = ctx.resolved.compile.optimizer
+        for field, floor, usual in (("clipnorm", 1e-3, "1.0"), ("clipvalue", 1e-4, "0.5")):
+            value = getattr(opt, field, None)
+            if value is not None and value < floor:
+                yield self.diag(
+                    ctx, _optimizer_path(ctx, field),
+                    f"{field} {value:g} clips every gradient to almost nothing; expected at least {floor:g}",
+                    hint=f"use {field}: {usual}, or remove it", received=value, expected=floor)
 
 
 def _batch_path(ctx: LintContext) -> tuple:
@@ -144,7 +285,7 @@ class StepsExceedData(Rule):
           layers:
             - {type: Flatten}
             - {type: Dense, units: 4, activation: softmax}
-        train: {epochs: 5, batch_size: 100, steps_per_epoch: 10}
+        train: {epochs: 10, batch_size: 100, steps_per_epoch: 10}
     """
 
     code = "KS403"
