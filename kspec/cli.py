@@ -460,7 +460,7 @@ app.add_typer(data_app, name="data")
 @data_app.command("inspect")
 @boundary
 def data_inspect(
-    target: Annotated[Path, typer.Argument(help="A spec with an image_folder data section, or an image folder.")],
+    target: Annotated[Path, typer.Argument(help="A spec (image folder, table, text or series data), or an image folder.")],
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Batch size for the steps (default: the spec's, or 32).")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Check an even sample of large trees (as lint does) instead of every file.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -473,6 +473,12 @@ def data_inspect(
 
     if format not in ("text", "json"):
         raise KspecError(f"unknown format {format!r}", hint="use text or json")
+    from .seqcmd import data_kind, inspect_kind, render
+
+    if target.is_file() and data_kind(target):
+        found = inspect_kind(target)
+        typer.echo(json.dumps(found, indent=2) if format == "json" else render(found))
+        return
     report = inspect(target, batch_size=batch_size, full=not sample)
     typer.echo(json.dumps(report.to_json(), indent=2) if format == "json" else render_text(report), nl=format == "json")
     if report.problems:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import datasets
 from .diagnostics import KspecError
 from .spec import (ArraysData, CompileSpec, IdxData, ImageFolderData, KerasData, ModelSpec, NpyData,
-                   NpzData, SeriesData, Spec, SyntheticData, TableData, TrainSpec)
+                   KerasTextData, NpzData, SeriesData, Spec, SyntheticData, TableData, TextData, TrainSpec)
 from .tables import DataFileError
 
 if TYPE_CHECKING:  # imported where arrays are read: a Keras data set's facts need no NumPy
@@ -469,6 +469,14 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         from . import tables
 
         tables.table_facts(data, base_dir, facts)
+    elif isinstance(data, TextData):
+        from . import textdata
+
+        textdata.text_facts(data, base_dir, facts)
+    elif isinstance(data, KerasTextData):
+        from . import textdata
+
+        textdata.keras_text_facts(data, facts)
 
 
 def resolve(spec: Spec, base_dir: Path, *, seed: int | None = None) -> Resolved:

@@ -283,8 +283,70 @@ class TableData(DataBase):
     """A second table with the same columns, used as test data."""
 
 
+class TokenizerSpec(StrictModel):
+    """The course's ``Tokenizer`` + ``pad_sequences``, declared once; fitted on the training texts only."""
+
+    num_words: Annotated[int, Field(ge=2)] | None = None
+    """Keep the most frequent words: token ids below this (default: every word of the training texts)."""
+    oov_token: str | None = "<OOV>"
+    """Token for words outside the vocabulary (id 1); ``null`` drops them, as Tokenizer without oov_token does."""
+    maxlen: PosInt | None = None
+    """Length every sequence is padded or truncated to (default: the longest training sequence)."""
+    padding: Literal["pre", "post"] = "pre"
+    """Pad at the front (``pre``, Keras's default) or the back (``post``, the course's sentiment notebooks)."""
+    truncating: Literal["pre", "post"] = "pre"
+    """Cut long sequences at the front (``pre``) or the back (``post``)."""
+    lower: bool = True
+    """Lower-case texts first."""
+    filters: str | None = None
+    """Characters removed before splitting (default: Keras's punctuation, tab and newline)."""
+    split: Annotated[str, Field(min_length=1)] = " "
+    """Word separator."""
+
+
+class TextData(DataBase):
+    """Texts and labels from a CSV / TSV / JSON-lines file or a class-per-subfolder tree of ``.txt`` files; or a corpus for next-word prediction."""
+
+    type: Literal["text"]
+    path: str | None = None
+    """A CSV / TSV / JSON-lines file with a text and a label column (next_word: a text file, one line per sentence), relative to the spec."""
+    directory: str | None = None
+    """A folder with one subfolder of ``.txt`` files per class (``text_dataset_from_directory``): folder names are labels."""
+    format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
+    """File format (``auto``: from the file suffix)."""
+    text_column: str | int = "text"
+    """Column holding the texts: a header name (JSON lines: a key) or a 0-based index."""
+    label_column: str | int | None = "label"
+    """Column holding the labels (class names or integer ids)."""
+    test_path: str | None = None
+    """A second file with the same columns, used as test data."""
+    test_directory: str | None = None
+    """A second class-per-subfolder tree, used as test data."""
+    task: Literal["classify", "next_word"] = "classify"
+    """``classify`` texts by label, or predict the ``next_word`` of every line's n-grams (the course's poetry model)."""
+    tokenizer: TokenizerSpec = TokenizerSpec()
+    """Vocabulary size, out-of-vocabulary token, sequence length, padding and truncating side."""
+
+
+class KerasTextData(DataBase):
+    """Keras's imdb or reuters data set (word ids already), loaded as ``keras.datasets.<name>.load_data()`` does, from the Keras cache."""
+
+    type: Literal["keras_text"]
+    name: Literal["imdb", "reuters"]
+    """Which data set: imdb (2 classes) or reuters (46 topics)."""
+    num_words: Annotated[int, Field(ge=4)] | None = None
+    """Keep the most frequent words (ids below num_words; others become the OOV id 2)."""
+    maxlen: PosInt = 200
+    """Length every review or newswire is padded or truncated to."""
+    padding: Literal["pre", "post"] = "pre"
+    """Pad at the front or the back."""
+    truncating: Literal["pre", "post"] = "pre"
+    """Cut long sequences at the front or the back."""
+
+
 Data = Annotated[
-    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData, SeriesData, TableData],
+    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData, SeriesData, TableData, TextData,
+          KerasTextData],
     Field(discriminator="type"),
 ]
 

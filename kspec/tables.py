@@ -359,3 +359,50 @@ def table_facts(data: Any, base_dir: Path, facts: Any) -> Table:
 def _rel(base_dir: Path, p: str) -> Path:
     path = Path(p).expanduser()
     return path if path.is_absolute() else base_dir / path
+
+
+# ------------------------------------------------------------------------------------ generated tables
+
+
+def make_fruit(n: int = 600, seed: int = 0) -> list[list[str]]:
+    """A classification table: weight (g), diameter (cm), colour and origin -> fruit (apple, orange,
+    lemon). Deterministic for a seed; the header row first."""
+    import random
+
+    rng = random.Random(seed)
+    kinds = {"apple": (150, 25, 7.5, 0.8, ("red", "green", "yellow")), "orange": (190, 30, 8.5, 0.8, ("orange",)),
+             "lemon": (90, 20, 6.0, 0.6, ("yellow", "green"))}
+    rows = [["weight_g", "diameter_cm", "colour", "origin", "fruit"]]
+    for i in range(n):
+        name = ("apple", "orange", "lemon")[i % 3]
+        w, ws, d, ds, colours = kinds[name]
+        colour = rng.choice(colours) if rng.random() > 0.1 else rng.choice(("red", "green", "yellow", "orange"))
+        rows.append([f"{rng.gauss(w, ws):.1f}", f"{rng.gauss(d, ds):.2f}", colour,
+                     rng.choice(("spain", "italy", "chile", "local")), name])
+    body = rows[1:]
+    rng.shuffle(body)
+    return [rows[0]] + body
+
+
+def make_houses(n: int = 800, seed: int = 0) -> list[list[str]]:
+    """A regression table: area (m2), rooms, age (years), district -> price (thousands).
+    Deterministic for a seed; the header row first."""
+    import random
+
+    rng = random.Random(seed)
+    district = {"centre": 4.0, "river": 3.2, "north": 2.4, "east": 2.0}
+    rows = [["area_m2", "rooms", "age_years", "district", "price_k"]]
+    for _ in range(n):
+        d = rng.choice(tuple(district))
+        area = max(20.0, rng.gauss(90, 30))
+        rooms = max(1, round(area / 30 + rng.gauss(0, 0.7)))
+        age = rng.randint(0, 80)
+        price = area * district[d] + rooms * 12 - age * 0.8 + rng.gauss(0, 15)
+        rows.append([f"{area:.0f}", str(rooms), str(age), d, f"{price:.1f}"])
+    return rows
+
+
+def rows_csv(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()

@@ -217,10 +217,11 @@ def _repeating(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, see
 def build_inputs(resolved: Resolved) -> Inputs:
     batch = resolved.train.batch_size
     kind = getattr(resolved.data, "type", None)
-    if kind in ("series", "table"):
+    if kind in ("series", "table", "text", "keras_text"):
         from . import sequences
 
-        build = sequences.series_inputs if kind == "series" else sequences.table_inputs
+        build = {"series": sequences.series_inputs, "table": sequences.table_inputs,
+                 "text": sequences.text_inputs, "keras_text": sequences.keras_text_inputs}[kind]
         return build(resolved, batch_size=batch, seed=resolved.seed)
     if isinstance(resolved.data, ImageFolderData):
         from .images import image_folder_inputs

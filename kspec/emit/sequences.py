@@ -112,3 +112,64 @@ def table_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
                     fingerprint=datasets.array_fingerprint(x, y))
     inputs.state = lay
     return inputs
+
+
+def text_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
+    from ..textdata import load_text
+
+    loaded = load_text(r.data, r.base_dir)
+    st = loaded.state
+    y_train, y_val, y_test = loaded.y_train, loaded.y_val, loaded.y_test
+    n_classes = st.tokenizer.vocab_size if st.task == "next_word" else len(st.classes)
+    if r.data.label_encoding == "one_hot":
+        eye = np.eye(n_classes, dtype=np.float32)
+        y_train, y_val, y_test = (None if y is None else eye[y] for y in (y_train, y_val, y_test))
+    validation = (loaded.x_val, y_val) if loaded.x_val is not None else None
+    test = (loaded.x_test, y_test) if loaded.x_test is not None else None
+    if r.data.validation == "test":
+        validation = test
+    inputs = Inputs(train=(loaded.x_train, y_train), validation=validation, test=test,
+                    class_names=list(st.classes) if st.task == "classify" else None, batch_size=batch_size,
+                    shuffle=r.data.shuffle, fingerprint=datasets.array_fingerprint(loaded.x_train, loaded.y_train),
+                    state=st)
+    inputs.notes.append(f"vocabulary of {st.tokenizer.vocab_size} token ids fitted on {len(loaded.x_train)} "
+                        f"training {'n-grams' if st.task == 'next_word' else 'texts'}; sequences of {st.maxlen}")
+    return inputs
+
+
+def keras_text_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
+    from ..diagnostics import KspecError
+    from ..textdata import KERAS_TEXT, pad_sequences
+    from .model import keras
+
+    data = r.data
+    info = KERAS_TEXT[data.name]
+    cached = datasets.keras_home() / "datasets" / info.files[0]
+    loader = getattr(keras().datasets, data.name)
+    try:
+        (x, y), (xt, yt) = loader.load_data(num_words=data.num_words)
+    except Exception as e:  # offline: the download fails in many ways
+        raise KspecError(
+            f"cannot load the Keras data set {data.name!r}: {cached} is not in the Keras cache and the download "
+            f"failed ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})",
+            hint=f"looked in: {cached}. Copy {info.files[0]} there (KERAS_HOME sets the cache folder), "
+                 "or use `type: text` with local files") from None
+
+    def pad(seqs):
+        return pad_sequences([list(s) for s in seqs], data.maxlen, data.padding, data.truncating)
+
+    x, xt = pad(x), pad(xt)
+    y, yt = np.asarray(y, dtype=np.int64), np.asarray(yt, dtype=np.int64)
+    if data.label_encoding == "one_hot":
+        eye = np.eye(info.num_classes, dtype=np.float32)
+        y, yt = eye[y], eye[yt]
+    if data.limit:
+        x, y = x[: data.limit], y[: data.limit]
+    validation = None
+    if isinstance(data.validation, float):
+        n_val = max(1, int(round(len(x) * data.validation)))
+        validation, x, y = (x[-n_val:], y[-n_val:]), x[:-n_val], y[:-n_val]
+    elif data.validation == "test":
+        validation = (xt, yt)
+    return Inputs(train=(x, y), validation=validation, test=(xt, yt), class_names=r.facts.class_names,
+                  batch_size=batch_size, shuffle=data.shuffle, fingerprint=datasets.array_fingerprint(x, y))

@@ -69,6 +69,8 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
 
     saved = SavedRun(run_dir)
     r = saved.resolved
+    if getattr(r.data, "type", None) == "text":
+        return _predict_texts(saved, inputs)
     batch = read_inputs(inputs, r)
     from .runner import inference_batch_size
 
@@ -79,6 +81,23 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
         row.pop("index", None)
         row["input"] = name
         row.update({k: row.pop(k) for k in list(row) if k != "input"})  # input first
+    return Predictions(rows, notes=list(saved.notes))
+
+
+def _predict_texts(saved, texts: list[str]) -> Predictions:
+    """A text classifier's class and probability for every raw sentence."""
+    from .runner import describe_predictions
+    from .textgen import encode_texts
+
+    if getattr(saved.resolved.data, "task", None) == "next_word":
+        raise KspecError("this run predicts the next word", hint="use --generate N --seed-text TEXT")
+    x = encode_texts(saved, texts)
+    out = np.asarray(saved.model.predict(x, verbose=0))
+    rows = describe_predictions(out, saved.class_names, saved.resolved)
+    for text, row in zip(texts, rows):
+        row.pop("index", None)
+        row["input"] = text
+        row.update({k: row.pop(k) for k in list(row) if k != "input"})
     return Predictions(rows, notes=list(saved.notes))
 
 

@@ -1,0 +1,441 @@
+"""Text data without TensorFlow: texts and labels from a CSV / TSV / JSON-lines file or a
+class-per-subfolder tree of ``.txt`` files, the course's ``Tokenizer`` and ``pad_sequences``,
+next-word n-grams, and the facts lint needs (vocabulary size, sequence length, classes).
+
+The tokenizer behaves as ``keras.preprocessing.text.Tokenizer`` did (Keras 3 no longer ships it):
+lower-case, the same filtered punctuation, split on spaces; word ids by descending count (ties in
+order of first appearance) starting at 1, the out-of-vocabulary token first when there is one;
+``num_words`` keeps ids below it (others become the OOV id, or are dropped without an OOV token).
+``pad_sequences`` pads and truncates at the front (``pre``) or the back (``post``) with 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import KspecError
+from .tables import DataFileError, Records, read_records, read_utf8, table_split
+
+if TYPE_CHECKING:
+    import numpy as np
+
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+
+
+# ------------------------------------------------------------------------------------ tokenizer
+
+
+@dataclass
+class Tokenizer:
+    num_words: int | None = None
+    oov_token: str | None = None
+    lower: bool = True
+    filters: str = KERAS_FILTERS
+    split: str = " "
+    word_index: dict[str, int] = field(default_factory=dict)
+    word_counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._table = str.maketrans({c: self.split for c in self.filters}) if self.filters else None
+
+    def words(self, text: str) -> list[str]:
+        if self.lower:
+            text = text.lower()
+        if self._table is not None:
+            text = text.translate(self._table)
+        return [w for w in text.split(self.split) if w]
+
+    def fit(self, texts) -> "Tokenizer":
+        counts: dict[str, int] = {}
+        for text in texts:
+            for w in self.words(text):
+                counts[w] = counts.get(w, 0) + 1
+        self.word_counts = counts
+        ordered = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)  # stable: ties keep first appearance
+        vocab = ([self.oov_token] if self.oov_token is not None else []) + [w for w, _ in ordered]
+        self.word_index = {w: i for i, w in enumerate(vocab, 1)}
+        return self
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids run from 0 (padding) to vocab_size - 1."""
+        n = len(self.word_index) + 1
+        return min(n, self.num_words) if self.num_words else n
+
+    def ids(self, text: str) -> list[int]:
+        index, limit = self.word_index, self.num_words
+        oov = index.get(self.oov_token) if self.oov_token is not None else None
+        out = []
+        for w in self.words(text):
+            i = index.get(w)
+            if i is not None and (not limit or i < limit):
+                out.append(i)
+            elif oov is not None:
+                out.append(oov)
+        return out
+
+    def sequences(self, texts) -> list[list[int]]:
+        return [self.ids(t) for t in texts]
+
+    def index_word(self) -> dict[int, str]:
+        return {i: w for w, i in self.word_index.items()}
+
+    def to_json(self) -> dict:
+        return {"num_words": self.num_words, "oov_token": self.oov_token, "lower": self.lower,
+                "filters": self.filters, "split": self.split, "word_index": self.word_index}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Tokenizer":
+        return cls(num_words=d.get("num_words"), oov_token=d.get("oov_token"), lower=d.get("lower", True),
+                   filters=d.get("filters", KERAS_FILTERS), split=d.get("split", " "),
+                   word_index=dict(d.get("word_index", {})))
+
+
+def pad_sequences(seqs: list[list[int]], maxlen: int | None = None, padding: str = "pre",
+                  truncating: str = "pre", value: int = 0) -> np.ndarray:
+    """The course's ``pad_sequences``: int32 array of shape (len(seqs), maxlen)."""
+    import numpy as np
+
+    if maxlen is None:
+        maxlen = max((len(s) for s in seqs), default=0)
+    out = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    if maxlen == 0:
+        return out
+    for k, s in enumerate(seqs):
+        if not s:
+            continue
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "post":
+            out[k, :len(s)] = s
+        else:
+            out[k, -len(s):] = s
+    return out
+
+
+def tokenizer_of(spec: Any) -> Tokenizer:
+    t = spec.tokenizer
+    return Tokenizer(num_words=t.num_words, oov_token=t.oov_token, lower=t.lower,
+                     filters=KERAS_FILTERS if t.filters is None else t.filters, split=t.split)
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+@dataclass
+class TextSet:
+    texts: list[str]
+    labels: list[str] | None
+    where: list[str]
+    """Per text: the file and line (``file:line``) or file it came from."""
+
+
+def _from_records(rec: Records, data: Any, *, labelled: bool, spec_prefix: str = "") -> TextSet:
+    texts = rec.column(data.text_column, ("data", "text_column"))
+    where = [rec.where(i) for i in range(len(rec.rows))]
+    labels = None
+    if labelled and data.label_column is not None:
+        labels = rec.column(data.label_column, ("data", "label_column"))
+        for i, v in enumerate(labels):
+            if v is None:
+                raise DataFileError(f"{where[i]}: the label is empty", hint="fill it in or remove the row",
+                                    spec_path=("data", "label_column"))
+    for i, t in enumerate(texts):
+        if t is None:
+            raise DataFileError(f"{where[i]}: the text is empty", hint="remove the row, or fill in its text",
+                                spec_path=("data", "text_column"))
+    return TextSet([t for t in texts], labels, where)
+
+
+def _from_tree(root: Path, spec_path: tuple, class_names: list[str] | None = None) -> tuple[TextSet, list[str]]:
+    if not root.is_dir():
+        raise KspecError(f"text folder {root} does not exist", hint="check the path (relative to the spec)")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if class_names is not None:
+        classes = class_names
+    if not classes:
+        raise DataFileError(f"{root} has no class subfolders (text_dataset_from_directory reads one folder per class)",
+                            spec_path=spec_path)
+    texts, labels, where = [], [], []
+    for c in classes:
+        folder = root / c
+        files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+        if not files:
+            raise DataFileError(f"class folder {folder} holds no .txt files", spec_path=spec_path)
+        for f in files:
+            text = read_utf8(f, spec_path)
+            if not text.strip():
+                raise DataFileError(f"{f} is empty", hint="remove the file, or give it a text", spec_path=spec_path)
+            texts.append(text)
+            labels.append(c)
+            where.append(str(f))
+    return TextSet(texts, labels, where), classes
+
+
+def _lines(path: Path) -> TextSet:
+    text = read_utf8(path, ("data", "path"))
+    texts, where = [], []
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            texts.append(line)
+            where.append(f"{path}:{n}")
+    if not texts:
+        raise DataFileError(f"{path} holds no text", spec_path=("data", "path"))
+    return TextSet(texts, None, where)
+
+
+def _rel(base_dir: Path, p: str) -> Path:
+    path = Path(p).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+# ------------------------------------------------------------------------------------ the data set
+
+
+@dataclass
+class TextState:
+    """What a text run keeps (``vocabulary.json``): the tokenizer fitted on the training texts,
+    the padding, the classes or the n-gram length."""
+
+    tokenizer: Tokenizer
+    maxlen: int
+    padding: str
+    truncating: str
+    task: str
+    classes: list[str] = field(default_factory=list)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return pad_sequences(self.tokenizer.sequences(texts), self.maxlen, self.padding, self.truncating)
+
+    def to_json(self) -> dict:
+        return {"task": self.task, "maxlen": self.maxlen, "padding": self.padding, "truncating": self.truncating,
+                "classes": self.classes, "vocab_size": self.tokenizer.vocab_size, "tokenizer": self.tokenizer.to_json()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TextState":
+        return cls(Tokenizer.from_json(d["tokenizer"]), d["maxlen"], d["padding"], d["truncating"], d["task"],
+                   list(d.get("classes", [])))
+
+
+@dataclass
+class EncodedText:
+    state: TextState
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+def _class_ids(labels: list[str], classes: list[str], where: list[str]) -> list[int]:
+    ids = {c: i for i, c in enumerate(classes)}
+    out = []
+    for k, v in enumerate(labels):
+        if v not in ids:
+            raise DataFileError(f"{where[k]}: label {v!r} is not among the training labels {classes}",
+                                spec_path=("data", "label_column"))
+        out.append(ids[v])
+    return out
+
+
+def _sorted_classes(labels: list[str]) -> list[str]:
+    def key(v: str):
+        try:
+            return (0, float(v), "")
+        except ValueError:
+            return (1, 0.0, v)
+
+    return sorted(set(labels), key=key)
+
+
+def load_text(data: Any, base_dir: Path) -> EncodedText:
+    """Read, split, fit the tokenizer on the training texts only, and encode every split."""
+    import numpy as np
+
+    t = data.tokenizer
+    if data.task == "next_word":
+        if data.path is None:
+            raise DataFileError("a next-word data set is a text file: give `path`", spec_path=("data",))
+        path = _rel(base_dir, data.path)
+        if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson"):
+            lines = _from_records(read_records(path, data.format), data, labelled=False)
+        else:
+            lines = _lines(path)
+        tok = tokenizer_of(data).fit(lines.texts)
+        grams: list[list[int]] = []
+        for seq in tok.sequences(lines.texts):
+            grams.extend(seq[:i + 1] for i in range(1, len(seq)))
+        if not grams:
+            raise DataFileError(f"{path} has no line of two or more known words to learn from",
+                                spec_path=("data", "path"))
+        maxlen = (t.maxlen + 1) if t.maxlen else max(len(g) for g in grams)
+        padded = pad_sequences(grams, maxlen, "pre", "pre")
+        state = TextState(tok, maxlen - 1, "pre", "pre", "next_word")
+        x, y = padded[:, :-1], padded[:, -1].astype(np.int64)
+        out = EncodedText(state, x, y)
+        if isinstance(data.validation, float):
+            tr, va = table_split(len(x), data.validation, data.seed or 0)
+            out = EncodedText(state, x[tr], y[tr], x[va], y[va])
+        return out
+    if data.directory is not None:
+        train, classes = _from_tree(_rel(base_dir, data.directory), ("data", "directory"))
+    elif data.path is not None:
+        train = _from_records(read_records(_rel(base_dir, data.path), data.format), data, labelled=True)
+        classes = None
+    else:
+        raise DataFileError("a text data set needs `path` (a CSV / TSV / JSON-lines file) or `directory` "
+                            "(one subfolder of .txt files per class)", spec_path=("data",))
+    if train.labels is None:
+        raise DataFileError("classification needs labels: set `label_column`", spec_path=("data", "label_column"))
+    tr, va = table_split(len(train.texts), data.validation, data.seed or 0)
+    train_labels = [train.labels[i] for i in tr]
+    classes = classes or _sorted_classes(train_labels)
+    if len(set(train_labels)) < 2:
+        col = "label column" if data.directory is None else "folder tree"
+        raise DataFileError(f"the {col} has one class ({train_labels[0]!r}) in the training texts",
+                            hint="a classifier needs texts of at least two classes",
+                            spec_path=("data", "label_column" if data.directory is None else "directory"))
+    tok = tokenizer_of(data).fit(train.texts[i] for i in tr)
+    seqs_len = t.maxlen or max((len(tok.ids(train.texts[i])) for i in tr), default=1) or 1
+    state = TextState(tok, seqs_len, t.padding, t.truncating, "classify", list(classes))
+    ids = np.asarray(_class_ids(train.labels, classes, train.where), dtype=np.int64)
+    xs = state.encode(train.texts)
+    out = EncodedText(state, xs[tr], ids[tr])
+    if va:
+        out.x_val, out.y_val = xs[va], ids[va]
+    test = None
+    if data.test_directory is not None:
+        test, _ = _from_tree(_rel(base_dir, data.test_directory), ("data", "test_directory"), list(classes))
+    elif data.test_path is not None:
+        test = _from_records(read_records(_rel(base_dir, data.test_path), data.format, spec_path=("data", "test_path")),
+                             data, labelled=True)
+    if test is not None:
+        out.x_test = state.encode(test.texts)
+        out.y_test = np.asarray(_class_ids(test.labels, classes, test.where), dtype=np.int64)
+    return out
+
+
+def text_facts(data: Any, base_dir: Path, facts: Any) -> EncodedText:
+    loaded = load_text(data, base_dir)
+    st = loaded.state
+    facts.sample_shape = (st.maxlen,)
+    facts.dtype = "int32"
+    facts.raw_range = (0.0, float(st.tokenizer.vocab_size - 1))
+    facts.extra.update(vocab_size=st.tokenizer.vocab_size, seq_length=st.maxlen, text_task=st.task,
+                       split_applied=True)
+    facts.origin.update(vocab_size=("data", "tokenizer") if data.tokenizer.num_words else ("data",),
+                        sample_shape=("data", "tokenizer"), num_classes=("data",))
+    facts.n_train = len(loaded.x_train)
+    facts.n_validation = len(loaded.x_val) if loaded.x_val is not None else None
+    facts.n_test = len(loaded.x_test) if loaded.x_test is not None else None
+    facts.classification = True
+    facts.label_shape = ()
+    if st.task == "next_word":
+        facts.num_classes = st.tokenizer.vocab_size
+        facts.label_kind = "integer"
+    else:
+        facts.class_names = facts.class_names or list(st.classes)
+        facts.num_classes = len(st.classes)
+        facts.label_kind = "binary" if len(st.classes) == 2 else "integer"
+        counts = {c: 0 for c in st.classes}
+        for i in loaded.y_train.tolist():
+            counts[st.classes[i]] += 1
+        facts.class_counts = counts
+    return loaded
+
+
+# ------------------------------------------------------------------------------------ Keras text sets
+
+
+@dataclass(frozen=True)
+class KerasTextInfo:
+    name: str
+    train: int
+    test: int
+    num_classes: int
+    files: tuple[str, ...]
+
+
+KERAS_TEXT = {
+    "imdb": KerasTextInfo("imdb", 25000, 25000, 2, ("imdb.npz", "imdb_word_index.json")),
+    "reuters": KerasTextInfo("reuters", 8982, 2246, 46, ("reuters.npz", "reuters_word_index.json")),
+}
+
+
+def keras_text_facts(data: Any, facts: Any) -> None:
+    info = KERAS_TEXT[data.name]
+    facts.classification = True
+    facts.num_classes = info.num_classes
+    facts.class_names = facts.class_names or [str(i) for i in range(info.num_classes)]
+    facts.label_kind = "binary" if info.num_classes == 2 else "integer"
+    facts.label_shape = ()
+    facts.n_train, facts.n_test = info.train, info.test
+    facts.dtype = "int32"
+    facts.sample_shape = (data.maxlen,)
+    if data.num_words:
+        facts.extra["vocab_size"] = data.num_words
+        facts.origin["vocab_size"] = ("data", "num_words")
+    facts.extra["seq_length"] = data.maxlen
+    facts.origin.update(sample_shape=("data", "maxlen"), num_classes=("data", "name"))
+
+
+# ------------------------------------------------------------------------------------ a generated set
+
+_SUBJECTS = ("the film", "the plot", "the acting", "the soundtrack", "the ending", "the story", "the cast",
+             "the script", "the dialogue", "the photography", "this movie", "the pacing", "the lead", "the humour")
+_GOOD = ("wonderful", "moving", "brilliant", "funny", "gripping", "beautiful", "charming", "clever", "delightful",
+         "superb", "touching", "smart", "fresh", "excellent")
+_BAD = ("dull", "boring", "clumsy", "awful", "tedious", "predictable", "flat", "confusing", "lifeless", "weak",
+        "silly", "bland", "messy", "poor")
+_VERBS = ("was", "is", "felt", "seemed")
+_ADVERBS = ("", "", "really ", "truly ", "quite ", "so ", "very ", "rather ", "utterly ")
+_OPENERS = ("", "", "", "honestly, ", "overall ", "i thought ", "to be fair ", "in the end ")
+_CLOSERS = ("", "", "", " and i would watch it again", " and i left early", " from start to finish", " at times",
+            " for most of the time")
+
+
+def make_reviews(n: int = 2000, seed: int = 0) -> list[tuple[str, str]]:
+    """``n`` short movie reviews with labels ``positive`` / ``negative``, the same for the same seed.
+
+    Half are one clause ("the plot was really gripping"); the others negate it ("the plot was not
+    dull": positive) or turn it with "but" ("the acting was superb but the ending was weak":
+    the second clause decides), so word order matters for part of the set.
+    """
+    import random
+
+    rng = random.Random(seed)
+
+    def clause(good: bool, negate: bool = False) -> str:
+        words = _BAD if good == negate else _GOOD
+        verb = rng.choice(_VERBS)
+        return f"{rng.choice(_SUBJECTS)} {verb} {'not ' if negate else rng.choice(_ADVERBS)}{rng.choice(words)}"
+
+    out = []
+    for i in range(n):
+        good = i % 2 == 0
+        kind = rng.random()
+        if kind < 0.5:
+            body = clause(good)
+        elif kind < 0.7:
+            body = clause(good, negate=True)
+        else:
+            body = f"{clause(not good)} but {clause(good)}"
+        closer = rng.choice(_CLOSERS)
+        if closer == " and i would watch it again" and not good or closer == " and i left early" and good:
+            closer = ""
+        out.append((rng.choice(_OPENERS) + body + closer, "positive" if good else "negative"))
+    rng.shuffle(out)
+    return out
+
+
+def reviews_csv(n: int = 2000, seed: int = 0) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["text", "label"])
+    w.writerows(make_reviews(n, seed))
+    return buf.getvalue()

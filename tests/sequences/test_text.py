@@ -1,0 +1,121 @@
+"""Text data without TensorFlow: the course's Tokenizer and pad_sequences, the vocabulary fitted
+on the training split only, next-word n-grams, bad text files found by lint before training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kspec.pipeline import Pipeline
+from kspec.textdata import Tokenizer, load_text, make_reviews, pad_sequences, reviews_csv
+from tests.conftest import SPECS
+
+SPEC = """\
+kspec: 1
+data: {DATA}
+model:
+  layers: [{type: Dense, units: 1, activation: sigmoid}]
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+"""
+
+
+def lint(tmp_path, data: str):
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.replace("{DATA}", data), encoding="utf-8")
+    p = Pipeline(path)
+    return p, p.diagnostics
+
+
+def test_tokenizer_orders_words_by_count_with_the_oov_token_first():
+    tok = Tokenizer(oov_token="<OOV>").fit(["I love my dog", "I love my cat", "You love my dog!"])
+    # the course's first NLP notebook prints exactly this word_index
+    assert tok.word_index == {"<OOV>": 1, "love": 2, "my": 3, "i": 4, "dog": 5, "cat": 6, "you": 7}
+    assert tok.sequences(["i really love my dog", "my dog loves my manatee"]) == [[4, 1, 2, 3, 5], [3, 5, 1, 3, 1]]
+
+
+def test_num_words_keeps_ids_below_it():
+    tok = Tokenizer(num_words=4, oov_token="<OOV>").fit(["a a a b b c", "d"])
+    assert tok.ids("a b c d") == [2, 3, 1, 1] and tok.vocab_size == 4
+    no_oov = Tokenizer(num_words=3).fit(["a a b c"])
+    assert no_oov.ids("a b c z") == [1, 2]
+
+
+def test_pad_sequences_sides():
+    seqs = [[1, 2, 3, 4], [5]]
+    np.testing.assert_array_equal(pad_sequences(seqs), [[1, 2, 3, 4], [0, 0, 0, 5]])
+    np.testing.assert_array_equal(pad_sequences(seqs, 3, padding="post", truncating="post"), [[1, 2, 3], [5, 0, 0]])
+    np.testing.assert_array_equal(pad_sequences(seqs, 3), [[2, 3, 4], [0, 0, 5]])
+
+
+def test_vocabulary_comes_from_the_training_split_only(tmp_path):
+    rows = ["text,label"] + [f"common word{i % 2},{'a' if i % 2 else 'b'}" for i in range(8)] + ["zebra only here,a"]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    p, found = lint(tmp_path, "{type: text, path: t.csv, validation: 0.2, seed: 3}")
+    loaded = load_text(p.resolved.data, tmp_path)
+    words = set(loaded.state.tokenizer.word_index)
+    held_out = len(rows) - 1 - len(loaded.x_train)
+    assert held_out == 2 and loaded.x_val.shape[0] == 2
+    # whatever the split, the vocabulary is exactly the words of the training rows
+    texts = [r.split(",")[0] for r in rows[1:]]
+    from kspec.tables import table_split
+
+    tr, _ = table_split(len(texts), 0.2, 3)
+    want = {w for i in tr for w in texts[i].split()}
+    assert words == want | {"<OOV>"}
+    assert p.resolved.facts.extra["vocab_size"] == len(want) + 2
+
+
+def test_shipped_reviews_are_the_generator_output():
+    assert (SPECS / "text" / "reviews.csv").read_text() == reviews_csv(2000, 0)
+    assert (SPECS / "text" / "reviews_test.csv").read_text() == reviews_csv(500, 1)
+    labels = [label for _, label in make_reviews(2000, 0)]
+    assert labels.count("positive") == labels.count("negative") == 1000
+
+
+def test_text_folder_tree(tmp_path):
+    for c, texts in {"neg": ["bad film", "awful"], "pos": ["good film", "great fun", "nice"]}.items():
+        (tmp_path / "train" / c).mkdir(parents=True)
+        for i, t in enumerate(texts):
+            (tmp_path / "train" / c / f"{i}.txt").write_text(t)
+    p, found = lint(tmp_path, "{type: text, directory: train, tokenizer: {maxlen: 4}}")
+    f = p.resolved.facts
+    assert found == []
+    assert f.class_names == ["neg", "pos"] and f.class_counts == {"neg": 2, "pos": 3} and f.sample_shape == (4,)
+
+
+def test_next_word_ngrams(tmp_path):
+    (tmp_path / "poem.txt").write_text("the cat sat\nthe cat ran far\n")
+    p, found = lint(tmp_path, "{type: text, task: next_word, path: poem.txt, tokenizer: {oov_token: null}}")
+    loaded = load_text(p.resolved.data, tmp_path)
+    # n-grams of 'the cat sat' (2) and 'the cat ran far' (3), padded in front to 3 inputs
+    assert loaded.x_train.shape == (5, 3) and len(loaded.y_train) == 5
+    tok = loaded.state.tokenizer
+    the, cat, far = tok.word_index["the"], tok.word_index["cat"], tok.word_index["far"]
+    assert loaded.x_train[0].tolist() == [0, 0, the] and loaded.y_train[0] == cat
+    assert loaded.y_train[-1] == far
+    assert p.resolved.facts.num_classes == tok.vocab_size == 6
+
+
+@pytest.mark.parametrize("content, data, words", [
+    ("txt,label\nhello,a\nbye,b\n", "{type: text, path: t.csv}", "no column 'text'; did you mean 'txt'?"),
+    ("text,label\nhello,a\n,b\n", "{type: text, path: t.csv}", "t.csv:3: the text is empty"),
+    ("text,label\nhello,a\nbye,a\n", "{type: text, path: t.csv}", "one class ('a')"),
+    ("text,sentiment\nhello,a\nbye,b\n", "{type: text, path: t.csv}", "no column 'label' (its header: text, sentiment)"),
+])
+def test_bad_text_file_is_an_error_in_spec_and_file(tmp_path, content, data, words):
+    (tmp_path / "t.csv").write_text(content)
+    _, found = lint(tmp_path, data)
+    assert [d.code for d in found] == ["KS701"], [(d.code, d.message) for d in found]
+    assert words in found[0].message and found[0].span is not None
+
+
+def test_non_utf8_text_names_line_and_column(tmp_path):
+    (tmp_path / "t.jsonl").write_bytes(b'{"text": "fine", "label": "a"}\n{"text": "caf\xe9", "label": "b"}\n')
+    _, found = lint(tmp_path, "{type: text, path: t.jsonl}")
+    assert [d.code for d in found] == ["KS701"] and "t.jsonl:2:14 is not UTF-8" in found[0].message
+
+
+def test_keras_text_facts_need_no_download(tmp_path):
+    p, found = lint(tmp_path, "{type: keras_text, name: imdb, num_words: 10000, maxlen: 120}")
+    f = p.resolved.facts
+    assert found == [] and f.n_train == 25000 and f.sample_shape == (120,) and f.extra["vocab_size"] == 10000
