@@ -53,6 +53,14 @@ REFERENCES = {
                                "binary_crossentropy"),
     "horse-or-human-100px": lambda: (course_cnn((100, 100, 1)), "RMSprop",
                                      {"learning_rate": 0.001}, "binary_crossentropy"),
+    "series_dense": lambda: ([keras.Input((20,)), L.Dense(10, activation="relu"), L.Dense(10, activation="relu"),
+                              L.Dense(1)], "SGD", {"learning_rate": 1e-6, "momentum": 0.9}, "mean_squared_error"),
+    # fruit: 2 numeric columns + colour one-hot (4 colours and the out-of-vocabulary slot)
+    "table_fruit": lambda: ([keras.Input((7,)), L.Dense(16, activation="relu"), L.Dense(3, activation="softmax")],
+                            "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    # houses: 3 numeric columns + district one-hot (4 districts and the out-of-vocabulary slot)
+    "table_houses": lambda: ([keras.Input((8,)), L.Dense(32, activation="relu"), L.Dense(1)],
+                             "Adam", {"learning_rate": 0.05}, "mean_squared_error"),
 }
 
 
