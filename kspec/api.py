@@ -322,6 +322,13 @@ class Spec:
         result = spec._guard(lambda: run_pipeline(spec.pipeline, Path(out), epochs=epochs, quiet=quiet))
         return Run(result.run_dir, result=result)
 
+    def eject(self, script: str | Path = "train.py") -> list[Path]:
+        """Write the spec as a plain Keras script (see ``kspec eject``); returns the files written."""
+        from .emit.eject import eject
+
+        r = self.resolved
+        return eject(r, Path(script), spec_name=Path(self.file).name if self.pipeline.path else self.name)
+
     # ---------------------------------------------------------------- display
 
     def __repr__(self) -> str:

@@ -450,6 +450,24 @@ def report(
     typer.echo(f"wrote {write_report(run_dir, output)}")
 
 
+@app.command()
+@boundary
+def eject(
+    spec: Annotated[Path, typer.Argument(help="A spec file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The script to write.")] = Path("train.py"),
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Override train.seed.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", min=1, help="Override train.epochs.")] = None,
+) -> None:
+    """Write the spec as a plain Keras script (no kspec import) that trains exactly as `kspec run`:
+    same model, data preparation, callbacks and settings; same seed, same loss history."""
+    from .api import load
+
+    overrides = {"train": {"epochs": epochs}} if epochs is not None else {}
+    s = load(spec, seed=seed)
+    for written in (s.with_(**overrides) if overrides else s).eject(output):
+        typer.echo(f"wrote {written}")
+
+
 # ------------------------------------------------------------------------------------ kspec data
 
 data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",

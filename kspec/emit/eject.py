@@ -1,0 +1,326 @@
+"""``kspec eject``: the resolved spec as a plain Keras script that trains exactly as ``kspec run``.
+
+The script imports NumPy and Keras (TensorFlow for a repeating pipeline), never kspec. It seeds
+Python, NumPy and the backend with the spec's seed, prepares the data as kspec does (rescale by
+division for ``1/N``, the last fraction held out for validation, reshape, one-hot), builds the same
+``Sequential`` with the same initialisation order, compiles it with the same optimizer, loss and
+metrics, and fits with the same batch size, shuffling, epochs and callbacks. Same seed, same
+machine: the same loss history.
+
+Data: inline ``arrays`` are written into the script; a Keras data set is loaded with
+``keras.datasets.<name>.load_data()``; every other in-memory source (the generated shapes set,
+IDX, npz, npy files) is written, as stored before any preprocessing, to ``<script>_data.npz``
+next to the script, so the script does not need kspec to regenerate or decode it. Image folders
+and multi-device training are not ejected (a clear error says so).
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import KspecError
+from ..resolve import Resolved
+from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, ModelCheckpoint,
+                    ReduceLROnPlateau, SimpleLoss, TensorBoard, ThresholdStop)
+
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adamw": "AdamW",
+               "adagrad": "Adagrad", "nadam": "Nadam"}
+_LOSS_CLASSES = {"binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
+                 "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy", "huber": "Huber"}
+INLINE_LIMIT = 2000
+"""Inline arrays with more values than this go to the data file instead of the script."""
+
+
+def _kw(d: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in d.items())
+
+
+def _keras_defaults(cls) -> dict[str, Any]:
+    """The keyword defaults of a Keras class's constructor (empty when Keras is not installed)."""
+    import inspect
+
+    try:
+        params = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover
+        return {}
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
+def _keras_class(module: str, name: str):
+    try:
+        from .model import keras
+
+        return getattr(getattr(keras(), module), name)
+    except Exception:  # no Keras here: every argument is written out
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return tuple(a) == tuple(b)
+    if isinstance(a, (tuple, list)) and isinstance(b, int) and not isinstance(b, bool):
+        return all(v == b for v in a)
+    if isinstance(b, (tuple, list)) and isinstance(a, int) and not isinstance(a, bool):
+        return all(v == a for v in b)
+    return type(a) is type(b) and a == b or (isinstance(a, float) and isinstance(b, float) and a == b)
+
+
+def _without_defaults(module: str, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` less the arguments equal to Keras's own defaults: the script reads as one writes it."""
+    cls = _keras_class(module, name)
+    if cls is None:
+        return kwargs
+    defaults = _keras_defaults(cls)
+    return {k: v for k, v in kwargs.items() if not (k in defaults and _same(v, defaults[k]))}
+
+
+def _py(value: Any, indent: int) -> str:
+    text = pprint.pformat(value, width=100 - indent, compact=True, sort_dicts=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _check(r: Resolved) -> None:
+    if isinstance(r.data, ImageFolderData):
+        raise KspecError("kspec eject does not write image-folder pipelines yet (data.type: image_folder)",
+                         hint="eject a spec with in-memory data (arrays, npz, npy, idx, keras, synthetic)")
+    dist = getattr(r.train, "distribute", None)
+    strategy = getattr(dist, "strategy", None) if dist is not None else None
+    if strategy not in (None, "default"):
+        raise KspecError(f"kspec eject writes single-device scripts; train.distribute.strategy is {strategy!r}",
+                         hint="remove train.distribute (or set strategy: default) to eject")
+    if r.input_shape is None:
+        raise KspecError("the model's input shape is unknown", hint="add `input_shape: [...]` to the model section")
+
+
+def _data_code(r: Resolved, data_file: str | None) -> list[str]:
+    d = r.data
+    lines = []
+    if isinstance(d, ArraysData) and data_file is None:
+        lines.append(f"x = np.asarray({_py(d.x, 15)}, dtype=np.float32)")
+        lines.append(f"y = np.asarray({_py(d.y, 15)}, dtype=np.float32)")
+        if d.x_test is not None and d.y_test is not None:
+            lines.append(f"x_test = np.asarray({_py(d.x_test, 20)}, dtype=np.float32)")
+            lines.append(f"y_test = np.asarray({_py(d.y_test, 20)}, dtype=np.float32)")
+        else:
+            lines.append("x_test = y_test = None")
+        lines += ["if x.ndim == 1:  # one number per sample -> shape (n, 1)", "    x = x[:, None]",
+                  "    if x_test is not None and x_test.ndim == 1:", "        x_test = x_test[:, None]"]
+    elif isinstance(d, KerasData):
+        lines.append(f"(x, y), (x_test, y_test) = keras.datasets.{d.name}.load_data()")
+    else:
+        lines += [f"with np.load(HERE / {data_file!r}) as stored:  # written by kspec eject, as stored",
+                  "    x, y = stored['x'], stored['y']",
+                  "    x_test, y_test = (stored['x_test'], stored['y_test']) if 'x_test' in stored else (None, None)"]
+    if d.limit:
+        lines.append(f"x, y = x[:{d.limit}], y[:{d.limit}]")
+    lines += ["", "", "def prepare(x, y):"]
+    body = []
+    if d.rescale is not None:
+        inv = 1.0 / d.rescale
+        n = round(inv)
+        if n > 1 and abs(inv - n) <= 1e-9 * n:
+            body.append(f"x = x.astype(np.float32) / np.float32({n})  # rescale 1/{n}")
+        else:
+            body.append(f"x = x.astype(np.float32) * np.float32({d.rescale!r})  # rescale")
+    else:
+        body.append("x = x.astype(np.float32) if x.dtype != np.float32 and np.issubdtype(x.dtype, np.number) else x")
+    if d.reshape:
+        body.append(f"x = x.reshape((len(x),) + {tuple(d.reshape)!r})")
+    if d.label_encoding == "one_hot":
+        n_classes = r.facts.num_classes
+        body.append("ids = y.reshape(len(y), -1)[:, 0].astype(np.int64) if y.ndim > 1 and y.shape[-1] == 1 "
+                    "else y.astype(np.int64)")
+        body.append(f"y = np.eye({n_classes!r} or int(ids.max()) + 1, dtype=np.float32)[ids]  # one-hot")
+    body.append("return x, y")
+    lines += ["    " + b for b in body]
+    lines += ["", "", "x, y = prepare(x, y)", "if x_test is not None:", "    x_test, y_test = prepare(x_test, y_test)"]
+    if isinstance(d.validation, float):
+        lines += [f"n_val = max(1, int(round(len(x) * {d.validation!r})))  # the last {d.validation:g} of the training data",
+                  "validation = (x[-n_val:], y[-n_val:])", "x, y = x[:-n_val], y[:-n_val]"]
+    elif d.validation == "test":
+        lines.append("validation = (x_test, y_test)")
+    else:
+        lines.append("validation = None")
+    return lines
+
+
+def _model_code(r: Resolved) -> list[str]:
+    name = _model_name(r)
+    lines = ["model = keras.Sequential(", "    [", f"        keras.Input(shape={tuple(r.input_shape)!r}),"]
+    for layer in r.model.layers:
+        kwargs = _without_defaults("layers", layer.type, layer.keras_kwargs())
+        lines.append(f"        keras.layers.{layer.type}({_kw(kwargs)}),")
+    lines += ["    ],", f"    name={name!r},", ")"]
+    return lines
+
+
+def _model_name(r: Resolved) -> str:
+    import re
+
+    return r.model.name or re.sub(r"[^A-Za-z0-9_]", "_", r.spec.name or "sequential")
+
+
+def _compile_code(r: Resolved) -> list[str]:
+    c = r.compile
+    opt = c.optimizer
+    okw = _without_defaults("optimizers", _OPTIMIZERS[opt.type],
+                            {k: v for k, v in opt.model_dump(exclude={"type"}).items() if v is not None})
+    loss = c.loss
+    if isinstance(loss, SimpleLoss):
+        loss_code = repr(loss.type)
+    else:
+        args = loss.model_dump(exclude={"type"})
+        defaults = type(loss)(type=loss.type).model_dump(exclude={"type"})
+        loss_code = repr(loss.type) if args == defaults else f"keras.losses.{_LOSS_CLASSES[loss.type]}({_kw(args)})"
+    return ["model.compile(", f"    optimizer=keras.optimizers.{_OPTIMIZERS[opt.type]}({_kw(okw)}),",
+            f"    loss={loss_code},", f"    metrics={list(c.metrics)!r},", ")"]
+
+
+THRESHOLD_STOP = '''
+
+class ThresholdStop(keras.callbacks.Callback):
+    """Stop at the end of the first epoch where `monitor` crosses `threshold`."""
+
+    def __init__(self, monitor, threshold, mode):
+        super().__init__()
+        self.monitor, self.threshold, self.mode = monitor, threshold, mode
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        if (value >= self.threshold) if self.mode == "max" else (value <= self.threshold):
+            print(f"{self.monitor} = {value:.4f} reached {self.threshold} at epoch {epoch + 1}; training stopped")
+            self.model.stop_training = True
+'''
+
+
+def _callbacks_code(r: Resolved) -> tuple[list[str], bool]:
+    lines = ["callbacks = ["]
+    threshold = False
+    for cb in r.train.callbacks:
+        if isinstance(cb, ThresholdStop):
+            threshold = True
+            lines.append(f"    ThresholdStop({cb.monitor!r}, {cb.threshold!r}, {cb.direction!r}),")
+        elif isinstance(cb, EarlyStopping):
+            lines.append(f"    keras.callbacks.EarlyStopping({_kw(cb.model_dump(exclude={'type'}))}),")
+        elif isinstance(cb, ModelCheckpoint):
+            args = cb.model_dump(exclude={"type"})
+            path = args.pop("filepath")
+            lines.append(f"    keras.callbacks.ModelCheckpoint(str(OUT / {path!r}), {_kw(args)}),")
+        elif isinstance(cb, CSVLogger):
+            lines.append(f"    keras.callbacks.CSVLogger(str(OUT / {cb.filename!r}), append={cb.append!r}),")
+        elif isinstance(cb, ReduceLROnPlateau):
+            lines.append(f"    keras.callbacks.ReduceLROnPlateau({_kw(cb.model_dump(exclude={'type'}))}),")
+        elif isinstance(cb, TensorBoard):
+            lines.append(f"    keras.callbacks.TensorBoard(log_dir=str(OUT / {cb.log_dir!r}), "
+                         f"histogram_freq={cb.histogram_freq!r}),")
+    lines.append("]")
+    return lines, threshold
+
+
+def _fit_code(r: Resolved) -> list[str]:
+    t = r.train
+    d = r.data
+    verbose = t.verbose if t.verbose != "auto" else "auto"
+    lines = []
+    if t.steps_per_epoch:
+        lines += ["import tensorflow as tf", "", "",
+                  "def repeating(x, y, shuffle):",
+                  "    ds = tf.data.Dataset.from_tensor_slices((x, y))",
+                  "    if shuffle:",
+                  "        ds = ds.shuffle(len(x), seed=SEED, reshuffle_each_iteration=True)",
+                  "    return ds.repeat().batch(BATCH_SIZE).prefetch(2)", "", "",
+                  "fit_data = dict(x=repeating(x, y, %r), steps_per_epoch=%d)" % (d.shuffle, t.steps_per_epoch)]
+    else:
+        lines.append(f"fit_data = dict(x=x, y=y, batch_size=BATCH_SIZE, shuffle={d.shuffle!r})")
+    lines.append("if validation is not None:")
+    if t.validation_steps:
+        lines.append(f"    fit_data.update(validation_data=repeating(*validation, False), validation_steps={t.validation_steps})")
+    else:
+        lines.append("    fit_data.update(validation_data=validation)")
+    lines += [f"history = model.fit(**fit_data, epochs=EPOCHS, callbacks=callbacks, verbose={verbose!r})",
+              "(OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
+              "model.save(OUT / 'model.keras')"]
+    return lines
+
+
+def _after_code(r: Resolved) -> list[str]:
+    spec = r.spec
+    lines = []
+    ev = spec.evaluate
+    if ev is not False:
+        source = "test" if ev is True else getattr(ev, "data", "test")
+        data = "(x_test, y_test)" if source == "test" else "validation"
+        bs = ev.batch_size if ev is not True and getattr(ev, "batch_size", None) else None
+        lines += ["", f"evaluation = {data}", "if evaluation is not None and evaluation[0] is not None:",
+                  f"    metrics = model.evaluate(*evaluation, batch_size={bs or 'BATCH_SIZE'}, verbose=0, return_dict=True)",
+                  f"    print('evaluation ({source}):', {{k: round(float(v), 4) for k, v in metrics.items()}})"]
+    p = spec.predict
+    if p is not None:
+        if p.x is not None:
+            lines += ["", f"inputs = np.asarray({_py(p.x, 20)}, dtype=np.float32)"]
+            if r.input_shape == (1,):
+                lines += ["if inputs.ndim == 1:", "    inputs = inputs[:, None]"]
+            if r.data.rescale is not None or r.data.reshape:
+                lines.append("inputs = prepare(inputs, np.zeros(len(inputs)))[0]")
+        else:
+            source = p.from_data or "test"
+            lines += ["", f"inputs = {'x_test' if source == 'test' else 'validation[0]'}[:{p.count}]"]
+        lines += ["print('predictions:')", "for i, out in enumerate(model.predict(inputs, verbose=0)):",
+                  "    print(i, np.round(out, 4).tolist())"]
+    return lines
+
+
+def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
+    """Write ``script`` (and its data file when one is needed); returns the paths written."""
+    from ..atomic import write_text
+
+    _check(r)
+    script = Path(script)
+    data_file = None
+    written = []
+    d = r.data
+    big_inline = isinstance(d, ArraysData) and _count(d.x) + _count(d.y) > INLINE_LIMIT
+    if not isinstance(d, (ArraysData, KerasData)) or big_inline:
+        data_file = script.stem + "_data.npz"
+        written.append(_write_data(r, script.with_name(data_file)))
+    callbacks, threshold = _callbacks_code(r)
+    head = [f'"""Train {r.spec.name or spec_name} with Keras: written by `kspec eject` from {spec_name}.',
+            "", "Plain Keras, no kspec: the same model, data preparation, callbacks and training settings as",
+            f"`kspec run` (seed {r.seed}). Artifacts go to OUT: history.json, model.keras.", '"""', "",
+            "import json", "from pathlib import Path", "", "import numpy as np", "import keras", "",
+            f"SEED = {r.seed}", f"EPOCHS = {r.train.epochs}", f"BATCH_SIZE = {r.train.batch_size}",
+            "HERE = Path(__file__).resolve().parent",
+            f"OUT = HERE / {script.stem + '_out'!r}", "OUT.mkdir(exist_ok=True)", "",
+            "keras.utils.set_random_seed(SEED)  # Python, NumPy and the backend"]
+    if threshold:
+        head += THRESHOLD_STOP.rstrip().splitlines() + [""]
+    body = head + ["", "# data"] + _data_code(r, data_file) + ["", "# model"] + _model_code(r) + _compile_code(r)
+    body += ["model.summary()", "", "# training"] + callbacks + _fit_code(r) + _after_code(r)
+    written.insert(0, write_text(script, "\n".join(body) + "\n"))
+    return written
+
+
+def _count(values: Any) -> int:
+    if isinstance(values, list):
+        return sum(_count(v) for v in values)
+    return 1
+
+
+def _write_data(r: Resolved, path: Path) -> Path:
+    import numpy as np
+
+    from ..atomic import save_with
+    from .data import load_arrays
+
+    (x, y), test = load_arrays(r)
+    arrays = {"x": x, "y": y}
+    if test is not None:
+        arrays.update(x_test=test[0], y_test=test[1])
+    return save_with(path, lambda p: np.savez_compressed(open(p, "wb"), **arrays))
+
+
+__all__ = ["eject"]
