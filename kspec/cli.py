@@ -468,6 +468,29 @@ def eject(
         typer.echo(f"wrote {written}")
 
 
+@app.command("import")
+@boundary
+def import_cmd(
+    model: Annotated[Path, typer.Argument(help="A .keras file, a model JSON file (model.to_json()) or an HDF5 model.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The spec to write (default: print it).")] = None,
+) -> None:
+    """Turn a saved Keras Sequential model into a spec's model section (and compile settings, when
+    the file has them). A functional, subclassed or custom model is refused, naming the layer."""
+    from .keras_import import import_model, to_yaml
+
+    imported = import_model(model)
+    text = to_yaml(imported, model.name)
+    for note in imported.notes:
+        _err(f"note: {note}")
+    if output:
+        from .atomic import write_text
+
+        write_text(output, text)
+        _err(f"wrote {output}: {len(imported.spec['model']['layers'])} layer(s); add data and train sections to run it")
+    else:
+        typer.echo(text, nl=False)
+
+
 # ------------------------------------------------------------------------------------ kspec data
 
 data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",

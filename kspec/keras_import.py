@@ -1,0 +1,387 @@
+"""``kspec import``: a saved Keras model as a spec's model (and compile) section.
+
+Reads the model's configuration without TensorFlow: ``config.json`` inside a ``.keras`` file, the
+text of ``model.to_json()``, or the ``model_config`` / ``training_config`` attributes of an HDF5
+file (through h5py). A ``Sequential`` model whose layers are all kspec layers becomes a model
+section with only the arguments that differ from kspec's defaults; anything a spec cannot say
+(a functional or subclassed model, a custom or unsupported layer, a regularizer, a constraint, a
+seeded initializer) is refused with a message naming the layer and the argument. Compile settings
+a spec cannot hold (gradient clipping, a learning-rate schedule, loss weights) are left out with
+a note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import KspecError
+
+_IGNORED_DEFAULTS: dict[str, Any] = {
+    "trainable": True, "data_format": "channels_last", "groups": 1, "axis": -1, "synchronized": False,
+    "fill_value": 0.0, "value_range": [0, 255], "noise_shape": None, "lora_rank": None, "lora_alpha": None,
+    "quantization_config": None, "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+    "kernel_constraint": None, "bias_constraint": None, "beta_regularizer": None, "gamma_regularizer": None,
+    "beta_constraint": None, "gamma_constraint": None, "beta_initializer": "zeros", "gamma_initializer": "ones",
+    "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones", "renorm": False, "keepdims": False,
+}
+"""Keras arguments a spec has no field for, and the value they must have for the model to be a spec's."""
+
+_OPTIMIZER_TYPES = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop", "AdamW": "adamw", "Adagrad": "adagrad",
+                    "Nadam": "nadam"}
+_OPTIMIZER_IGNORED = {"name": None, "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+                      "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                      "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": True,
+                      "is_legacy_optimizer": False, "decay": 0.0}
+
+
+@dataclass
+class Imported:
+    spec: dict[str, Any]
+    """``name``, ``model`` and, when the file has them, ``compile`` settings."""
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def _f32(v: Any) -> Any:
+    """A float stored as float32 (``0.0010000000474974513``) as the decimal one wrote (``0.001``)."""
+    if isinstance(v, float):
+        import numpy as np
+
+        if float(np.float32(v)) == v:
+            return float(str(np.float32(v)))
+    return v
+
+
+# ------------------------------------------------------------------------------------ reading files
+
+
+def read_config(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """(model config, compile config or None, what the file was) of a .keras, JSON or HDF5 file."""
+    path = Path(path)
+    if not path.is_file():
+        raise KspecError(f"{path} does not exist", hint="give a .keras file, a model JSON file or an .h5 file")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                config = json.loads(z.read("config.json"))
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+            raise KspecError(f"{path} is not a readable .keras file: {e}") from None
+        return config, config.get("compile_config"), ".keras file"
+    if head.startswith(b"\x89HDF"):
+        try:
+            import h5py
+        except ImportError:
+            raise KspecError("reading an HDF5 model needs h5py", hint="pip install h5py") from None
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+            if raw is None:
+                raise KspecError(f"{path} is an HDF5 file without a model configuration (weights only?)",
+                                 hint="save the whole model: model.save('model.h5') or model.save('model.keras')")
+            training = f.attrs.get("training_config")
+        decode = lambda v: json.loads(v.decode() if isinstance(v, bytes) else v)  # noqa: E731
+        return decode(raw), _legacy_compile(decode(training)) if training is not None else None, "HDF5 file"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise KspecError(f"{path} is neither a .keras file, an HDF5 file nor model JSON: {e}") from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise KspecError(f"{path} is JSON but not a Keras model (no class_name)",
+                         hint="write it with model.to_json()")
+    return config, config.get("compile_config"), "model JSON"
+
+
+def _legacy_compile(training: dict[str, Any]) -> dict[str, Any]:
+    metrics = training.get("metrics") or []
+    if metrics and isinstance(metrics[0], list):
+        metrics = metrics[0]
+    return {"optimizer": training.get("optimizer_config"), "loss": training.get("loss"), "metrics": metrics,
+            "loss_weights": training.get("loss_weights")}
+
+
+# ------------------------------------------------------------------------------------ layers
+
+
+def _initializer(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return _snake(value) if value[:1].isupper() else value
+    if isinstance(value, dict):
+        name = _snake(value.get("class_name", ""))
+        cfg = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
+        defaults = {"random_normal": {"mean": 0.0, "stddev": 0.05}, "random_uniform": {"minval": -0.05, "maxval": 0.05},
+                    "truncated_normal": {"mean": 0.0, "stddev": 0.05}, "orthogonal": {"gain": 1.0}}.get(name, {})
+        extra = {k: v for k, v in cfg.items() if defaults.get(k, object()) != v}
+        if extra:
+            raise KspecError(f"{where}: initializer {value.get('class_name')} with {extra} cannot be written in a spec "
+                             "(a spec names initializers with their default arguments)")
+        return name
+    raise KspecError(f"{where}: an initializer {value!r} cannot be written in a spec")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a == b
+
+
+def _layer(i: int, item: dict[str, Any], classes: dict[str, Any]) -> dict[str, Any]:
+    cls_name = item.get("class_name")
+    cfg = dict(item.get("config") or {})
+    label = f"layer {i} ({cls_name} {cfg.get('name')!r})"
+    if item.get("registered_name") and item.get("registered_name") != cls_name:
+        raise KspecError(f"{label} is a custom object ({item['registered_name']}); a spec holds only kspec's layers",
+                         hint="rewrite it with supported layers (`kspec import` lists them), or keep that model in Python")
+    cls = classes.get(cls_name)
+    if cls is None:
+        raise KspecError(f"{label} is not a layer kspec supports",
+                         hint="supported layers: " + ", ".join(sorted(classes)))
+    fields = cls.model_fields
+    out: dict[str, Any] = {"type": cls_name}
+    for key, value in cfg.items():
+        if key in ("name", "dtype", "batch_input_shape", "batch_shape", "input_shape", "build_config"):
+            continue
+        where = f"{label}: {key}"
+        if key.endswith("_initializer") and key in fields:
+            value = _initializer(value, where)
+        elif key in _IGNORED_DEFAULTS:
+            want = _IGNORED_DEFAULTS[key]
+            got = _initializer(value, where) if key.endswith("_initializer") else value
+            if not _same(got, want):
+                raise KspecError(f"{where} = {json.dumps(value)[:200]} has no place in a spec (it must be {want!r})",
+                                 hint="remove it from the Keras model, or keep that model in Python")
+            continue
+        if key not in fields:
+            if value in (None, False):
+                continue
+            raise KspecError(f"{where} = {json.dumps(value)[:200]}: a spec's {cls_name} has no `{key}`",
+                             hint=f"{cls_name} in a spec takes: " + ", ".join(k for k in fields if k != "type"))
+        if isinstance(value, dict):
+            raise KspecError(f"{where} is a {value.get('class_name', 'custom object')}, which a spec cannot hold")
+        out[key] = value
+    return _minimal(cls, out)
+
+
+def _minimal(cls, layer: dict[str, Any]) -> dict[str, Any]:
+    """Only the arguments that differ from kspec's defaults, pairs of equal ints as one int."""
+    fields = cls.model_fields
+    if layer.get("activation") == "linear" and fields.get("activation") is not None \
+            and fields["activation"].default is None:
+        layer["activation"] = None
+    for key in ("kernel_size", "strides", "pool_size", "dilation_rate"):
+        v = layer.get(key)
+        if isinstance(v, list) and v and all(x == v[0] for x in v):
+            layer[key] = v[0]
+    if "pool_size" in layer and "strides" in fields and _same(layer.get("strides"), layer.get("pool_size")):
+        layer["strides"] = None
+    out = {"type": layer["type"]}
+    for key, value in layer.items():
+        if key == "type":
+            continue
+        f = fields[key]
+        if not f.is_required() and _same(value, f.default):
+            continue
+        out[key] = _f32(value)
+    return out
+
+
+def _auto_names(types: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    names = []
+    for t in types:
+        stem = _snake(t)
+        n = counts.get(stem, 0)
+        counts[stem] = n + 1
+        names.append(stem if n == 0 else f"{stem}_{n}")
+    return names
+
+
+# ------------------------------------------------------------------------------------ compile
+
+
+def _optimizer(opt: Any, notes: list[str]) -> Any:
+    if isinstance(opt, str):
+        return opt.lower()
+    if not isinstance(opt, dict):
+        return None
+    cls_name = opt.get("class_name", "")
+    kind = _OPTIMIZER_TYPES.get(cls_name)
+    if kind is None:
+        notes.append(f"the optimizer {cls_name} is not one a spec names; compile.optimizer is left as adam")
+        return None
+    from .spec import Adagrad, Adam, AdamW, Nadam, RMSprop, SGD
+
+    model = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adagrad": Adagrad, "nadam": Nadam}[kind]
+    fields = model.model_fields
+    out: dict[str, Any] = {"type": kind}
+    for key, value in (opt.get("config") or {}).items():
+        if key in fields and key != "type":
+            if isinstance(value, dict):
+                notes.append(f"optimizer {key} is a {value.get('class_name', 'schedule')}, which a spec cannot hold; "
+                             "left at the default")
+                continue
+            value = _f32(value)
+            if not _same(value, fields[key].default):
+                out[key] = value
+        elif key in _OPTIMIZER_IGNORED and not _same(value, _OPTIMIZER_IGNORED[key]) and key != "name":
+            notes.append(f"optimizer {key} = {value!r} cannot be written in a spec; left out")
+    return out if len(out) > 1 else kind
+
+
+def _loss(loss: Any, notes: list[str]) -> Any:
+    if isinstance(loss, str):
+        return loss
+    if isinstance(loss, dict):
+        kind = _snake(loss.get("class_name", ""))
+        from .spec import BinaryCrossentropy, CategoricalCrossentropy, Huber, SparseCategoricalCrossentropy
+
+        models = {"binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+                  "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "huber": Huber}
+        cfg = loss.get("config") or {}
+        if kind not in models:
+            return kind
+        fields = models[kind].model_fields
+        out: dict[str, Any] = {"type": kind}
+        for key, value in cfg.items():
+            if key in fields and key != "type" and not _same(value, fields[key].default):
+                out[key] = _f32(value)
+        return out if len(out) > 1 else kind
+    if loss is not None:
+        notes.append(f"the loss {loss!r} cannot be written in a spec; left out")
+    return None
+
+
+def _compile(cc: dict[str, Any], notes: list[str]) -> dict[str, Any] | None:
+    if not cc:
+        return None
+    loss = _loss(cc.get("loss"), notes)
+    if loss is None:
+        return None
+    out: dict[str, Any] = {"optimizer": _optimizer(cc.get("optimizer"), notes) or "adam", "loss": loss}
+    metrics = [m for m in (cc.get("metrics") or []) if isinstance(m, str)]
+    if len(metrics) != len(cc.get("metrics") or []):
+        notes.append("metrics that are objects cannot be written in a spec; only named metrics are kept")
+    if metrics:
+        out["metrics"] = metrics
+    if cc.get("loss_weights"):
+        notes.append("loss_weights cannot be written in a spec; left out")
+    return out
+
+
+# ------------------------------------------------------------------------------------ the model
+
+
+def import_model(path: str | Path) -> Imported:
+    from .layers import LAYER_CLASSES
+
+    path = Path(path)
+    config, compile_config, what = read_config(path)
+    kind = config.get("class_name")
+    if kind != "Sequential":
+        layers = (config.get("config") or {}).get("layers") or []
+        named = ", ".join(f"{l.get('class_name')} {l.get('config', {}).get('name')!r}" for l in layers[:4])
+        reason = ("a functional model" if kind in ("Functional", "Model") and layers else
+                  f"a subclassed model ({kind})" if kind else "not a Keras model")
+        raise KspecError(f"{path}: the model is {reason}; a spec describes a Sequential stack of layers"
+                         + (f" (it has {named}{', ...' if len(layers) > 4 else ''})" if named else ""),
+                         hint="rebuild it as keras.Sequential([...]) of supported layers to import it")
+    cfg = config.get("config") or {}
+    items = list(cfg.get("layers") or [])
+    input_shape = None
+    if items and items[0].get("class_name") == "InputLayer":
+        first = items.pop(0).get("config") or {}
+        shape = first.get("batch_shape") or first.get("batch_input_shape")
+        input_shape = list(shape[1:]) if shape else None
+    if input_shape is None and items:
+        c0 = items[0].get("config") or {}
+        shape = c0.get("batch_input_shape") or c0.get("batch_shape")
+        if shape:
+            input_shape = list(shape[1:])
+    if input_shape is None:
+        shape = (config.get("build_config") or cfg.get("build_input_shape") and {"input_shape": cfg["build_input_shape"]}
+                 or {}).get("input_shape")
+        input_shape = list(shape[1:]) if shape else None
+    if not items:
+        raise KspecError(f"{path}: the Sequential model has no layers")
+    classes = {c.model_fields["type"].annotation.__args__[0]: c for c in LAYER_CLASSES}
+    layers = [_layer(i, item, classes) for i, item in enumerate(items)]
+    names = [(item.get("config") or {}).get("name") for item in items]
+    for layer, name, auto in zip(layers, names, _auto_names([l["type"] for l in layers])):
+        if name and name != auto:
+            layer["name"] = name
+    model: dict[str, Any] = {}
+    if input_shape is not None:
+        if any(d is None for d in input_shape):
+            raise KspecError(f"{path}: the input shape {input_shape} has an unknown dimension; a spec's input_shape "
+                             "is fixed")
+        model["input_shape"] = input_shape
+    model["layers"] = layers
+    notes: list[str] = []
+    spec: dict[str, Any] = {"kspec": 1, "name": cfg.get("name") or path.stem, "model": model}
+    compiled = _compile(compile_config or {}, notes)
+    if compiled:
+        spec["compile"] = compiled
+    else:
+        notes.append("the file has no compile settings; add a compile section (optimizer, loss, metrics)")
+    return Imported(spec=spec, notes=notes, source=what)
+
+
+def to_yaml(imported: Imported, origin: str) -> str:
+    """The imported sections as a spec file, with what is left to write as comments."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    y = YAML()
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 100
+    buf = io.StringIO()
+    spec = dict(imported.spec)
+    model = spec["model"]
+    model["layers"] = [_flow(l) for l in model["layers"]]
+    if "input_shape" in model:
+        model["input_shape"] = _flow_list(model["input_shape"])
+    if "compile" in spec and isinstance(spec["compile"].get("metrics"), list):
+        spec["compile"] = dict(spec["compile"], metrics=_flow_list(spec["compile"]["metrics"]))
+    y.dump(spec, buf)
+    head = [f"# Imported by `kspec import` from {origin} ({imported.source}).",
+            "# Add the data and train sections, e.g.:",
+            "#   data: {type: npz, path: data.npz, rescale: 1/255, validation: 0.1}",
+            "#   train: {epochs: 5, seed: 0}"]
+    head += [f"# note: {n}" for n in imported.notes]
+    return "\n".join(head) + "\n" + buf.getvalue()
+
+
+def _flow_list(values: list):
+    from ruamel.yaml.comments import CommentedSeq
+
+    s = CommentedSeq(values)
+    s.fa.set_flow_style()
+    return s
+
+
+def _flow(d: dict[str, Any]):
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    m = CommentedMap()
+    for k, v in d.items():
+        if isinstance(v, list):
+            s = CommentedSeq(v)
+            s.fa.set_flow_style()
+            v = s
+        m[k] = v
+    m.fa.set_flow_style()
+    return m
+
+
+__all__ = ["Imported", "import_model", "read_config", "to_yaml"]
