@@ -613,6 +613,12 @@ compile: {optimizer: adam, loss: binary_crossentropy}
          line=2, says=("very large for rmsprop", "expected 1e-05..0.01", "use learning_rate 0.001"), id="rmsprop"),
     Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9}\n  loss: sparse_categorical_crossentropy\n",
          id="momentum-ok"),
+    # ---------------------------------------------------------------- KS411 ambiguous-accuracy
+    Case("KS411", True, "data: {type: keras, name: mnist, rescale: 1/255, label_encoding: one_hot}\n"
+         "compile: {optimizer: adam, loss: binary_crossentropy, metrics: [acc]}\n", line=2,
+         says=("`acc` is binary_accuracy", "each of the 10 outputs", "0.90")),
+    Case("KS411", False, "data: {type: keras, name: mnist, rescale: 1/255, label_encoding: one_hot}\n"
+         "compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [acc]}\n"),
     # ---------------------------------------------------------------- KS408 too-few-steps
     Case("KS408", True, "train: {epochs: 1, batch_size: 1024}\n", line=1,
          says=("1 epoch x 59 steps per epoch = 59 optimisation steps", "at least 100", "at least 2 epochs")),
@@ -805,6 +811,11 @@ model:
          says=("starts its biases with ones",), advice=True),
     Case("KS809", False, MLP.replace("activation: softmax}", "activation: softmax, bias_initializer: ones}"),
          advice=True, id="output-bias"),
+    # ---------------------------------------------------------------- KS301 on tabular features
+    Case("KS301", True, ARRAYS.format(x="[[0.1, 250], [0.2, 310], [0.3, 120], [0.4, 480]]", y="[0, 1, 0, 1]", extra="")
+         + BINARY, line=3, says=("1 of the 2 input features exceeds 10", "column 1: 120..480"), id="tabular"),
+    Case("KS301", False, ARRAYS.format(x="[[-1.2, 0.3], [0.1, -1.4], [1.3, 1.0], [-0.2, 0.1]]", y="[0, 1, 0, 1]",
+                                       extra="") + BINARY, id="tabular-standardised"),
     # ---------------------------------------------------------------- KS313 non-finite-values
     Case("KS313", True, ARRAYS.format(x="[[0.1, .nan], [0.2, .inf], [0.3, .nan], [0.4, 0.5]]", y="[0, 1, 0, 1]",
                                       extra="") + BINARY, line=3,

@@ -24,7 +24,7 @@ from .sequences import NormalisationFromAllData, UnusableData, WindowsOverlapVal
 from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
                      OutputShapeMismatch, ReshapeSizeMismatch)
 from .values import ConstantValues, LabelValues, NonFiniteValues, SplitOverlap, UnscaledTargets
-from .training import (AccuracyOnRegression, AdamEpsilon, BatchSize, GradientClipping, TooFewSteps, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
+from .training import (AccuracyOnRegression, AdamEpsilon, AmbiguousAccuracy, BatchSize, GradientClipping, TooFewSteps, LearningRateRange, PatienceNotBelowEpochs, StepsExceedData,
                        UnknownMonitor, UnreachableThreshold)
 
 RULES = (
@@ -76,6 +76,7 @@ RULES = (
     TooFewSteps,
     AdamEpsilon,
     GradientClipping,
+    AmbiguousAccuracy,
     # layer hygiene
     HighDropout,
     DropoutBeforeBatchNorm,

@@ -41,7 +41,8 @@ def _pixels(ctx: LintContext, raw: tuple[float, float] | None) -> bool:
 
 
 class UnscaledInput(Rule):
-    """What it does: finds 8-bit pixel data (values 0..255) fed to the model with no
+    """What it does: finds 8-bit pixel data (values 0..255), or tabular features (one vector per
+    sample) above 10 in magnitude that are not standardised, fed to the model with no
     ``rescale`` in the data section and no Rescaling or BatchNormalization layer before the
     first weighted layer.
 
@@ -61,10 +62,13 @@ class UnscaledInput(Rule):
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         f = ctx.facts
-        if ctx.data.rescale is not None or not _pixels(ctx, f.raw_range):
+        if ctx.data.rescale is not None:
             return
         stop = _first_weighted(ctx.layers)
         if any(layer.type in _SCALING_LAYERS for layer in ctx.layers[:stop]):
+            return
+        if not _pixels(ctx, f.raw_range):
+            yield from self._features(ctx)
             return
         lo, hi = f.raw_range
         yield self.diag(
@@ -74,6 +78,30 @@ class UnscaledInput(Rule):
             hint="add `rescale: 1/255` to the data section (or a Rescaling layer with scale: 0.00392156862745098)",
             received=[lo, hi], expected=[0, 1],
         )
+
+
+    def _features(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        """Tabular inputs (one vector per sample): a feature above 10 in magnitude, unless every
+        feature is already standardised (mean near 0, standard deviation near 1)."""
+        feats = ctx.facts.stats.get("x", {}).get("features")
+        if not feats:
+            return
+        tops = [max(abs(lo), abs(hi)) if lo <= hi else 0.0 for lo, hi in zip(feats["min"], feats["max"])]
+        worst = max(range(len(tops)), key=tops.__getitem__)
+        standard = all(abs(m) < 0.5 and (s == 0 or 0.5 < s < 2.0) for m, s in zip(feats["mean"], feats["std"]))
+        if tops[worst] <= FEATURE_SCALE or standard:
+            return
+        big = sum(t > FEATURE_SCALE for t in tops)
+        yield self.diag(
+            ctx, _data_path(ctx),
+            f"{big} of the {len(tops)} input feature{'s' if len(tops) != 1 else ''} exceed{'s' if big == 1 else ''} "
+            f"{FEATURE_SCALE:g} in magnitude (column {worst}: {feats['min'][worst]:g}..{feats['max'][worst]:g}) and "
+            "nothing scales them before the first weighted layer; expected features within -10..10 or standardised",
+            hint="standardise each column ((x - mean) / std over the training rows) before saving the arrays",
+            received=[feats["min"][worst], feats["max"][worst]], expected=[-FEATURE_SCALE, FEATURE_SCALE])
+
+
+FEATURE_SCALE = 10.0
 
 
 class InconsistentScaling(Rule):

@@ -8,7 +8,7 @@ from typing import Iterator
 from ...diagnostics import Diagnostic, Severity, did_you_mean
 from ...spec import REGRESSION_LOSSES
 from ..lint import LintContext, Rule
-from .common import BOUNDED_METRICS, NONNEGATIVE_LOSSES, explicit, fmt_count, logged_metrics, loss_type
+from .common import BOUNDED_METRICS, NONNEGATIVE_LOSSES, explicit, fmt_count, logged_metrics, loss_path, loss_type
 
 LR_BANDS: dict[str, tuple[float, float, str]] = {
     "sgd": (1e-5, 1.0, "Bengio, Practical recommendations for gradient-based training of deep architectures "
@@ -481,6 +481,47 @@ class PatienceNotBelowEpochs(Rule):
                 hint=f"lower patience below {epochs}, or train for more epochs",
                 related=[ctx.related(f"epochs: {epochs}", ("train", "epochs"))],
             )
+
+
+class AmbiguousAccuracy(Rule):
+    """What it does: finds ``accuracy`` (or ``acc``) compiled with ``binary_crossentropy`` on
+    one-hot labels of more than two classes.
+
+    Why is this bad: with a binary cross-entropy loss Keras resolves ``accuracy`` to
+    ``binary_accuracy``, which scores each output unit on its own: with 10 classes a model that
+    predicts 0 everywhere already scores 0.9, so the reported accuracy is inflated and says
+    nothing about picking the right class. One class per sample is a categorical problem.
+
+    Example:
+        data: {type: keras, name: fashion_mnist, rescale: 1/255, label_encoding: one_hot}
+        compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+
+    Use instead:
+        data: {type: keras, name: fashion_mnist, rescale: 1/255, label_encoding: one_hot}
+        compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+    """
+
+    code = "KS411"
+    name = "ambiguous-accuracy"
+    severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        facts = ctx.facts
+        metrics = ctx.resolved.compile.metrics
+        if ctx.view.family != "binary" or not any(m in ("accuracy", "acc") for m in metrics):
+            return
+        n = facts.num_classes
+        if facts.fed_label_kind != "one_hot" or not n or n <= 2:
+            return
+        name = next(m for m in metrics if m in ("accuracy", "acc"))
+        index = metrics.index(name)
+        yield self.diag(
+            ctx, ("compile", "metrics", index),
+            f"with binary_crossentropy, `{name}` is binary_accuracy: each of the {n} outputs is scored on its own, so "
+            f"predicting 0 everywhere already scores {1 - 1 / n:.2f}",
+            hint="use loss: categorical_crossentropy for one class per sample (or metrics: [categorical_accuracy])",
+            related=[ctx.related("the loss is binary_crossentropy", loss_path(ctx))],
+            received="binary_accuracy", expected="categorical_accuracy")
 
 
 class AccuracyOnRegression(Rule):
