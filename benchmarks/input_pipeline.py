@@ -302,7 +302,10 @@ WORKERS = {
 
 
 def _env(a) -> dict:
-    return {**os.environ, "KSPEC_CACHE_DIR": str(Path(a.tree).parent / f".kspec-bench-cache-{Path(a.tree).name}"),
+    import hashlib
+
+    key = hashlib.sha256(str(Path(a.tree).resolve()).encode()).hexdigest()[:12]
+    return {**os.environ, "KSPEC_CACHE_DIR": str(Path(tempfile.gettempdir()) / f"kspec-bench-cache-{key}"),
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 

@@ -198,16 +198,20 @@ _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 def check_image(path: Path) -> ImageInfo:
     """Read ``path``'s header and check the structure TensorFlow's decoders need, without decoding
     pixels (GIF is decoded by Pillow). Never raises for a bad file: the problem is in the result."""
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         return ImageInfo(path, problem=f"cannot read the file ({e.strerror or e})")
     if not data:
         return ImageInfo(path, problem="the file is empty")
+    sound = _sound_png(data)
+    if sound is not None:
+        return ImageInfo(path, "PNG", sound[0], sound[1])
     import io
+
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -230,6 +234,61 @@ def check_image(path: Path) -> ImageInfo:
         return ImageInfo(path, problem=f"damaged or truncated ({_pil_reason(e)})")
     problem = _structure_problem(fmt, data)
     return ImageInfo(path, fmt, size, mode, problem)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_MODES = {(1, 0): "1", (2, 0): "L", (4, 0): "L", (8, 0): "L", (16, 0): "I;16", (8, 2): "RGB", (16, 2): "RGB",
+              (1, 3): "P", (2, 3): "P", (4, 3): "P", (8, 3): "P", (8, 4): "LA", (16, 4): "RGBA", (8, 6): "RGBA",
+              (16, 6): "RGBA"}
+"""(bit depth, colour type) -> the mode Pillow gives a PNG."""
+_PNG_PLAIN_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"tIME",
+                     b"bKGD", b"sBIT"}
+"""Chunks whose content no check reads: a file with any other chunk (text, ICC profile, animation)
+is checked by Pillow."""
+_PNG_MAX_PIXELS = 89_478_485
+"""Pillow's MAX_IMAGE_PIXELS: above it Pillow warns or refuses; such files take Pillow's path."""
+
+
+def _sound_png(data: bytes) -> tuple[tuple[int, int], str] | None:
+    """((width, height), mode) of a PNG that every check would pass: signature, a valid IHDR, every
+    chunk's CRC, an IDAT, an intact IEND. None for anything else (another format, damage, an
+    unusual chunk), which then takes Pillow's path so that the problem is named as before.
+
+    Pillow's ``open`` + ``verify`` does the same walk in Python objects; this is about 20x faster,
+    which matters when a tree is checked for the first time."""
+    import zlib
+
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    pos, n = 8, len(data)
+    size = mode = None
+    seen_idat = False
+    while True:
+        if pos + 12 > n:
+            return None
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        cid = data[pos + 4:pos + 8]
+        end = pos + 8 + length
+        if length > 0x7FFFFFFF or end + 4 > n or cid not in _PNG_PLAIN_CHUNKS:
+            return None
+        if zlib.crc32(data[pos + 4:end]) != int.from_bytes(data[end:end + 4], "big"):
+            return None
+        if pos == 8:
+            if cid != b"IHDR" or length != 13:
+                return None
+            w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            mode = _PNG_MODES.get((data[24], data[25]))
+            compression, filtering, interlace = data[26], data[27], data[28]
+            if mode is None or w <= 0 or h <= 0 or w * h > _PNG_MAX_PIXELS or compression or filtering or interlace > 1:
+                return None
+            size = (w, h)
+        elif cid == b"IHDR":
+            return None
+        elif cid == b"IDAT":
+            seen_idat = True
+        elif cid == b"IEND":
+            return (size, mode) if seen_idat and length == 0 else None
+        pos = end + 4
 
 
 def _magic(head: bytes) -> str | None:

@@ -264,3 +264,40 @@ def test_cache_off(tmp_path, monkeypatch):
     monkeypatch.setenv("KSPEC_CACHE_DIR", "off")
     assert cache.cache_dir() is None and cache.load("image-scans", "x") is None
     cache.store("image-scans", "x", {"a": 1})  # a no-op, never an error
+
+
+def _pillow_only(path, monkeypatch):
+    monkeypatch.setattr(imf, "_sound_png", lambda data: None)
+    try:
+        return imf.check_image(path)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGB", "RGBA", "I;16", "P+tRNS", "L+text", "RGB+optimize"])
+def test_quick_png_check_agrees_with_pillow(tmp_path, monkeypatch, mode):
+    """Sound PNG files are checked without Pillow; the result must be what Pillow's check gives."""
+    from PIL import PngImagePlugin
+
+    base, _, extra = mode.partition("+")
+    img = image(90, (13, 7)).convert("L" if base == "I;16" else base)
+    if base == "I;16":
+        img = img.convert("I;16")
+    kwargs = {}
+    if extra == "tRNS":
+        kwargs["transparency"] = 0
+    elif extra == "text":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("note", "hello")
+        kwargs["pnginfo"] = info
+    elif extra == "optimize":
+        kwargs["optimize"] = True
+    path = tmp_path / "x.png"
+    img.save(path, "PNG", **kwargs)
+    data = path.read_bytes()
+    assert (imf._sound_png(data) is None) == (extra == "text")  # text chunks take Pillow's path
+    assert imf.check_image(path) == _pillow_only(path, monkeypatch)
+    for cut in (len(data) - 12, len(data) - 1, 40, 9):  # truncated: Pillow's path names the problem
+        path.write_bytes(data[:cut])
+        assert imf._sound_png(data[:cut]) is None
+        assert imf.check_image(path) == _pillow_only(path, monkeypatch)
