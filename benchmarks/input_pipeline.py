@@ -138,10 +138,15 @@ def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, n_epochs:
                  facts_cache: bool = True) -> dict:
     if not facts_cache:
         os.environ["KSPEC_CACHE_DIR"] = "off"
+    sys.path.insert(0, str(ROOT))
+    from kspec.emit import tf_environment
+
+    tf_environment()  # what `kspec run` sets before TensorFlow starts (its CPU allocator among them)
     _warm_tf()
     sys.path.insert(0, str(ROOT))
     import PIL.PngImagePlugin  # noqa: F401  (modules a run has loaded before data flows)
     import kspec.analyse.lint  # noqa: F401
+    import kspec.fastload  # noqa: F401
     import kspec.resolve  # noqa: F401
     import kspec.validate  # noqa: F401
     from kspec.emit.images import image_folder_inputs
@@ -227,10 +232,13 @@ def worker_idfd(tree: Path, a) -> dict:
 def worker_stall(tree: Path, a, autotune: bool) -> dict:
     """Short fits of a tiny model on kspec's pipeline (cached, so the input is not the bottleneck):
     end-of-fit stall and the longest gap between epochs, per run."""
+    sys.path.insert(0, str(ROOT))
+    from kspec.emit import tf_environment
+
+    tf_environment()
     import keras
     import tensorflow as tf
 
-    sys.path.insert(0, str(ROOT))
     from kspec.emit import images
 
     if autotune:

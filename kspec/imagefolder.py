@@ -115,27 +115,41 @@ def list_tree(root: Path, formats: Sequence[str], follow_links: bool = False,
     for c in class_names:
         found: list[tuple[tuple[str, ...], str]] = []
         others: list[tuple[tuple[str, ...], str]] = []
-        top = os.path.join(str(root), c)
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=follow_links):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            try:
-                dirs.append((dirpath, os.stat(dirpath).st_mtime_ns))
-            except OSError:
-                pass
-            parts = tuple(os.path.relpath(dirpath, top).split(os.sep)) if dirpath != top else ()
-            for name in filenames:
-                if name.startswith("."):
-                    continue
-                full = os.path.join(dirpath, name)
-                if not follow_links and os.path.islink(full):
-                    continue
-                ext = os.path.splitext(name)[1].lower()
-                (found if ext in exts else others).append((parts + (name,), full))
+        _walk(os.path.join(str(root), c), (), exts, follow_links, found, others, dirs)
         # sorted as Path objects sort (by path components), without building a Path per comparison
         files[c] = [Path(full) for _, full in sorted(found)]
         other.extend(Path(full) for _, full in others)
     stray = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
     return FolderListing(root, class_names, files, sorted(other), stray, tuple(dirs))
+
+
+def _walk(folder: str, parts: tuple[str, ...], exts: set[str], follow_links: bool, found: list, others: list,
+          dirs: list) -> None:
+    """Files under ``folder`` as (path components below the class folder, full path), recursively,
+    as ``os.walk`` lists them (hidden names skipped; symbolic links only with ``follow_links``).
+    ``os.scandir`` tells links and folders apart from the directory entry, without a ``stat``."""
+    try:
+        dirs.append((folder, os.stat(folder).st_mtime_ns))
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    sub = []
+    for e in entries:
+        name = e.name
+        if name.startswith("."):
+            continue
+        try:
+            if e.is_dir(follow_symlinks=follow_links):  # a link to a folder counts only when followed
+                sub.append(name)
+                continue
+        except OSError:
+            continue
+        if not follow_links and e.is_symlink():
+            continue
+        ext = os.path.splitext(name)[1].lower()
+        (found if ext in exts else others).append((parts + (name,), e.path))
+    for name in sorted(sub):
+        _walk(os.path.join(folder, name), parts + (name,), exts, follow_links, found, others, dirs)
 
 
 # ------------------------------------------------------------------------------------ splits

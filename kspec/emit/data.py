@@ -206,6 +206,9 @@ def array_inputs(resolved: Resolved, *, batch_size: int, seed: int) -> Inputs:
 
 
 def _repeating(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+    from . import tf_environment
+
+    tf_environment()
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))

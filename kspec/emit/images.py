@@ -180,7 +180,9 @@ def bad_files_message(bad: list[imf.ImageInfo]) -> str:
 
 
 def _tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from . import tf_environment
+
+    tf_environment()
     import tensorflow as tf
 
     return tf

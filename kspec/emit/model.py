@@ -22,7 +22,9 @@ def keras():
     import os
     import tempfile
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from . import tf_environment
+
+    tf_environment()
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as log:

@@ -169,7 +169,9 @@ def _launch_once(args, configs, out, env, timeout, on_start) -> LocalResult:
     workers: list[LocalWorker] = []
     base_env = dict(os.environ if env is None else env)
     base_env.setdefault("PYTHONUNBUFFERED", "1")
-    base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ..emit import tf_environment
+
+    tf_environment(base_env)
     # n TensorFlow processes on one machine: without this each one starts a thread per core, and
     # on 2 cores a step takes 3-4 times longer (measured)
     base_env.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, (os.cpu_count() or 1) // n)))

@@ -301,3 +301,16 @@ def test_quick_png_check_agrees_with_pillow(tmp_path, monkeypatch, mode):
         path.write_bytes(data[:cut])
         assert imf._sound_png(data[:cut]) is None
         assert imf.check_image(path) == _pillow_only(path, monkeypatch)
+
+
+def test_links_are_listed_only_when_followed(tmp_path):
+    root = make_tree(tmp_path / "t", {"a": 1, "b": 1})
+    make_tree(tmp_path / "elsewhere", {"c": 2})
+    os.symlink(tmp_path / "elsewhere" / "c", root / "a" / "linked")
+    os.symlink(tmp_path / "elsewhere" / "c" / "c_000.png", root / "b" / "link.png")
+    plain = imf.list_tree(root, ["png"])
+    assert {c: [p.name for p in fs] for c, fs in plain.files.items()} == {"a": ["a_000.png"], "b": ["b_000.png"]}
+    followed = imf.list_tree(root, ["png"], follow_links=True)
+    assert [p.relative_to(root).as_posix() for p in followed.files["a"]] == ["a/a_000.png", "a/linked/c_000.png",
+                                                                             "a/linked/c_001.png"]
+    assert [p.name for p in followed.files["b"]] == ["b_000.png", "link.png"]
