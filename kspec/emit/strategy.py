@@ -436,22 +436,33 @@ def _options(tf, policy: str):
     return opts
 
 
-def array_dataset(tf, x, y, batch: int, *, shuffle: bool, seed: int, repeat: bool):
-    """Global batches of in-memory arrays, sharded by data: every worker builds the same pipeline."""
+def array_dataset(tf, x, y, batch: int, *, shuffle: bool, seed: int, repeat: bool, passes: bool = False):
+    """Global batches of in-memory arrays, sharded by data: every worker builds the same pipeline.
+
+    ``passes``: an endless sequence of passes, each reshuffled and batched on its own (its last
+    batch may be partial), so ``ceil(n / batch)`` steps of one iterator are exactly one pass, as
+    ``fit`` trains an epoch. Otherwise with ``repeat`` the batches run across passes (always full)."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    return ds.batch(batch).prefetch(2).with_options(_options(tf, "DATA"))
+    if passes:
+        ds = ds.batch(batch).repeat()
+    elif repeat:
+        ds = ds.repeat().batch(batch)
+    else:
+        ds = ds.batch(batch)
+    return ds.prefetch(2).with_options(_options(tf, "DATA"))
 
 
-def eval_dataset(tf, data, batch: int):
-    """A validation or test set (arrays or a finite dataset), sharded by data."""
+def eval_dataset(tf, data, batch: int, *, repeat: bool = False):
+    """A validation or test set (arrays or a finite dataset), sharded by data. ``repeat``: endless
+    passes, each whole (read ``ceil(n / batch)`` batches per evaluation from one iterator)."""
     if isinstance(data, tuple):
         ds = tf.data.Dataset.from_tensor_slices(data).batch(batch)
     else:
         ds = data
+    if repeat:
+        ds = ds.repeat()
     return ds.with_options(_options(tf, "DATA"))
 
 
@@ -477,13 +488,14 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
         out.sharding["train"] = f"by file: worker {info.worker_index} reads 1/{info.workers} of the files"
     elif inputs.in_memory:
         x, y = inputs.train
-        # A finite pass makes every step agree on "is there another batch?" (one more collective per
-        # step, as long as a step here). Without a partial last batch, a repeating pipeline gives the
-        # same epochs: each repetition is one reshuffled pass.
-        repeat = bool(t.steps_per_epoch) or len(x) % global_batch == 0
-        ds = array_dataset(tf, x, y, global_batch, shuffle=inputs.shuffle, seed=resolved.seed, repeat=repeat)
+        # Always one repeating pipeline and one iterator: a finite pass would make every step agree
+        # on "is there another batch?" (one more collective per step, as long as a step here) and
+        # every epoch start a new distributed iterator. Without steps_per_epoch each repetition is
+        # one reshuffled pass with its partial last batch, as fit's epochs are.
+        ds = array_dataset(tf, x, y, global_batch, shuffle=inputs.shuffle, seed=resolved.seed, repeat=True,
+                           passes=not t.steps_per_epoch)
         out.train = strategy.experimental_distribute_dataset(ds)
-        out.repeat_train = repeat
+        out.repeat_train = True
         out.steps_per_epoch = t.steps_per_epoch or math.ceil(len(x) / global_batch)
         out.sharding["train"] = "by data (auto-shard DATA): each worker keeps its slice of every global batch"
     else:
@@ -493,12 +505,14 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
         out.sharding["train"] = "by data (auto-shard DATA)"
     if inputs.validation is not None:
         vdata = inputs.validation
+        # One repeating validation iterator for the whole of training when the batches per pass are
+        # known (a new distributed iterator per epoch costs its start-up and agreement again).
         if isinstance(vdata, tuple):
-            ds = eval_dataset(tf, vdata, global_batch)
-            out.sharding["validation"] = "by data"
+            out.validation_steps = math.ceil(len(vdata[0]) / global_batch) if len(vdata[0]) else None
         else:
-            ds = eval_dataset(tf, vdata, global_batch)
-            out.sharding["validation"] = "by data"
+            out.validation_steps = getattr(inputs, "validation_steps", None) or None
+        ds = eval_dataset(tf, vdata, global_batch, repeat=out.validation_steps is not None)
+        out.sharding["validation"] = "by data"
         if ds is not None:
             out.validation = strategy.experimental_distribute_dataset(ds)
     return out

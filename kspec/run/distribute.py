@@ -50,6 +50,9 @@ FILE_CALLBACKS = (ModelCheckpoint, CSVLogger, TensorBoard)
 
 
 def _tf():
+    from ..emit import tf_environment
+
+    tf_environment()
     import tensorflow as tf
 
     return tf
@@ -273,9 +276,10 @@ class Distribution:
         d = self.dinputs
         iterator = iter(d.train) if d.repeat_train else None
         epoch_logs: dict[str, Any] = {}
+        reset = self._fn("reset", lambda: _metric_reset(_tf(), model))
         for epoch in range(initial_epoch, epochs):
             self.epoch, self.epoch_done = epoch, False
-            model.reset_metrics()
+            reset()
             cbs.on_epoch_begin(epoch)
             it = iterator if iterator is not None else iter(d.train)
             logs = None
@@ -290,7 +294,7 @@ class Distribution:
                 cbs.on_train_batch_end(step, logs)
             epoch_logs = _floats(metrics_fn()) if logs is not None else {}
             if d.validation is not None:
-                val = self._evaluate_loop(model, d.validation, test_fn, metrics_fn, cbs)
+                val = self._evaluate_loop(model, d.validation, test_fn, metrics_fn, cbs, steps=d.validation_steps)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             self.epoch_done = True
@@ -300,13 +304,20 @@ class Distribution:
                 break
         return epoch_logs
 
-    def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None) -> dict[str, float]:
-        model.reset_metrics()
+    def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None, steps: int | None = None) -> dict[str, float]:
+        """One pass over ``dataset``; with ``steps``, ``dataset`` repeats and ``steps`` batches are one
+        pass, read from one iterator kept for the whole of training."""
+        self._fn("reset", lambda: _metric_reset(_tf(), model))()
         if cbs is not None:
             cbs.on_test_begin()
         logs = None
-        for batch in dataset:
-            logs = test_fn(batch)
+        if steps:
+            it = self._fn(f"validation_iterator_{id(dataset)}", lambda: iter(dataset))
+            for _ in range(steps):
+                logs = test_fn(next(it))
+        else:
+            for batch in dataset:
+                logs = test_fn(batch)
         out = _floats(metrics_fn()) if logs is not None else {}
         if cbs is not None:
             cbs.on_test_end(out)
@@ -344,6 +355,30 @@ def _step_function(tf, strategy, step):
         return {k: values[i] for i, k in enumerate(keys)}
 
     return run
+
+
+def _metric_reset(tf, model):
+    """``model.reset_metrics()`` as one graph: every metric variable set in one call instead of an
+    eager assign per variable (each a round trip to the sync-on-read variable's replicas). Keras
+    builds compiled metrics on the first step, so the graph is traced again whenever the set of
+    metric variables has changed."""
+    graphs: dict[tuple, Any] = {}
+    eager = []
+
+    def reset():
+        if not eager:
+            key = tuple(id(v) for m in model.metrics for v in m.variables)
+            try:
+                if key not in graphs:
+                    graphs.clear()
+                    graphs[key] = tf.function(lambda: model.reset_metrics())
+                graphs[key]()
+                return
+            except (TypeError, ValueError, NotImplementedError):  # a metric whose reset cannot be traced
+                eager.append(True)
+        model.reset_metrics()
+
+    return reset
 
 
 def _global_metrics(tf, model):
