@@ -1,0 +1,236 @@
+"""Series and text pipelines: kspec against what the course writes by hand.
+
+Every measurement runs in its own subprocess (peak memory is per variant):
+
+* series epoch time: the course's Dense forecaster fitted on kspec's window pipeline (one tensor,
+  batches gathered by start index) and on the course's ``windowed_dataset`` (``tf.data``
+  ``window`` / ``flat_map`` / ``shuffle`` / ``map`` / ``batch``), same series, model, batch and
+  seed; the median of the epochs after the first;
+* peak resident memory against the number of windows (series of 10k .. 1M steps, one epoch
+  iterated), for kspec's pipeline and for windows materialised as NumPy arrays (what
+  ``model.fit(x, y)`` on a windowed array needs);
+* text: tokenising 100,000 short texts (fit the vocabulary, map to ids, pad) with kspec's
+  tokenizer, and with ``keras.layers.TextVectorization`` (``adapt`` + call), Keras 3's
+  replacement for the course's ``Tokenizer``;
+* text epoch time: Embedding + GlobalAveragePooling1D fitted on kspec's encoded arrays and on
+  arrays encoded by hand the same way (both are NumPy arrays handed to ``fit``).
+
+    python benchmarks/sequences.py --json benchmarks/sequences.results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _series_spec(length: int, split: int):
+    from kspec.pipeline import Pipeline
+
+    text = f"""kspec: 1
+data: {{type: series, generator: {{length: {length}}}, split_time: {split}, window_size: 20, shuffle_buffer: 1000}}
+model:
+  layers: [{{type: Dense, units: 10, activation: relu}}, {{type: Dense, units: 10, activation: relu}}, {{type: Dense, units: 1}}]
+compile: {{optimizer: {{type: sgd, learning_rate: 1.0e-6, momentum: 0.9}}, loss: mse}}
+train: {{epochs: 1, batch_size: 32, seed: 0}}
+"""
+    return Pipeline(text=text, base_dir=ROOT).resolved
+
+
+def course_windowed_dataset(series, window_size, batch_size, shuffle_buffer):
+    """The course's function, as its notebooks write it."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(series)
+    dataset = dataset.window(window_size + 1, shift=1, drop_remainder=True)
+    dataset = dataset.flat_map(lambda window: window.batch(window_size + 1))
+    dataset = dataset.shuffle(shuffle_buffer).map(lambda window: (window[:-1], window[-1]))
+    dataset = dataset.batch(batch_size).prefetch(1)
+    return dataset
+
+
+class _EpochTimer:
+    def __init__(self):
+        self.times = []
+
+    def callback(self):
+        import keras
+
+        timer = self
+
+        class T(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                timer.times.append(time.perf_counter() - self.t)
+
+        return T()
+
+
+def series_epochs(variant: str, epochs: int) -> dict:
+    import keras
+    import numpy as np
+
+    from kspec.emit.sequences import series_inputs
+    from kspec.series import make_series
+
+    r = _series_spec(1461, 1000)
+    keras.utils.set_random_seed(0)
+    if variant == "kspec":
+        ds = series_inputs(r, batch_size=32, seed=0).train
+    else:
+        series = make_series()[1].astype(np.float32)
+        ds = course_windowed_dataset(series[:1000], 20, 32, 1000)
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(10, activation="relu"),
+                              keras.layers.Dense(10, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-6, momentum=0.9), loss="mse")
+    timer = _EpochTimer()
+    model.fit(ds, epochs=epochs, verbose=0, callbacks=[timer.callback()])
+    return {"epoch_s": timer.times, "median_after_first_s": statistics.median(timer.times[1:])}
+
+
+def series_memory(variant: str, length: int) -> dict:
+    import resource
+
+    import numpy as np
+
+    from kspec.emit.sequences import series_inputs
+    from kspec.series import make_series, windows
+
+    r = _series_spec(length, length - 100)
+    import tensorflow as tf  # noqa: F401  (imported before the baseline reading, for both variants)
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    if variant == "kspec":
+        ds = series_inputs(r, batch_size=32, seed=0).train
+        n = sum(int(xb.shape[0]) for xb, _ in ds)
+    else:  # windows as arrays, as model.fit(x, y) takes them
+        series = make_series(length)[1].astype(np.float32)
+        x, y = windows(series, range(0, length - 100 - 21 + 1), 20, 1)
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0).batch(32)
+        n = sum(int(xb.shape[0]) for xb, _ in ds)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"windows": n, "peak_mb": round(peak / 1024, 1), "growth_mb": round((peak - base) / 1024, 1),
+            "epoch_s": round(time.perf_counter() - t, 3)}
+
+
+def _texts(n: int):
+    from kspec.textdata import make_reviews
+
+    return [t for t, _ in make_reviews(n, 0)]
+
+
+def text_tokenise(variant: str, n: int) -> dict:
+    texts = _texts(n)
+    t = time.perf_counter()
+    if variant == "kspec":
+        from kspec.textdata import Tokenizer, pad_sequences
+
+        tok = Tokenizer(num_words=10000, oov_token="<OOV>").fit(texts)
+        x = pad_sequences(tok.sequences(texts), 20, "post", "post")
+        fit_s = None
+    else:
+        import keras
+        import numpy as np
+
+        layer = keras.layers.TextVectorization(max_tokens=10000, output_sequence_length=20)
+        t0 = time.perf_counter()
+        layer.adapt(texts, batch_size=4096)
+        fit_s = time.perf_counter() - t0
+        x = np.asarray(layer(np.asarray(texts)))
+    return {"texts": n, "seconds": round(time.perf_counter() - t, 3), "shape": list(x.shape),
+            **({"adapt_s": round(fit_s, 3)} if fit_s is not None else {})}
+
+
+def text_epochs(variant: str, epochs: int) -> dict:
+    import keras
+    import numpy as np
+
+    from kspec.pipeline import Pipeline
+    from kspec.textdata import Tokenizer, pad_sequences
+
+    keras.utils.set_random_seed(0)
+    if variant == "kspec":
+        from kspec.emit.sequences import text_inputs
+
+        spec = """kspec: 1
+data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, maxlen: 20, padding: post, truncating: post}}
+model: {layers: [{type: Dense, units: 1, activation: sigmoid}]}
+compile: {optimizer: adam, loss: binary_crossentropy}
+"""
+        r = Pipeline(text=spec, base_dir=ROOT).resolved
+        x, y = text_inputs(r, batch_size=32, seed=0).train
+    else:  # the course's steps, by hand
+        import csv
+
+        with open(ROOT / "specs" / "text" / "reviews.csv", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        sentences = [row["text"] for row in rows]
+        y = np.asarray([1 if row["label"] == "positive" else 0 for row in rows])
+        tok = Tokenizer(num_words=1000, oov_token="<OOV>").fit(sentences)
+        x = pad_sequences(tok.sequences(sentences), 20, "post", "post")
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Embedding(1000, 16),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(24, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    timer = _EpochTimer()
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[timer.callback()])
+    return {"epoch_s": timer.times, "median_after_first_s": statistics.median(timer.times[1:])}
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}, timeout=1800)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", nargs="+")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--texts", type=int, default=100_000)
+    ap.add_argument("--lengths", default="10000,100000,1000000")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    if a.child:
+        what, variant, arg = a.child
+        fn = {"series_epochs": series_epochs, "series_memory": series_memory, "text_tokenise": text_tokenise,
+              "text_epochs": text_epochs}[what]
+        print(json.dumps(fn(variant, int(arg))))
+        return
+    results: dict = {"series_epochs": {}, "series_memory": {}, "text_tokenise": {}, "text_epochs": {}}
+    for variant in ("kspec", "course"):
+        results["series_epochs"][variant] = _child(["series_epochs", variant, str(a.epochs)])
+        results["text_epochs"][variant] = _child(["text_epochs", variant, str(a.epochs)])
+    for variant in ("kspec", "textvectorization"):
+        results["text_tokenise"][variant] = _child(["text_tokenise", variant, str(a.texts)])
+    for variant in ("kspec", "arrays"):
+        results["series_memory"][variant] = [_child(["series_memory", variant, n]) for n in a.lengths.split(",")]
+    se, te = results["series_epochs"], results["text_epochs"]
+    results["ratios"] = {
+        "series_epoch_kspec_over_course": round(se["kspec"]["median_after_first_s"] / se["course"]["median_after_first_s"], 3),
+        "text_epoch_kspec_over_hand": round(te["kspec"]["median_after_first_s"] / te["course"]["median_after_first_s"], 3),
+        "tokenise_kspec_over_textvectorization": round(results["text_tokenise"]["kspec"]["seconds"]
+                                                       / results["text_tokenise"]["textvectorization"]["seconds"], 3),
+    }
+    print(json.dumps(results, indent=2))
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
