@@ -491,6 +491,27 @@ def import_cmd(
         typer.echo(text, nl=False)
 
 
+class ExportFormat(str, Enum):
+    savedmodel = "savedmodel"
+    tflite = "tflite"
+    onnx = "onnx"
+
+
+@app.command()
+@boundary
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="savedmodel, tflite or onnx.")],
+    quantize: Annotated[bool, typer.Option("--quantize", help="tflite: dynamic-range quantisation (int8 weights).")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default: RUN_DIR/export/).")] = None,
+) -> None:
+    """Export a trained run's model for deployment, load it back and compare its outputs with the
+    Keras model's on sample inputs (exit 2 when they differ beyond the format's tolerance)."""
+    from .export import export_run
+
+    typer.echo(export_run(run_dir, format.value, out=output, quantize=quantize).render())
+
+
 # ------------------------------------------------------------------------------------ kspec data
 
 data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",
