@@ -855,6 +855,8 @@ model:
   layers: [{type: Flatten}, {type: Dense, units: 1, activation: sigmoid}]
 compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
 """, line=6, says=("exactly 2 class folders", "3 class folders"), id="binary-folder-of-three"),
+    Case("KS316", True, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[1, 2, 3, 1]", extra="") + SPARSE3, line=4,
+         says=("0..2 for the 3 output units", "up to 3", "subtract 1"), id="ids-beyond-units"),
     Case("KS316", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 2, 1]", extra="class_names: [a, b, c]")
          + SPARSE3, id="ids-in-range"),
     # ---------------------------------------------------------------- KS317 split-overlap

@@ -94,9 +94,11 @@ class UnscaledInput(Rule):
         big = sum(t > FEATURE_SCALE for t in tops)
         yield self.diag(
             ctx, _data_path(ctx),
-            f"{big} of the {len(tops)} input feature{'s' if len(tops) != 1 else ''} exceed{'s' if big == 1 else ''} "
+            (f"the input feature exceeds " if len(tops) == 1 else
+             f"{big} of the {len(tops)} input features exceed{'s' if big == 1 else ''} ") +
             f"{FEATURE_SCALE:g} in magnitude (column {worst}: {feats['min'][worst]:g}..{feats['max'][worst]:g}) and "
-            "nothing scales them before the first weighted layer; expected features within -10..10 or standardised",
+            f"nothing scales {'it' if len(tops) == 1 else 'them'} before the first weighted layer; expected features "
+            "within -10..10 or standardised",
             hint="standardise each column ((x - mean) / std over the training rows) before saving the arrays",
             received=[feats["min"][worst], feats["max"][worst]], expected=[-FEATURE_SCALE, FEATURE_SCALE])
 

@@ -80,7 +80,7 @@ class LastLayerUnitsMismatch(Rule):
             expected, hint = str(n), f"set units: {n}"
         yield self.diag(
             ctx, ctx.layer_path(index, "units"),
-            f"last layer has {units} units but the data has {n} classes"
+            f"last layer has {units} unit{'s' if units != 1 else ''} but the data has {n} classes"
             + (f" and the loss is {loss}" if n == 2 else "") + f"; expected {expected}",
             hint=hint, related=_classes_related(ctx), received=units, expected=expected,
         )

@@ -117,14 +117,16 @@ class TooFewSteps(Rule):
         total = epochs * per_epoch
         if total >= STEPS_FLOOR:
             return
-        path = ("train", "epochs") if explicit(ctx, ("train", "epochs")) else ("train",)
+        written = explicit(ctx, ("train", "epochs"))
+        path = ("train", "epochs") if written else ("train",) if explicit(ctx, ("train",)) else ("data",)
         need = math.ceil(STEPS_FLOOR / per_epoch)
         yield self.diag(
             ctx, path,
-            f"{epochs} epoch{'s' if epochs != 1 else ''} x {per_epoch} step{'s' if per_epoch != 1 else ''} per epoch "
+            ("" if written else f"train.epochs is not set (default {epochs}): ")
+            + f"{epochs} epoch{'s' if epochs != 1 else ''} x {per_epoch} step{'s' if per_epoch != 1 else ''} per epoch "
             f"= {total} optimisation step{'s' if total != 1 else ''} in all; expected at least {STEPS_FLOOR}",
-            hint=f"train for at least {need} epochs" + (f", or use a smaller batch size than {batch}"
-                                                        if per_epoch < 10 else ""),
+            hint=f"{'train for' if written else 'set train.epochs to'} at least {need} epochs"
+                 + (f", or use a smaller batch size than {batch}" if per_epoch < 10 else ""),
             related=_samples_related(ctx), received=total, expected=STEPS_FLOOR)
 
 

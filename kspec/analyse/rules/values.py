@@ -253,6 +253,14 @@ class LabelValues(Rule):
                                 hint="map the labels to 0..K-1 (for -1/1 labels: (y + 1) / 2)",
                                 received=y["min"], expected=0)
             declared = len(data.class_names) if data.class_names else None
+            width = view.head.width if view.head.plain else None
+            if not declared and width and width > 1 and y["max"] >= width:
+                yield self.diag(ctx, where, f"class ids must be 0..{width - 1} for the {width} output units but the "
+                                f"labels go up to {y['max']:g}",
+                                hint=(f"number the classes from 0 (subtract {y['min']:g} from every label)" if y["min"] >= 1
+                                      else f"use {int(y['max']) + 1} output units, one per class"),
+                                related=[ctx.related(f"{width} output units", ctx.layer_path(view.head.producer, "units"))],
+                                received=y["max"], expected=width - 1)
             if declared and y["max"] >= declared:
                 yield self.diag(ctx, where, f"class ids must be 0..{declared - 1} for the {declared} class_names "
                                 f"but the labels go up to {y['max']:g}",
