@@ -168,10 +168,9 @@ def tiny(args) -> None:
     print(f"\nhello on 2 local workers, {args.steps} steps (one partial batch of 6 per epoch), {args.repeat} "
           f"alternating repeat(s); {cores} cores, load average {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f} at the "
           f"start, {load1[0]:.1f} {load1[1]:.1f} {load1[2]:.1f} at the end")
-    print(f"  {'':<34}{'ms/step (wall)':>16}{'ms/step (CPU, chief)':>22}{'final loss':>12}")
+    print(f"  {'':<34}{'ms/step (wall)':>16}{'ms/step (CPU, chief)':>22}")
     for name, rs in (("kspec multi_worker loop", ks), ("minimal hand-written loop", ref)):
-        print(f"  {name:<34}{med(r['step_ms'] for r in rs):>16.1f}{med(r['step_cpu_ms'] for r in rs):>22.1f}"
-              f"{rs[0]['loss']:>12.4f}")
+        print(f"  {name:<34}{med(r['step_ms'] for r in rs):>16.1f}{med(r['step_cpu_ms'] for r in rs):>22.1f}")
     print(f"  ratio kspec / hand-written: {med(r['step_ms'] for r in ks) / med(r['step_ms'] for r in ref):.2f} wall, "
           f"{med(r['step_cpu_ms'] for r in ks) / med(r['step_cpu_ms'] for r in ref):.2f} CPU; kspec weights identical "
           f"on both workers: {all(r['identical'] for r in ks)}")
