@@ -8,7 +8,7 @@
 Importing kspec is cheap: the API module loads on first use, TensorFlow only when a model is built.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 _API = ("load", "open_run", "Spec", "Run", "Diagnostics", "ShapeTable", "InvalidSpec")
 _DIAGNOSTICS = ("Diagnostic", "KspecError", "Severity", "SpecInvalid")

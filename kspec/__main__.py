@@ -1,5 +1,5 @@
 """``python -m kspec``: the ``kspec`` command."""
 
-from kspec.lintcmd import main
+from kspec.entry import main
 
 main()

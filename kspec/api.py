@@ -298,7 +298,7 @@ class Spec:
         if r.input_shape is None:
             self.shapes  # raises the KspecError that names the fix
         from .emit.model import build_model, compile_model
-        from .run.runner import prepare_keras
+        from .run.common import prepare_keras
 
         prepare_keras(r.seed)
         model = build_model(r)

@@ -49,6 +49,42 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
     return _atomic(Path(path), lambda f: f.write(data), "wb")
 
 
+def write_output(path: Path | str, text: str) -> Path:
+    """Write a report to a file the user named (``-o``): a regular file (or a new one) is replaced
+    atomically, through a symbolic link if the path is one, so the link stays; a FIFO or a
+    character device (``/dev/stdout``, ``/dev/null``) is written through, never replaced; a
+    directory, a missing folder or anything else is refused with a :class:`KspecError`."""
+    import stat
+
+    from .diagnostics import KspecError
+
+    path = Path(path)
+    target = Path(os.path.realpath(path))
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise KspecError(f"cannot write {path}: {e.strerror or e}") from None
+    if st is None:
+        if not target.parent.is_dir():
+            raise KspecError(f"cannot write {path}: the folder {path.parent} does not exist",
+                             hint=f"create it first (mkdir -p {path.parent})")
+        return write_text(target, text)
+    if stat.S_ISREG(st.st_mode):
+        return write_text(target, text)
+    if stat.S_ISDIR(st.st_mode):
+        raise KspecError(f"cannot write {path}: it is a directory", hint=f"name a file, e.g. {path}/report.txt")
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as e:
+            raise KspecError(f"cannot write {path}: {e.strerror or e}") from None
+        return path
+    raise KspecError(f"cannot write {path}: it is not a regular file, a FIFO or a character device")
+
+
 def write_json(path: Path | str, obj: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_default) + "\n")
 

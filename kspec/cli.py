@@ -6,9 +6,11 @@ shows a Python traceback.
 from __future__ import annotations
 
 if __name__ == "__main__":  # `python -m kspec.cli lint ...`: read lint's options before typer loads
-    from kspec.lintcmd import main as _fast
+    import sys as _sys
 
-    _fast()
+    from kspec.lintcmd import dispatch as _dispatch
+
+    _dispatch(_sys.argv[1:])
 
 import functools
 import sys
@@ -18,7 +20,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from . import __version__
+from .version import __version__
 from .diagnostics import Diagnostic, KspecError, Severity, SpecInvalid
 from .lintcmd import collect_specs
 
@@ -389,9 +391,9 @@ def predict(
         _err(f"note: {note}")
     text = {"table": lambda: result.to_table() + "\n", "json": result.to_json, "csv": result.to_csv}[format.value]()
     if output:
-        from .atomic import write_text
+        from .atomic import write_output
 
-        write_text(output, text)
+        write_output(output, text)
         _err(f"wrote {len(result.rows)} prediction(s) to {output}")
     else:
         typer.echo(text, nl=False)
@@ -413,9 +415,9 @@ def evaluate(
         _err(f"note: {note}")
     typer.echo(result.render())
     if output:
-        from .atomic import write_text
+        from .atomic import write_output
 
-        write_text(output, result.to_json())
+        write_output(output, result.to_json())
 
 
 @app.command()

@@ -4,7 +4,7 @@
 most of its cost. Importing typer and building its command (a Pydantic adapter per option) costs
 more than linting a spec; :func:`fast_main` reads the ``lint`` options itself and hands anything
 it does not fully understand (``--help``, a misspelt option, a bad value, no path) to the full
-command line in :mod:`kspec.cli`, so usage errors and help read exactly as for every other command.
+command line in :mod:`kspec.cli` (:mod:`kspec.entry` does the hand-over), so usage errors and help read exactly as for every other command.
 :func:`run_lint` is the one implementation both use.
 """
 
@@ -107,10 +107,10 @@ def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | 
             _err(f"error: {f.file}: {f.error}")
     rendered = pick(fmt)(result.diagnostics, result.sources)
     if output:
-        from .atomic import write_text
+        from .atomic import write_output
         from .render.text import summary
 
-        write_text(output, rendered)
+        write_output(output, rendered)
         _err(f"{summary(result.diagnostics)} in {len(files)} spec(s); report written to {output}")
     else:
         sys.stdout.write(rendered)
@@ -209,13 +209,10 @@ def fast_main(argv: Sequence[str]) -> int | None:
         return 130
 
 
-def main() -> None:
-    """The ``kspec`` command: ``lint`` read here when possible, everything else by :mod:`kspec.cli`."""
-    args = sys.argv[1:]
+def dispatch(args: Sequence[str]) -> None:
+    """Exit with ``kspec lint``'s code when this module can read ``args`` itself; else return, and
+    the caller hands ``args`` to the full command line (:mod:`kspec.cli`)."""
     if args and args[0] == "lint":
-        code = fast_main(args[1:])
+        code = fast_main(list(args[1:]))
         if code is not None:
             sys.exit(code)
-    from .cli import main as full
-
-    full()

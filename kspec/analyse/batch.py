@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..diagnostics import Diagnostic, KspecError, Severity, Span
-from .lint import LintConfig
+from .base import LintConfig
 
 PARALLEL_FROM = 48
 """Files from which a batch is spread over worker processes."""

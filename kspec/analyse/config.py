@@ -19,7 +19,8 @@ import tomllib
 from pathlib import Path
 
 from ..diagnostics import KspecError, did_you_mean
-from .lint import LintConfig
+from .base import LintConfig
+from .rules import BY_CODE, RULES, find
 
 _KEYS = {"select", "ignore", "severity", "fail-on", "format"}
 SEVERITIES = ("error", "warning", "info")
@@ -40,8 +41,6 @@ def find_pyproject(start: Path) -> Path | None:
 
 def check_selector(sel: str, where: str) -> str:
     """``sel`` when it names at least one rule (code, group prefix, name or ALL); else an error."""
-    from .rules import RULES
-
     sel = sel.strip()
     if sel == "ALL" or any(r.name == sel for r in RULES):
         return sel
@@ -54,8 +53,6 @@ def check_selector(sel: str, where: str) -> str:
 
 def suggest(token: str) -> str | None:
     """The rule code or name closest to a mistyped ``token`` (``KS2O1`` -> ``KS201``), or None."""
-    from .rules import BY_CODE, RULES
-
     if re.fullmatch(r"(?i)KS[0-9OIL]{3}", token):
         fixed = "KS" + token[2:].upper().replace("O", "0").replace("I", "1").replace("L", "1")
         if fixed in BY_CODE:
@@ -75,7 +72,13 @@ def load_config(start: Path | None = None, path: Path | None = None) -> tuple[Li
         raise KspecError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise KspecError(f"cannot read {path}: {e}", hint="fix the TOML syntax") from None
-    section = data.get("tool", {}).get("kspec", {}).get("lint", {})
+    section: object = data
+    for depth, key in enumerate(("tool", "kspec", "lint")):
+        section = section.get(key, {})
+        if not isinstance(section, dict):
+            table = ".".join(("tool", "kspec", "lint")[: depth + 1])
+            raise KspecError(f"{path}: [{table}] must be a table, not a {type(section).__name__} ({section!r:.40})",
+                             hint=f"write it as a section: [{table}]")
     where = f"{path} [tool.kspec.lint]"
     if not isinstance(section, dict):
         raise KspecError(f"{where} must be a table")
@@ -100,8 +103,6 @@ def load_config(start: Path | None = None, path: Path | None = None) -> tuple[Li
     for key, value in severity.items():
         if value not in SEVERITIES:
             raise KspecError(f"{where} severity: {key} = {value!r} is not one of {', '.join(SEVERITIES)}")
-        from .rules import find
-
         if find(key) is None:
             check_selector(key, f"{where} severity")  # raises with a suggestion
             raise KspecError(f"{where} severity: {key!r} must name one rule (a code or a name), not a group")
@@ -117,6 +118,4 @@ def load_config(start: Path | None = None, path: Path | None = None) -> tuple[Li
 
 
 def _canonical(key: str) -> str:
-    from .rules import find
-
     return find(key).code

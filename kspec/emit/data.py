@@ -16,51 +16,10 @@ import numpy as np
 from .. import datasets
 from ..diagnostics import KspecError
 from ..resolve import Resolved
+from .inputs import Inputs
 from ..spec import ArraysData, IdxData, ImageFolderData, KerasData, NpyData, NpzData, SyntheticData
 
 Arrays = tuple[np.ndarray, np.ndarray]
-
-
-@dataclass
-class Inputs:
-    """What ``model.fit`` / ``evaluate`` / ``predict`` consume."""
-
-    train: Any
-    """(x, y) arrays, or a tf.data.Dataset of batches."""
-    validation: Any = None
-    test: Any = None
-    class_names: list[str] | None = None
-    steps_per_epoch: int | None = None
-    validation_steps: int | None = None
-    batch_size: int = 32
-    shuffle: bool = True
-    fingerprint: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped_files: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    """Things the user should know about the data (printed by the runner)."""
-    images: Any = None
-    """The image-folder pipeline (``emit.images.ImageInputs``) these came from, for error messages."""
-    state: Any = None
-    """What a series, text or table run keeps after training (windows and normalisation, vocabulary, column layout)."""
-
-    @property
-    def in_memory(self) -> bool:
-        return isinstance(self.train, tuple)
-
-    def fit_kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {}
-        if self.in_memory:
-            kw.update(x=self.train[0], y=self.train[1], batch_size=self.batch_size, shuffle=self.shuffle)
-        else:
-            kw.update(x=self.train, shuffle=False)  # a dataset shuffles itself; Keras warns otherwise
-            if self.steps_per_epoch:
-                kw["steps_per_epoch"] = self.steps_per_epoch
-        if self.validation is not None:
-            kw["validation_data"] = self.validation
-            if self.validation_steps and not isinstance(self.validation, tuple):
-                kw["validation_steps"] = self.validation_steps
-        return kw
 
 
 # ------------------------------------------------------------------------------------ loading

@@ -16,7 +16,7 @@ import numpy as np
 from .. import datasets
 from ..resolve import Resolved
 from ..series import WindowPlan, normalisation, read_series, window_plan
-from .data import Inputs
+from .inputs import Inputs
 
 
 @dataclass

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..diagnostics import Diagnostic, Related, Severity, Span
 from .text import summary
 
@@ -71,13 +72,25 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _uri(file: str) -> tuple[str, bool]:
-    """(uri, relative to the working folder?) of a diagnostic's file."""
-    p = Path(file)
+def _relative(file: str) -> str | None:
+    """A diagnostic's file relative to the working folder (POSIX form), or None when it is outside."""
     try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix(), True
+        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
-        return (p.resolve().as_uri() if p.is_absolute() or p.exists() else p.as_posix()), False
+        return None
+
+
+def _uri(file: str) -> tuple[str, bool]:
+    """(URI, relative to the working folder?) of a diagnostic's file: a relative reference or a
+    ``file:`` URI, percent-encoded by RFC 3986 (a space, ``%``, ``#``, ``?``, ``:`` or a letter
+    outside ASCII is never written raw)."""
+    relative = _relative(file)
+    if relative is not None:
+        return quote(relative, safe="/"), True
+    p = Path(file)
+    if p.is_absolute() or p.exists():
+        return p.resolve().as_uri(), False
+    return quote(p.as_posix(), safe="/"), False
 
 
 def _location(span: Span) -> dict[str, Any]:
@@ -191,8 +204,8 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) ->
     for d in diagnostics:
         props = []
         if d.span:
-            uri, relative = _uri(d.span.file)
-            props.append(f"file={_gh_prop(uri if relative else d.span.file)}")
+            relative = _relative(d.span.file)
+            props.append(f"file={_gh_prop(relative if relative is not None else d.span.file)}")
             props.append(f"line={d.span.line}")
             props.append(f"col={d.span.col}")
             if d.span.end_line and d.span.end_col:

@@ -21,7 +21,8 @@
       resume/                the last checkpoint while the run is unfinished (kspec run --resume)
       error.log              the traceback, when training failed
 
-Modules: ``runner`` (the run itself), ``history`` (per-epoch rows), ``checkpoint`` (resume),
+Modules: ``runner`` (the run itself), ``common`` (what every run command shares: Keras set-up,
+the run result, predictions), ``history`` (per-epoch rows), ``checkpoint`` (resume),
 ``checks`` (run diagnostics), ``findings`` (diagnostics.json), ``rundir`` (directory, manifest,
 lock), ``saved`` (open a run again), ``inputs`` (user images / .npy), ``predict`` (predict and
 evaluate), ``visualize`` (feature maps), ``diff`` (compare runs).
@@ -29,6 +30,14 @@ evaluate), ``visualize`` (feature maps), ``diff`` (compare runs).
 
 from __future__ import annotations
 
-from .runner import RunResult, repeat_run, resume_run, run_pipeline
-
 __all__ = ["RunResult", "repeat_run", "resume_run", "run_pipeline"]
+
+
+def __getattr__(name: str):
+    """The runner loads on first use: importing one module of this package (``rundir``, ``history``)
+    does not load the runner and everything above it."""
+    if name in __all__:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'kspec.run' has no attribute {name!r}")

@@ -440,7 +440,7 @@ def run_worker(r, d: Distribution, *, initial_epoch: int = 0, checkpoint: Path |
                quiet: bool = False, run_dir: Path | None = None):
     """A non-chief worker: the same model, data share, steps and stop decisions as the chief, and no
     files. ``checkpoint``: the chief's resume checkpoint to start from (on resume)."""
-    from .runner import RunResult, prepare_keras
+    from .common import RunResult, prepare_keras
 
     keras = prepare_keras(r.seed)
     say = (lambda m: None) if quiet else d.say

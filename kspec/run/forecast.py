@@ -83,7 +83,7 @@ class StepsAhead:
 def forecast_ahead(saved, steps: int) -> StepsAhead:
     """Forecast ``steps`` values after the end of the series, feeding each forecast back in."""
     from ..emit.sequences import series_state
-    from .runner import prepare_keras
+    from .common import prepare_keras
 
     r = saved.resolved
     prepare_keras(r.seed)

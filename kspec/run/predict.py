@@ -64,7 +64,7 @@ class Predictions:
 def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = None) -> Predictions:
     """The predicted class and probability (or the value, for regression) of every input."""
     from .inputs import read_inputs
-    from .runner import describe_predictions
+    from .common import describe_predictions
     from .saved import SavedRun
 
     saved = SavedRun(run_dir)
@@ -72,7 +72,7 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
     if getattr(r.data, "type", None) == "text":
         return _predict_texts(saved, inputs)
     batch = read_inputs(inputs, r)
-    from .runner import inference_batch_size
+    from .common import inference_batch_size
 
     size = batch_size or inference_batch_size(r, r.train.batch_size)
     out = np.asarray(saved.model.predict(batch.x, batch_size=size, verbose=0))
@@ -174,7 +174,7 @@ def evaluate_run(run_dir: Path, data: str = "test", *, batch_size: int | None = 
     or on another data section (``data`` = a YAML/JSON file): its test split when it has one, else
     all its samples."""
     from ..emit.data import build_inputs
-    from .runner import prepare_keras
+    from .common import prepare_keras
     from .saved import SavedRun
 
     saved = SavedRun(run_dir)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import write_json, write_text
 from ..diagnostics import KspecError
 

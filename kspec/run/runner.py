@@ -25,27 +25,14 @@ from typing import Any, Callable
 import numpy as np
 
 from ..atomic import save_with, write_json, write_text
-from ..diagnostics import Diagnostic, KspecError, Severity
+from ..diagnostics import KspecError, Severity
 from ..pipeline import Pipeline
 from ..resolve import Resolved
 from . import checkpoint, findings, rundir
+from .common import (RunResult, collect, data_sample, describe_predictions, inference_batch_size,
+                     is_classifier, label_ids, predicted_classes, prepare_keras)
 from .checks import MonitorFacts, RunContext, make_monitor, run_checks
 from .history import gaps, load_rows, make_history_writer, rows_to_history, write_rows
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    history: dict[str, list[Any]]
-    metrics: dict[str, float] = field(default_factory=dict)
-    predictions: list[dict[str, Any]] | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    status: str = "completed"
-    """``completed``, ``diverged`` (the loss became NaN) or ``interrupted``."""
-    plots: list[Path] = field(default_factory=list)
-    visualized: Any = None
-    forecast: dict[str, Any] | None = None
-    """A series run: MAE and MSE of the model and the baselines on the validation period."""
 
 
 @dataclass
@@ -83,15 +70,6 @@ def _verbose(setting: Any, quiet: bool) -> int:
     if setting == "auto":
         return 1 if sys.stdout.isatty() else 2
     return int(setting)
-
-
-def prepare_keras(seed: int) -> Any:
-    """Import Keras quietly and seed Python, NumPy and the backend."""
-    from ..emit.model import keras as import_keras
-
-    keras = import_keras()
-    keras.utils.set_random_seed(seed)
-    return keras
 
 
 def model_summary(model) -> str:
@@ -486,66 +464,6 @@ def _evaluate(s: Session, inputs) -> dict[str, float]:
     return metrics
 
 
-def is_classifier(r: Resolved) -> bool:
-    last = r.model.layers[-1]
-    act = getattr(last, "activation", None)
-    if act not in ("softmax", "sigmoid"):
-        return False
-    if act == "sigmoid" and getattr(last, "units", None) != 1:
-        return False  # multi-label: one matrix per label would be needed
-    return r.facts.classification is not False
-
-
-def predicted_classes(out: np.ndarray) -> np.ndarray:
-    out = np.asarray(out)
-    if out.ndim == 1 or out.shape[-1] == 1:
-        return (out.reshape(len(out)) >= 0.5).astype(np.int64)
-    return np.argmax(out, axis=-1)
-
-
-def label_ids(y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim > 1 and y.shape[-1] > 1:
-        return np.argmax(y, axis=-1)
-    return np.rint(y.reshape(len(y))).astype(np.int64)
-
-
-INFERENCE_BUDGET_BYTES = 256 * 2**20
-"""Activation memory one inference batch may take: predict-only passes use larger batches than
-training (fewer steps, far less per-step overhead), within this budget."""
-
-
-def inference_batch_size(r: Resolved, at_least: int, at_most: int = 1024) -> int:
-    """A batch size for predict-only passes: as large as the activation budget allows (from the
-    static plan, no TensorFlow), between ``at_least`` and ``at_most``."""
-    from ..analyse.shapes import infer
-
-    try:
-        plan = infer(r.model.layers, r.input_shape)
-        per_sample = plan.activation_bytes if plan.complete else 0
-    except Exception:  # an odd layer the plan cannot size: stay with the training batch size
-        per_sample = 0
-    if per_sample <= 0:
-        return at_least
-    return max(at_least, min(at_most, INFERENCE_BUDGET_BYTES // per_sample))
-
-
-def collect(model, data, steps: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(true labels, model outputs) over arrays or a dataset of (x, y) batches."""
-    if isinstance(data, tuple):
-        return np.asarray(data[1]), np.asarray(model.predict(data[0], batch_size=batch_size, verbose=0))
-    ys, outs = [], []
-    for i, batch in enumerate(data):
-        if steps is not None and i >= steps:
-            break
-        xb, yb = batch[0], batch[1]
-        ys.append(np.asarray(yb))
-        outs.append(np.asarray(model(xb, training=False)))
-    if not ys:
-        return np.zeros((0,)), np.zeros((0,))
-    return np.concatenate(ys), np.concatenate(outs)
-
-
 def _confusion(s: Session, inputs) -> Path | None:
     r = s.r
     if s.r.spec.evaluate is False or not is_classifier(r):
@@ -595,30 +513,6 @@ def _predict(s: Session, inputs) -> list[dict[str, Any]] | None:
     return preds
 
 
-def describe_predictions(out: np.ndarray, class_names: list[str] | None, r: Resolved) -> list[dict[str, Any]]:
-    """One dict per sample: class and probability for classifiers, the value(s) for regression."""
-    last = r.model.layers[-1]
-    act = getattr(last, "activation", None)
-    rows = []
-    for i, o in enumerate(out):
-        o = np.atleast_1d(o)
-        row: dict[str, Any] = {"index": i}
-        if act == "softmax" and o.size > 1:
-            k = int(np.argmax(o))
-            row.update(class_id=k, probability=float(o[k]))
-            if class_names and k < len(class_names):
-                row["class_name"] = class_names[k]
-        elif act == "sigmoid" and o.size == 1:
-            k = int(o[0] >= 0.5)
-            row.update(class_id=k, probability=float(o[0] if k else 1 - o[0]), output=float(o[0]))
-            if class_names and len(class_names) == 2:
-                row["class_name"] = class_names[k]
-        else:
-            row["output"] = [float(v) for v in o] if o.size > 1 else float(o[0])
-        rows.append(row)
-    return rows
-
-
 def _visualize(s: Session, inputs):
     from .visualize import visualize_model
 
@@ -629,32 +523,12 @@ def _visualize(s: Session, inputs):
         batch = read_inputs([s.r.path(vis.image)], s.r)
         x, name = batch.x[:1], Path(vis.image).stem
     else:
-        x = _data_sample(s.r, inputs, vis.from_data, vis.index)
+        x = data_sample(s.r, inputs, vis.from_data, vis.index)
         name = f"{vis.from_data}-{vis.index}"
     result = visualize_model(s.model, x, out_dir=s.run_dir / "visualize" / name, layers=vis.layers,
                              channel=vis.channel, class_names=inputs.class_names, resolved=s.r, input_name=name)
     s.say(f"kspec: feature maps of {name} in {result.out_dir}")
     return result
-
-
-def _data_sample(r: Resolved, inputs, source: str, index: int) -> np.ndarray:
-    from ..emit.data import sample_inputs
-
-    if source == "train":
-        train = inputs.train
-        if isinstance(train, tuple):
-            if index >= len(train[0]):
-                raise KspecError(f"visualize.index {index} is out of range: the training data has {len(train[0])} samples")
-            return train[0][index: index + 1]
-        for xb, _ in train.take(1 + index // max(1, inputs.batch_size)):
-            pass
-        return np.asarray(xb)[index % inputs.batch_size: index % inputs.batch_size + 1]
-    x = sample_inputs(r, inputs, source, index + 1)
-    if x is None or len(x) <= index:
-        have = 0 if x is None else len(x)
-        raise KspecError(f"there is no {source} sample {index} to visualize ({have} available)",
-                         hint="set visualize.from_data / visualize.index, or give visualize.image")
-    return x[index: index + 1]
 
 
 def _final_summary(s: Session, result: RunResult) -> None:

@@ -50,7 +50,7 @@ class SavedRun:
 
     @cached_property
     def model(self):
-        from .runner import prepare_keras
+        from .common import prepare_keras
 
         keras = prepare_keras(int(self.manifest.get("seed") or 0))
         path = self.model_path()

@@ -116,7 +116,7 @@ def visualize_model(model, x: np.ndarray, *, out_dir: Path, layers: Sequence[str
                              layers=[LayerOutput(i, l.name, type(l).__name__, tuple(o.shape))
                                      for i, (l, o) in enumerate(zip(mlayers, outs))], channel=channel)
     if resolved is not None:
-        from .runner import describe_predictions
+        from .common import describe_predictions
 
         result.prediction = describe_predictions(outs[-1], class_names, resolved)[0]
     chosen = select(mlayers, outs, layers)
@@ -161,11 +161,11 @@ def visualize_run(run_dir: Path, *, image: str | Path | None = None, index: int 
         x, name = batch.x, Path(str(image)).stem
     else:
         from ..emit.data import build_inputs
-        from .runner import _data_sample, prepare_keras
+        from .common import data_sample, prepare_keras
 
         prepare_keras(r.seed)
         index = index or 0
-        x = _data_sample(r, build_inputs(r), source, index)
+        x = data_sample(r, build_inputs(r), source, index)
         name = f"{source}-{index}"
     out_dir = Path(out) if out is not None else saved.dir / "visualize" / name
     result = visualize_model(saved.model, x, out_dir=out_dir, layers=layers, channel=channel,

@@ -128,3 +128,74 @@ def test_machine_renderers_survive_the_deepest_document_kspec_reads():
     p = Pipeline(text=json.dumps(nested), file="nested.json")
     for fmt in ("json", "sarif", "full", "github"):
         assert pick(fmt)(p.diagnostics, p.document.sources)
+
+
+# ------------------------------------------------------------------------------------ lint -o
+
+
+def _lint_to(target, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FULL, encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "kspec.cli", "lint", str(spec), "-o", str(target)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("kind", ["directory", "missing folder"])
+def test_lint_output_onto_a_directory_or_missing_folder_is_refused(tmp_path, kind):
+    target = tmp_path / "out" if kind == "directory" else tmp_path / "nope" / "report.txt"
+    if kind == "directory":
+        target.mkdir()
+    result = _lint_to(target, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert ("it is a directory" if kind == "directory" else "does not exist") in result.stderr
+    assert target.is_dir() if kind == "directory" else not target.parent.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_lint_output_to_a_device_writes_through_and_keeps_the_device(tmp_path):
+    import stat
+
+    before = os.stat("/dev/null")
+    result = _lint_to("/dev/null", tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_lint_output_through_a_symlink_keeps_the_link(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    result = _lint_to(link, tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert link.is_symlink() and real.read_text() != "old"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_lint_output_to_a_fifo_writes_through(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, encoding="utf-8").read()))
+    reader.start()
+    result = _lint_to(fifo, tmp_path)
+    reader.join(timeout=60)
+    assert result.returncode in (0, 1), result.stderr
+    assert got and got[0]
+    import stat
+
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("value", ['"strict"', "3", "[1, 2]"])
+def test_tool_kspec_that_is_not_a_table(tmp_path, value):
+    (tmp_path / "pyproject.toml").write_text(f"[tool]\nkspec = {value}\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FULL, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "kspec.cli", "lint", str(spec)], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "[tool.kspec] must be a table" in result.stderr

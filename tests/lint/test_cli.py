@@ -241,7 +241,7 @@ def test_fast_lint_leaves_help_and_usage_errors_to_the_full_command_line(argv):
 
 def test_fast_lint_does_not_load_typer():
     code = ("import sys; sys.argv = ['kspec', 'lint', 'specs/hello.yaml']\n"
-            "from kspec.lintcmd import main\n"
+            "from kspec.entry import main\n"
             "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
             "bad = [m for m in ('typer', 'click', 'numpy', 'tensorflow') if m in sys.modules]\n"
             "assert not bad, bad\n")

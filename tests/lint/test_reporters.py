@@ -99,7 +99,8 @@ def _sarif_validator():
         pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (../shared is absent)")
     import jsonschema
 
-    return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")),
+                                      format_checker=jsonschema.FormatChecker())
 
 
 @pytest.mark.parametrize("spec", SPECS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from ..view import SATURATING
 
 _CONV = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D")

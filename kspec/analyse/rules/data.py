@@ -6,7 +6,7 @@ import math
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from ..shapes import infer
 from .common import explicit, fmt_count, is_weighted
 

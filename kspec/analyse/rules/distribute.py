@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
 from ...spec import ImageFolderData, MirroredDistribute, MultiWorkerDistribute
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from .common import fmt_count
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from .common import activation_of, is_weighted, last_weighted
 
 HIGH_DROPOUT = 0.5

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity, Span
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 
 
 RUN_CHECK_CODES = {
@@ -47,18 +47,18 @@ class UnusedSuppression(Rule):
         return iter(())
 
     def unused(self, ctx: LintContext, spec_ignores: set[str], used: set, severity: Severity,
-               selected=lambda rule: True) -> list[Diagnostic]:
+               selected=lambda rule: True, *, find=lambda token: None,
+               suggest=lambda token: None) -> list[Diagnostic]:
         """Suppressions that silenced nothing. A suppression of a rule that did not run (not
-        selected) is not reported: nobody knows whether it would have silenced something."""
-        from . import find
+        selected) is not reported: nobody knows whether it would have silenced something.
+        ``find`` looks a code or name up among the rules, ``suggest`` spells a near miss (both
+        from the engine: a rule does not import the registry it belongs to)."""
 
         def unused_note(token: str) -> str | None:
             if token.upper() in RUN_CHECK_CODES or token in RUN_CHECK_CODES.values():
                 return None  # a run diagnostic: only `kspec run` knows whether it silenced one
             rule = find(token)
             if rule is None:
-                from ..config import suggest
-
                 guess = suggest(token)
                 return f"{token!r} is not a kspec rule code or name" + (f"; did you mean {guess!r}?" if guess else "")
             if not selected(rule):

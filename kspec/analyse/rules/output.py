@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
 from ...spec import REGRESSION_LOSSES
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from ..view import ACTIVATION_RANGE, PROBABILITY
 from .common import loss_path
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
 from ...layers import fmt_shape
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from .common import fmt_count, loss_type, mb
 
 _IMAGE_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity, did_you_mean
 from ...spec import REGRESSION_LOSSES
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from .common import BOUNDED_METRICS, NONNEGATIVE_LOSSES, explicit, fmt_count, logged_metrics, loss_path, loss_type
 
 LR_BANDS: dict[str, tuple[float, float, str]] = {

@@ -8,7 +8,7 @@ import math
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 from .common import explicit, fmt_count
 
 _ROLE_WORDS = {"x": "training inputs", "y": "training labels", "x_test": "test inputs", "y_test": "test labels"}
