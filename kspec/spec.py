@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator
 
 from .layers import ActivationName, Layer, StrictModel
 
@@ -600,11 +600,46 @@ class EarlyStopping(StrictModel):
     """Epochs to wait before watching."""
 
 
+KSPEC_WRITES = (
+    "spec", "spec.resolved.json", "manifest.json", "summary.txt", "shapes.txt", "classes.json", "history.json",
+    "history.csv", "metrics.json", "confusion_matrix.png", "confusion_matrix.json", "predictions.json",
+    "predictions", "model.keras", "loss.png", "accuracy.png", "diagnostics.json", "visualize", "lint.json",
+    "report.html", "resume", "error.log", "forecast.json", "forecast.png", "series.json", "table.json",
+    "vocabulary.json", "state.json", "samples", ".lock",
+)
+"""Files and folders kspec itself writes at the top of a run directory: a spec's output paths may not name them."""
+
+_SEGMENT = r"([^/\\.][^/\\]*|\.[^/\\.][^/\\]*|\.\.[^/\\]+)"
+"""One path segment that is not ``.`` or ``..`` and holds no slash or backslash."""
+_RESERVED = "^(" + "|".join(re.escape(n) for n in KSPEC_WRITES) + ")(/.*)?$"
+
+
+_INSIDE = f"^{_SEGMENT}(/{_SEGMENT})*$"
+
+
+def _inside_run_dir(v: str) -> str:
+    if not re.match(_INSIDE, v):
+        raise ValueError("is not a path inside the run directory: write it relative to the run directory, "
+                         "with no leading '/', no '.' or '..' part and no backslash (e.g. logs/train.csv)")
+    if re.match(_RESERVED, v):
+        raise ValueError(f"names {v.split('/')[0]!r}, which kspec writes itself in the run directory; "
+                         "choose another name")
+    return v
+
+
+RunPath = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": _INSIDE, "not": {"pattern": _RESERVED}}),
+    AfterValidator(_inside_run_dir),
+]
+"""A path inside the run directory: relative, no ``.``/``..`` segment, no backslash, and not a file kspec writes."""
+
+
 class ModelCheckpoint(StrictModel):
     """Save the model during training (keras.callbacks.ModelCheckpoint), inside the run directory."""
 
     type: Literal["model_checkpoint"]
-    filepath: str = "checkpoints/epoch{epoch:03d}.keras"
+    filepath: RunPath = "checkpoints/epoch{epoch:03d}.keras"
     """File name pattern relative to the run directory; must end in .keras (or .weights.h5 with save_weights_only)."""
     monitor: str = "val_loss"
     """Metric deciding the best model (with save_best_only)."""
@@ -620,7 +655,7 @@ class CSVLogger(StrictModel):
     """Write per-epoch metrics to a CSV file in the run directory (kspec always writes history.csv too)."""
 
     type: Literal["csv_logger"]
-    filename: str = "training.log.csv"
+    filename: RunPath = "training.log.csv"
     """CSV file name, relative to the run directory."""
     append: bool = False
     """Append to an existing file instead of overwriting it."""
@@ -648,7 +683,7 @@ class TensorBoard(StrictModel):
     """Write TensorBoard logs inside the run directory."""
 
     type: Literal["tensorboard"]
-    log_dir: str = "tensorboard"
+    log_dir: RunPath = "tensorboard"
     """Log folder, relative to the run directory."""
     histogram_freq: Annotated[int, Field(ge=0)] = 0
     """Epochs between weight histograms (0: none)."""

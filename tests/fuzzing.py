@@ -102,13 +102,11 @@ def _data_mutation(rng: random.Random, text: str, name: str) -> tuple[str, str]:
             parent[path[-1]] = _values(rng)
     if rng.random() < 0.5:
         return json.dumps(data, ensure_ascii=rng.random() < 0.5), name.rsplit(".", 1)[0] + ".json"
-    from ruamel.yaml import YAML
+    import yaml
 
-    buf = io.StringIO()
-    y = YAML()
-    y.default_flow_style = rng.random() < 0.5
-    y.dump(data, buf)
-    return buf.getvalue(), name
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, default_flow_style=rng.random() < 0.5, allow_unicode=True,
+                     sort_keys=False), name
 
 
 def cases(n: int, seed: int = 0):

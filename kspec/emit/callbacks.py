@@ -43,6 +43,19 @@ def make_threshold_stop(cb: ThresholdStop, say: Callable[[str], None] = print):
     return ThresholdStopCallback()
 
 
+def inside(run_dir: Path, relative: str) -> Path:
+    """``run_dir / relative``, refused unless it stays inside the run directory once links are
+    resolved (the schema already refuses absolute and ``..`` paths; this also covers links)."""
+    from ..diagnostics import KspecError
+
+    root = Path(run_dir).resolve()
+    path = (root / relative).resolve()
+    if path != root and root not in path.parents:
+        raise KspecError(f"{relative!r} leads outside the run directory {run_dir} (to {path})",
+                         hint="callback outputs stay inside the run directory")
+    return path
+
+
 def build_callbacks(specs: list, run_dir: Path, say: Callable[[str], None] = print) -> list[Any]:
     k = keras()
     out = []
@@ -53,15 +66,16 @@ def build_callbacks(specs: list, run_dir: Path, say: Callable[[str], None] = pri
             out.append(k.callbacks.EarlyStopping(**cb.model_dump(exclude={"type"})))
         elif isinstance(cb, ModelCheckpoint):
             args = cb.model_dump(exclude={"type"})
-            path = run_dir / args.pop("filepath")
+            path = inside(run_dir, args.pop("filepath"))
             path.parent.mkdir(parents=True, exist_ok=True)
             out.append(k.callbacks.ModelCheckpoint(str(path), **args))
         elif isinstance(cb, CSVLogger):
-            out.append(k.callbacks.CSVLogger(str(run_dir / cb.filename), append=cb.append))
+            out.append(k.callbacks.CSVLogger(str(inside(run_dir, cb.filename)), append=cb.append))
         elif isinstance(cb, ReduceLROnPlateau):
             out.append(k.callbacks.ReduceLROnPlateau(**cb.model_dump(exclude={"type"})))
         elif isinstance(cb, TensorBoard):
-            out.append(k.callbacks.TensorBoard(log_dir=str(run_dir / cb.log_dir), histogram_freq=cb.histogram_freq))
+            out.append(k.callbacks.TensorBoard(log_dir=str(inside(run_dir, cb.log_dir)),
+                                                 histogram_freq=cb.histogram_freq))
         else:  # pragma: no cover - the schema admits no other type
             raise TypeError(f"unknown callback {cb!r}")
     return out

@@ -199,3 +199,37 @@ def test_tool_kspec_that_is_not_a_table(tmp_path, value):
                             text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "[tool.kspec] must be a table" in result.stderr
+
+
+# ------------------------------------------------------------------------------------ writes stay in the run directory
+
+_CALLBACK_SPEC = FULL + "train:\n  callbacks:\n    - {type: %s, %s: %s}\n"
+
+
+@pytest.mark.parametrize("callback,key", [("csv_logger", "filename"), ("tensorboard", "log_dir"),
+                                          ("model_checkpoint", "filepath")])
+@pytest.mark.parametrize("value,why", [("/tmp/elsewhere.keras", "not a path inside the run directory"),
+                                       ("../../x.keras", "not a path inside the run directory"),
+                                       ("logs/../../x.keras", "not a path inside the run directory"),
+                                       ("history.csv", "which kspec writes itself"),
+                                       ("resume/x.keras", "which kspec writes itself")])
+def test_callback_outputs_stay_inside_the_run_directory(callback, key, value, why):
+    from kspec.validate import validate
+
+    doc = loads(_CALLBACK_SPEC % (callback, key, value), "spec.yaml")
+    spec, diagnostics = validate(doc)
+    assert spec is None
+    (d,) = diagnostics
+    assert why in d.message and d.path == f"train.callbacks[0].{key}" and d.span.line == 7
+
+
+def test_a_link_inside_the_run_directory_cannot_lead_out(tmp_path):
+    from kspec.diagnostics import KspecError
+    from kspec.emit.callbacks import inside
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "logs").symlink_to(tmp_path)
+    assert inside(run_dir, "tb/x") == (run_dir / "tb" / "x").resolve()
+    with pytest.raises(KspecError, match="leads outside the run directory"):
+        inside(run_dir, "logs/x.csv")
