@@ -9,7 +9,7 @@ Floors, top first (a module imports from its own floor, without cycles, or from 
     4  kspec.run.*                                         training, saved runs, predict, visualize
     3  kspec.report.*                                      figures and report.html
     2  kspec.run.rundir, .history, .checkpoint             the run directory's format on disk
-    1  kspec.pipeline, kspec.analyse.batch, kspec.datacmd  the stages put together
+    1  kspec.pipeline, kspec.analyse.batch, kspec.*cmd     the stages put together (datacmd, seqcmd)
     0  everything else                                     parse, validate, resolve, analyse, emit, render
 """
 
@@ -39,8 +39,8 @@ def floor(module: str) -> int:
         return 4
     if module.startswith("kspec.report"):
         return 3
-    if module in ("kspec.pipeline", "kspec.analyse.batch", "kspec.datacmd"):
-        return 1
+    if module in ("kspec.pipeline", "kspec.analyse.batch") or (module.endswith("cmd") and module.count(".") == 1):
+        return 1  # kspec.datacmd, kspec.seqcmd: a command's library half
     return 0
 
 
