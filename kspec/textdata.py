@@ -399,9 +399,9 @@ _CLOSERS = ("", "", "", " and i would watch it again", " and i left early", " fr
 def make_reviews(n: int = 2000, seed: int = 0) -> list[tuple[str, str]]:
     """``n`` short movie reviews with labels ``positive`` / ``negative``, the same for the same seed.
 
-    Half are one clause ("the plot was really gripping"); the others negate it ("the plot was not
-    dull": positive) or turn it with "but" ("the acting was superb but the ending was weak":
-    the second clause decides), so word order matters for part of the set.
+    70 % are one clause ("the plot was really gripping"); 15 % negate it ("the plot was not dull":
+    positive) and 15 % turn it with "but" ("the acting was superb but the ending was weak": the
+    second clause decides), so word order matters for part of the set.
     """
     import random
 
@@ -416,9 +416,9 @@ def make_reviews(n: int = 2000, seed: int = 0) -> list[tuple[str, str]]:
     for i in range(n):
         good = i % 2 == 0
         kind = rng.random()
-        if kind < 0.5:
+        if kind < 0.7:
             body = clause(good)
-        elif kind < 0.7:
+        elif kind < 0.85:
             body = clause(good, negate=True)
         else:
             body = f"{clause(not good)} but {clause(good)}"
