@@ -514,6 +514,44 @@ def export(
     typer.echo(export_run(run_dir, format.value, out=output, quantize=quantize).render())
 
 
+@app.command()
+@boundary
+def migrate(
+    specs: Annotated[list[str], typer.Argument(help="Spec files, folders or globs.")],
+    write: Annotated[bool, typer.Option("--write", "-w", help="Rewrite the files (default: show the changes).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a spec is not at the current format version.")] = False,
+) -> None:
+    """Rewrite specs written for an older format version (`kspec:`) to the current one, keeping
+    comments and layout; part files move with their spec. Current specs are left as they are."""
+    import difflib
+
+    from .migrate import migrate_file
+
+    files, missing = collect_specs(specs)
+    for m in missing:
+        _err(f"error: no spec file matches {m!r}")
+    if missing or not files:
+        if not files and not missing:
+            _err("error: no spec files found")
+        raise typer.Exit(EXIT_INVALID)
+    stale = 0
+    for f in files:
+        mig = migrate_file(f)
+        typer.echo(mig.render())
+        if mig.current:
+            continue
+        stale += 1
+        if write:
+            for written in mig.write():
+                typer.echo(f"  wrote {written}")
+        elif not check:
+            for path, (before, after) in mig.texts.items():
+                typer.echo("".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                                        str(path), f"{path} (migrated)")), nl=False)
+    if check and stale and not write:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 # ------------------------------------------------------------------------------------ kspec data
 
 data_app = typer.Typer(help="Image folders: inspect them, or write the synthetic shapes set as one.",
