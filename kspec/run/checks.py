@@ -438,7 +438,89 @@ class InitialLossOff(RunCheck):
                         expected=expected)
 
 
-RUN_CHECKS: tuple[type[RunCheck], ...] = (NanLoss, LossNotDecreasing, Overfitting, AccuracyAtChance, InitialLossOff)
+class DivergingLoss(RunCheck):
+    """What it does: reports a training loss that ended at least twice its lowest value after
+    having gone down (TheDeepChecker's diverging-loss rule), for runs of three epochs or more.
+    A loss that became NaN is KS901's.
+
+    Why is this bad: the optimizer found a better point and then left it: the steps are too
+    large for the loss surface (a learning rate that is too high, often together with unscaled
+    inputs), and the weights of the last epoch are worse than those of an earlier one.
+
+    Example:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.9, momentum: 0.9}
+
+    Use instead:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9}
+    """
+
+    code = "KS906"
+    name = "diverging-loss"
+    severity = Severity.WARNING
+    FACTOR = 2.0
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        loss = ctx.series("loss")
+        if len(loss) < 3 or ctx.monitor.nan_at is not None or any(not math.isfinite(v) for v in loss):
+            return
+        best = min(range(len(loss)), key=loss.__getitem__)
+        if best == len(loss) - 1 or loss[best] <= 0 or loss[-1] < self.FACTOR * loss[best]:
+            return
+        yield self.diag(
+            ctx, ("compile", "optimizer", "learning_rate"),
+            f"the training loss diverged: {_fmt(loss[best])} at epoch {best + 1}, then {_fmt(loss[-1])} at epoch "
+            f"{len(loss)} ({loss[-1] / loss[best]:.1f}x its lowest; expected below {self.FACTOR:g}x)",
+            hint="lower the learning rate (by 10x), scale the inputs, or clip gradients (clipnorm: 1.0)",
+            best_epoch=best + 1, best=loss[best], last=loss[-1])
+
+
+class OscillatingLoss(RunCheck):
+    """What it does: reports a training loss that goes up and down from epoch to epoch instead of
+    settling: over at least six epochs, the direction of the change flips in more than 60% of
+    the steps (TheDeepChecker's fluctuating-loss rule uses a sign-change ratio of 0.5), and the
+    typical rise is at least 5% of the loss (a falling loss with small bumps is not reported).
+
+    Why is this bad: each epoch undoes part of the previous one; the optimizer bounces across a
+    valley instead of descending it (a learning rate that is too high for the batch size, or a
+    batch so small that each step follows noise), and where training stops is luck.
+
+    Example:
+        train: {epochs: 20, batch_size: 1}
+
+    Use instead:
+        train: {epochs: 20, batch_size: 32}
+    """
+
+    code = "KS907"
+    name = "oscillating-loss"
+    severity = Severity.WARNING
+    MIN_EPOCHS = 6
+    FLIPS = 0.6
+    MIN_SWING = 0.05
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        loss = ctx.series("loss")
+        if len(loss) < self.MIN_EPOCHS or any(not math.isfinite(v) for v in loss):
+            return
+        deltas = [b - a for a, b in zip(loss, loss[1:])]
+        flips = sum(1 for a, b in zip(deltas, deltas[1:]) if a * b < 0)
+        ratio = flips / (len(deltas) - 1)
+        rises = sorted(d / max(abs(v), 1e-12) for d, v in zip(deltas, loss) if d > 0)
+        swing = rises[len(rises) // 2] if rises else 0.0
+        if ratio <= self.FLIPS or swing < self.MIN_SWING:
+            return
+        yield self.diag(
+            ctx, ("compile", "optimizer", "learning_rate"),
+            f"the training loss oscillates: its direction changed in {flips} of {len(deltas) - 1} epochs "
+            f"({ratio:.0%}; expected at most {self.FLIPS:.0%}), rising by a median {swing:.0%} of the loss each time",
+            hint="lower the learning rate, or use a larger batch size",
+            flips=flips, ratio=ratio, swing=swing)
+
+
+RUN_CHECKS: tuple[type[RunCheck], ...] = (NanLoss, LossNotDecreasing, Overfitting, AccuracyAtChance, InitialLossOff,
+                                          DivergingLoss, OscillatingLoss)
 BY_CODE = {c.code: c for c in RUN_CHECKS}
 BY_NAME = {c.name: c for c in RUN_CHECKS}
 

@@ -1,4 +1,4 @@
-"""Run diagnostics (KS901-KS905) on made-up histories: each fires on its mistake and stays quiet
+"""Run diagnostics (KS901-KS907) on made-up histories: each fires on its mistake and stays quiet
 on a healthy run. No TensorFlow."""
 
 from __future__ import annotations
@@ -169,3 +169,19 @@ def test_every_check_is_documented_in_four_parts_and_registered(check):
 
 def test_codes_are_unique():
     assert len({c.code for c in RUN_CHECKS}) == len({c.name for c in RUN_CHECKS}) == len(RUN_CHECKS)
+
+
+def test_diverging_loss_after_going_down():
+    ctx = RunContext(resolved(), rows(loss=[1.2, 0.6, 0.9, 1.5]), MonitorFacts(first_batch_loss=1.39))
+    [d] = [d for d in run_checks(ctx) if d.code == "KS906"]
+    assert "0.6 at epoch 2, then 1.5 at epoch 4 (2.5x its lowest; expected below 2x)" in d.message
+    ctx = RunContext(resolved(), rows(loss=[1.2, 0.6, 0.9, 1.1]), MonitorFacts(first_batch_loss=1.39))
+    assert "KS906" not in codes(ctx)
+
+
+def test_oscillating_loss():
+    zigzag = rows(loss=[1.0, 0.6, 0.9, 0.5, 0.8, 0.45, 0.75, 0.4])
+    [d] = [d for d in run_checks(RunContext(resolved(), zigzag, MonitorFacts(1.39))) if d.code == "KS907"]
+    assert "changed in 6 of 6 epochs (100%; expected at most 60%)" in d.message
+    noisy_but_falling = rows(loss=[1.0, 0.8, 0.81, 0.6, 0.61, 0.45, 0.46, 0.35])
+    assert "KS907" not in codes(RunContext(resolved(), noisy_but_falling, MonitorFacts(1.39)))

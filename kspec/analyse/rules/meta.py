@@ -12,6 +12,8 @@ RUN_CHECK_CODES = {
     "KS903": "overfitting",
     "KS904": "accuracy-at-chance",
     "KS905": "initial-loss-off",
+    "KS906": "diverging-loss",
+    "KS907": "oscillating-loss",
 }
 """The run diagnostics (``kspec.run.checks``), which ``lint.ignore`` may also silence. Kept here
 because lint must not import the run stage; a test keeps the two lists equal."""
