@@ -15,8 +15,10 @@ here::
     lint_activation: ClassVar[str] = "softmax"   # the fixed activation an activation layer applies
     lint_nonlinear: ClassVar[bool] = True        # a non-linearity by itself (gates, max, norm)
 
-Without them the kind comes from the table below, and an unknown layer with ``units`` or
-``filters`` counts as weighted; anything else is opaque, and rules stay silent about it.
+Without them the kind comes from the table below, then from the layer vocabulary's own class
+attributes (``family = "activation"`` with the ``activation_name`` property, ``weighted =
+True``); an unknown layer with ``units`` or ``filters`` counts as weighted; anything else is
+opaque, and rules stay silent about it.
 """
 
 from __future__ import annotations
@@ -189,6 +191,11 @@ def _describe(layer: Any) -> tuple[str, str | None, bool]:
     inherent = getattr(cls, "lint_nonlinear", None)
     if inherent is None:
         inherent = known[2] if known else False
+    if kind is None and getattr(cls, "family", None) == "activation":
+        kind = "activation"  # the layer vocabulary's own metadata: family and activation_name
+        fixed = fixed or getattr(layer, "activation_name", None)
+    elif kind is None and getattr(cls, "weighted", False) is True:
+        kind = "weighted"
     if kind is None:
         fields = getattr(cls, "model_fields", {})
         if "activation" in fields and not ({"units", "filters"} & set(fields)):

@@ -59,6 +59,23 @@ def test_unknown_layers_use_class_attributes_or_stay_unknown():
     assert view.layers[1].kind == "opaque" and view.linear_gaps() == []  # unknown: no claim of linearity
 
 
+def test_layer_vocabulary_metadata_is_read():
+    class Swish(_L):
+        family: ClassVar[str] = "activation"
+
+        @property
+        def activation_name(self):
+            return "swish"
+
+    class Projection(_L):
+        weighted: ClassVar[bool] = True
+
+    view = _view(Projection("Projection", units=8), Swish("Swish"), _L("Dense", units=1))
+    assert [v.kind for v in view.layers] == ["weighted", "activation", "weighted"]
+    assert view.layers[1].activation == "swish" and view.linear_gaps() == []
+    assert _view(Projection("Projection", units=8), _L("Dense", units=1)).linear_gaps() == [(0, 1)]
+
+
 def test_linearity_is_checked_per_hidden_layer():
     view = _view(_L("Dense", units=64, activation="relu"), _L("Dense", units=32), _L("Dropout", rate=0.2),
                  _L("Dense", units=16), _L("BatchNormalization"), _L("ReLU"), _L("Dense", units=10))
