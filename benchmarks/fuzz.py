@@ -28,7 +28,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the report as JSON here")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        report = fuzzing.run(args.cases, args.seed, Path(folder), slow_s=args.slow)
+        report = fuzzing.run(args.cases, args.seed, Path(folder), slow_s=args.slow,
+                             progress=lambda r: print(r.summary().splitlines()[0], flush=True))
     print(report.summary())
     for kind, found in report.problems.items():
         for case in found[:3]:

@@ -190,10 +190,13 @@ def _stats_facts(facts: DataFacts, stats: dict) -> None:
     """:func:`_array_facts` from the statistics of a source's arrays, read in chunks and cached."""
     import numpy as np
 
-    facts.stats = stats
     for role in ("x", "y", "x_test", "y_test"):
         if "error" in stats.get(role, {}):
             raise KspecError(f"cannot read the {role} array: {stats[role]['error']}")
+        if role in stats and not stats[role].get("shape"):
+            raise KspecError(f"the {role} array is a single value (shape ()), not one value per sample",
+                             hint="save an array whose first axis is the samples")
+    facts.stats = stats
     x, y, x_test = stats.get("x"), stats.get("y"), stats.get("x_test")
     if x is not None:
         if x.get("head") is not None:

@@ -179,7 +179,7 @@ def check(folder: Path, name: str, text: str, report: Report, *, slow_s: float =
         report.problems["slow"].append(f"{name}: {elapsed:.1f} s\n{text[:2000]}")
 
 
-def run(n: int, seed: int, folder: Path, *, slow_s: float = 5.0) -> Report:
+def run(n: int, seed: int, folder: Path, *, slow_s: float = 5.0, progress=None) -> Report:
     import shutil
 
     parts = folder / "parts"
@@ -188,7 +188,10 @@ def run(n: int, seed: int, folder: Path, *, slow_s: float = 5.0) -> Report:
         shutil.copy(p, parts / p.name)
     report = Report()
     start = time.perf_counter()
-    for name, text in cases(n, seed):
+    for i, (name, text) in enumerate(cases(n, seed), start=1):
         check(folder, name, text, report, slow_s=slow_s)
+        if progress is not None and i % 1000 == 0:
+            report.seconds = time.perf_counter() - start
+            progress(report)
     report.seconds = time.perf_counter() - start
     return report

@@ -233,3 +233,40 @@ def test_a_link_inside_the_run_directory_cannot_lead_out(tmp_path):
     assert inside(run_dir, "tb/x") == (run_dir / "tb" / "x").resolve()
     with pytest.raises(KspecError, match="leads outside the run directory"):
         inside(run_dir, "logs/x.csv")
+
+
+# ------------------------------------------------------------------------------------ array files
+
+
+def _npz_spec(tmp_path, name):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"kspec: 1\ndata: {{type: npz, path: {name}}}\n"
+                    "model: {layers: [{type: Flatten}, {type: Dense, units: 2, activation: softmax}]}\n"
+                    "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\n", encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("kind", ["object", "scalar", "corrupt", "not_an_array"])
+def test_hostile_npz_is_a_data_finding_at_the_file(tmp_path, kind):
+    import zipfile
+
+    import numpy as np
+
+    from kspec.pipeline import Pipeline
+
+    path = tmp_path / "d.npz"
+    if kind == "object":
+        np.savez(path, x_train=np.array([{"a": 1}, None], dtype=object), y_train=np.array([0, 1]))
+    elif kind == "scalar":
+        np.savez(path, x_train=np.array(3.0), y_train=np.array(1))
+    elif kind == "corrupt":
+        path.write_bytes(b"PK\x03\x04garbage" * 10)
+    else:
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("x_train.npy", b"hello")
+            z.writestr("y_train.npy", b"world")
+    p = Pipeline(_npz_spec(tmp_path, "d.npz"))
+    codes = [d.code for d in p.diagnostics]
+    assert "KS000" not in codes, [d.message for d in p.diagnostics]
+    (d,) = [d for d in p.diagnostics if d.code == "KS308"]
+    assert d.path == "data.path" and d.span.line == 2
