@@ -426,6 +426,7 @@ def diff(
     run_a: Annotated[Path, typer.Argument(help="A run directory.")],
     run_b: Annotated[Path, typer.Argument(help="Another run directory.")],
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a side-by-side HTML page here.")] = None,
 ) -> None:
     """What differs between two runs: resolved spec, seed, data fingerprint, versions, environment,
     final metrics. Exit 0 when nothing differs, 1 otherwise."""
@@ -435,6 +436,11 @@ def diff(
         raise KspecError(f"unknown format {format!r}", hint="use text or json")
     d = diff_runs(run_a, run_b)
     typer.echo(d.to_json() if format == "json" else d.render(), nl=False)
+    if html is not None:
+        from .atomic import write_text
+        from .report.html import render_diff
+
+        _err(f"wrote {write_text(html, render_diff(d))}")
     if not d.same:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -61,7 +61,8 @@ CSS = """
 .kspec nav a{margin-right:1em;color:#0969da;text-decoration:none}.kspec nav{margin:.6em 0;font-size:.92em}
 .kspec img.sample{width:56px;height:56px;image-rendering:pixelated;object-fit:contain;border:1px solid #d0d7de;background:#fff}
 .kspec details summary{cursor:pointer;color:#0969da}.kspec .side{display:grid;grid-template-columns:1fr 1fr;gap:1.2em}
-.kspec .changed td{background:#fff8c5}
+.kspec .changed td{background:#fff8c5}.kspec table.diff{width:100%;table-layout:fixed}
+.kspec table.diff td{overflow-wrap:anywhere}.kspec .side>div{min-width:0}
 """
 
 
@@ -422,6 +423,43 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     return write_text(Path(out) if out else run_dir / REPORT, render_report(run_dir))
 
 
+def render_diff(d) -> str:
+    """A side-by-side page for ``kspec diff A B --html``: what differs, then both runs' headers,
+    curves and evaluations in two columns."""
+    from ..run import rundir
+
+    ma, mb = rundir.read_manifest(d.a), rundir.read_manifest(d.b)
+    if d.same:
+        changes = "<p class='ok'>the runs do not differ: same resolved spec, seed, data, versions and results</p>"
+    else:
+        rows = []
+        for section in d.sections():
+            for c in (c for c in d.changes if c.section == section):
+                rows.append(f"<tr class='changed'><td>{escape(section)}</td><td><code>{escape(c.key)}</code></td>"
+                            f"<td>{escape(_short(c.a))}</td><td>{escape(_short(c.b))}</td></tr>")
+        changes = ("<table class='diff'><colgroup><col style='width:9%'><col style='width:27%'><col style='width:32%'>"
+                   "<col style='width:32%'></colgroup><tr><th>section</th><th>key</th><th>A</th><th>B</th></tr>"
+                   + "".join(rows) + "</table>")
+    columns = []
+    for run_dir, manifest, label in ((d.a, ma, "A"), (d.b, mb, "B")):
+        run_dir = Path(run_dir)
+        columns.append(f"<div><div class='muted'>{label}</div>" + _header(run_dir, manifest)
+                       + _curves(run_dir).replace("class='fig'", "class='fig wide'")
+                       + _evaluation(run_dir, manifest) + "</div>")
+    body = (f"<h1>kspec diff</h1><div class='muted'>A: {escape(d.a)}<br>B: {escape(d.b)}</div>"
+            f"<h2>What differs</h2>{changes}<h2>Side by side</h2><div class='side'>{''.join(columns)}</div>")
+    return page(f"kspec diff {Path(d.a).name} {Path(d.b).name}", body)
+
+
+def _short(v: Any) -> str:
+    if v is None:
+        return "(none)"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    text = v if isinstance(v, str) else json.dumps(v, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 # ------------------------------------------------------------------------------------ samples
 
 
@@ -457,4 +495,4 @@ def save_sample_images(run_dir: Path, x, *, limit: int = 64, max_side: int = 128
     return written
 
 
-__all__ = ["REPORT", "diagnostics_html", "render_report", "save_sample_images", "shapes_html", "write_report"]
+__all__ = ["REPORT", "diagnostics_html", "render_diff", "render_report", "save_sample_images", "shapes_html", "write_report"]

@@ -85,3 +85,22 @@ def test_report_in_headless_chromium(run_dir, tmp_path):
     assert seen["requests"] == [(run_dir / "report.html").as_uri()], "nothing but the page itself is fetched"
     assert shot.stat().st_size > 10_000 and shot.with_name("report-full.png").is_file()
     print(f"screenshot: {shot}")
+
+
+@pytest.mark.slow
+def test_kspec_diff_writes_a_side_by_side_page(run_dir, tmp_path):
+    import json
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(run_dir, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["seed"] = 7
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    page = tmp_path / "diff.html"
+    result = CliRunner().invoke(app, ["diff", str(run_dir), str(other), "--html", str(page)])
+    assert result.exit_code == 1, result.output  # they differ
+    html = page.read_text()
+    assert ">What differs<" in html and "<td>seed</td>" in html and ">Side by side<" in html
+    assert html.count("data:image/png;base64,") >= 4  # both runs' curves
+    assert "<script" not in html and not re.search(r"""src=['"]https?:""", html)
