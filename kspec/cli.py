@@ -153,31 +153,88 @@ def lint(
     raise typer.Exit(code)
 
 
+class ShapesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _plan_json(path: Path, p) -> dict:
+    """One spec's plan for ``kspec shapes --format json``: per layer and in total."""
+    from .emit.model import layer_names
+    from .render.machine import diagnostic_json
+
+    r = p.resolved
+    plan = p.plan
+    names = layer_names(r.model.layers)
+    layers = [{"index": lp.index, "name": names[lp.index], "type": lp.type,
+               "input_shape": list(lp.input_shape), "output_shape": list(lp.output_shape),
+               "trainable": lp.trainable, "non_trainable": lp.non_trainable} for lp in plan.layers]
+    return {"spec": str(path), "name": r.spec.name or path.stem, "valid": True,
+            "input_shape": list(plan.input_shape) if plan.input_shape else None,
+            "output_shape": list(plan.output_shape) if plan.output_shape else None,
+            "layers": layers,
+            "totals": {"trainable": plan.trainable, "non_trainable": plan.non_trainable, "params": plan.params},
+            "error": diagnostic_json(plan.error) if plan.error else None}
+
+
 @app.command()
 @boundary
 def shapes(
-    spec: Annotated[Path, typer.Argument(help="A spec file.")],
+    specs: Annotated[list[Path], typer.Argument(help="One or more spec files.")],
+    format: Annotated[ShapesFormat, typer.Option("--format", "-f", help="text (a table per spec) or json (one document for all specs).")] = ShapesFormat.text,
 ) -> None:
     """Print each layer's output shape, parameter count and activation memory, computed without TensorFlow."""
+    import json
+
     from .analyse.shapes import describe_data, render_plan
     from .pipeline import Pipeline
     from .render import pick
+    from .render.machine import diagnostic_json
 
-    p = Pipeline(spec)
-    p.require_valid()
-    r = p.resolved
-    if r.input_shape is None:
-        raise KspecError("the input shape is unknown: the model declares none and the data does not tell it"
-                         + (f" ({r.facts.unavailable})" if r.facts.unavailable else ""),
-                         hint="add `input_shape: [...]` to the model section")
-    typer.echo(render_plan(p.plan, name=r.spec.name or spec.stem, layers=r.model.layers))
-    for line in describe_data(r, p.plan):
-        typer.echo(line)
-    shape_errors = [d for d in p.lint_diagnostics if d.code.startswith("KS1") and d.severity is Severity.ERROR]
-    if shape_errors:
-        _err("")
-        _err(pick("full")(shape_errors, p.document.sources).rstrip())
-        raise typer.Exit(EXIT_FINDINGS)
+    exit_code = EXIT_CLEAN
+    documents = []
+    for n, spec in enumerate(specs):
+        try:
+            p = Pipeline(spec)
+            p.require_valid()
+            r = p.resolved
+            if r.input_shape is None:
+                raise KspecError("the input shape is unknown: the model declares none and the data does not tell it"
+                                 + (f" ({r.facts.unavailable})" if r.facts.unavailable else ""),
+                                 hint="add `input_shape: [...]` to the model section")
+        except SpecInvalid as e:
+            exit_code = EXIT_INVALID
+            if format is ShapesFormat.json:
+                documents.append({"spec": str(spec), "valid": False,
+                                  "diagnostics": [diagnostic_json(d) for d in e.diagnostics]})
+            else:
+                _err(pick("full")(e.diagnostics, getattr(e, "sources", {})).rstrip())
+            continue
+        except KspecError as e:
+            exit_code = EXIT_INVALID
+            if format is ShapesFormat.json:
+                documents.append({"spec": str(spec), "valid": False, "error": str(e)})
+            else:
+                _err(f"{spec}: error: {e}")
+            continue
+        shape_errors = [d for d in p.lint_diagnostics if d.code.startswith("KS1") and d.severity is Severity.ERROR]
+        if shape_errors:
+            exit_code = max(exit_code, EXIT_FINDINGS)
+        if format is ShapesFormat.json:
+            documents.append(_plan_json(spec, p))
+            continue
+        if n:
+            typer.echo("")
+        typer.echo(render_plan(p.plan, name=r.spec.name or spec.stem, layers=r.model.layers))
+        for line in describe_data(r, p.plan):
+            typer.echo(line)
+        if shape_errors:
+            _err("")
+            _err(pick("full")(shape_errors, p.document.sources).rstrip())
+    if format is ShapesFormat.json:
+        typer.echo(json.dumps({"version": 1, "specs": documents}, indent=2))
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 @app.command()

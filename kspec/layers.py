@@ -2,35 +2,57 @@
 
 Field names and defaults are Keras's own, so a spec reads like the Keras call it replaces.
 Each class knows, in pure Python, the output shape it produces for an input shape and how many
-parameters it holds: :meth:`Layer.infer` returns both or raises :class:`ShapeError` naming the
-argument at fault. Shapes are per sample (no batch axis); ``None`` is an unknown dimension.
+parameters it holds: :meth:`LayerBase.infer` returns both or raises :class:`ShapeError` naming
+the argument at fault. Shapes are per sample (no batch axis); ``None`` is an unknown dimension.
+
+This module holds the shared parts (the base class, argument types, shape helpers) and the
+vocabulary: :data:`LAYER_MODULES` names every layer type and the module of
+:mod:`kspec.layerdefs` that defines it. A layer class is created the first time a spec uses its
+type (:func:`layer_class`), so start-up does not grow with the vocabulary; the JSON Schema of
+the whole vocabulary is built only when a schema is asked for.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
+import inspect
 import math
-from typing import Annotated, ClassVar, Literal, Union
+import textwrap
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+from typing_extensions import TypeAliasType
 
 Shape = tuple[int | None, ...]
 
 ActivationName = Literal[
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
     "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign",
-    "exponential",
+    "exponential", "celu", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid",
+    "soft_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
 ]
 """Keras activation names."""
 
 InitializerName = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
     "random_uniform", "random_normal", "truncated_normal", "orthogonal", "zeros", "ones",
+    "uniform", "normal", "constant", "identity", "variance_scaling",
 ]
+"""Keras initializer names (an object ``{type: RandomNormal, stddev: 0.05}`` gives arguments)."""
+RegularizerName = Literal["l1", "l2", "l1l2", "orthogonal_regularizer"]
+ConstraintName = Literal["max_norm", "non_neg", "unit_norm", "min_max_norm"]
+DataFormat = Literal["channels_last", "channels_first"]
 FillMode = Literal["reflect", "wrap", "constant", "nearest"]
 Interpolation = Literal["nearest", "bilinear"]
-IntOrPair = Union[Annotated[int, Field(ge=1)], Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=2)]]
-IntOrOne = Union[Annotated[int, Field(ge=1)], Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=1)]]
+PosInt = Annotated[int, Field(ge=1)]
+IntOrPair = Union[PosInt, Annotated[list[PosInt], Field(min_length=2, max_length=2)]]
+IntOrOne = Union[PosInt, Annotated[list[PosInt], Field(min_length=1, max_length=1)]]
+IntOrTriple = Union[PosInt, Annotated[list[PosInt], Field(min_length=3, max_length=3)]]
 Factor = Union[float, Annotated[list[float], Field(min_length=2, max_length=2)]]
+Rate = Annotated[float, Field(ge=0, lt=1)]
 
 
 class ShapeError(Exception):
@@ -43,6 +65,46 @@ class ShapeError(Exception):
         self.hint = hint
 
 
+@functools.cache
+def _own_field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under the fields a class itself declares (``x: int`` then ``\"\"\"...\"\"\"``)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):  # pragma: no cover - source not available
+        return {}
+    body = next((n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__), [])
+    out = {}
+    for node, after in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
+            out[node.target.id] = inspect.cleandoc(after.value.value)
+    return out
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's docstring, from the class in the MRO that declares the field."""
+    out: dict[str, str] = {}
+    for name in getattr(cls, "model_fields", {}):
+        owner = next((k for k in cls.__mro__ if name in k.__dict__.get("__annotations__", {})), None)
+        doc = _own_field_docs(owner).get(name) if owner is not None else None
+        if doc:
+            out[name] = doc
+    return out
+
+
+def _describe_fields(schema: dict, cls: type) -> None:
+    """Field docstrings become the JSON Schema's descriptions, read only when a schema is made.
+
+    (Pydantic's ``use_attribute_docstrings`` parses every class's source when the class is
+    created, which costs start-up time for every model of the vocabulary, used or not.)"""
+    props = schema.get("properties", {})
+    for name, doc in field_docs(cls).items():
+        field = cls.model_fields[name]
+        key = field.alias or name
+        if key in props and field.description is None:
+            props[key]["description"] = doc
+
+
 class StrictModel(BaseModel):
     """The base of every spec model: unknown keys refused, no type coercion.
 
@@ -51,25 +113,244 @@ class StrictModel(BaseModel):
     an integer for JSON Schema; :func:`kspec.validate.validate` reads it as one.)
     """
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=False, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, strict=True, defer_build=True,
+                              json_schema_extra=_describe_fields)
+
+
+# ------------------------------------------------------------------------------ argument objects
+
+
+class ArgObject(StrictModel):
+    """A Keras object given by class name and arguments (an initializer, regularizer or constraint)."""
+
+    def keras_config(self) -> dict:
+        """The ``{"class_name", "config"}`` form Keras's ``get`` functions accept."""
+        config = {k: _keras_value(v) for k, v in self.model_dump(exclude={"type"}).items() if v is not None}
+        return {"class_name": self.type, "config": config}
+
+
+class _Seeded(ArgObject):
+    seed: int | None = None
+    """Seed of the random values (default: from the train seed)."""
+
+
+class RandomNormal(_Seeded):
+    """Normal distribution with ``mean`` and ``stddev``."""
+
+    type: Literal["RandomNormal"]
+    mean: float = 0.0
+    """Mean of the values."""
+    stddev: Annotated[float, Field(ge=0)] = 0.05
+    """Standard deviation of the values."""
+
+
+class TruncatedNormal(_Seeded):
+    """Normal distribution cut at two standard deviations."""
+
+    type: Literal["TruncatedNormal"]
+    mean: float = 0.0
+    """Mean of the values."""
+    stddev: Annotated[float, Field(ge=0)] = 0.05
+    """Standard deviation before truncation."""
+
+
+class RandomUniform(_Seeded):
+    """Uniform distribution on [minval, maxval)."""
+
+    type: Literal["RandomUniform"]
+    minval: float = -0.05
+    """Lower bound."""
+    maxval: float = 0.05
+    """Upper bound."""
+
+
+class VarianceScaling(_Seeded):
+    """Values scaled to the fan-in and/or fan-out of the weight."""
+
+    type: Literal["VarianceScaling"]
+    scale: Annotated[float, Field(gt=0)] = 1.0
+    """Scaling factor."""
+    mode: Literal["fan_in", "fan_out", "fan_avg"] = "fan_in"
+    """Which fan the variance follows."""
+    distribution: Literal["truncated_normal", "untruncated_normal", "uniform"] = "truncated_normal"
+    """Distribution of the values."""
+
+
+class FanInitializer(_Seeded):
+    """Glorot (Xavier), He or LeCun initialisation, uniform or normal, with a seed."""
+
+    type: Literal["GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal"]
+    """GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform or LecunNormal."""
+
+
+class Orthogonal(_Seeded):
+    """A random orthogonal matrix times ``gain``."""
+
+    type: Literal["Orthogonal"]
+    gain: float = 1.0
+    """Multiplier of the matrix."""
+
+
+class IdentityInit(ArgObject):
+    """The identity matrix times ``gain`` (2D weights only)."""
+
+    type: Literal["Identity"]
+    gain: float = 1.0
+    """Multiplier of the matrix."""
+
+
+class Constant(ArgObject):
+    """Every value equal to ``value``."""
+
+    type: Literal["Constant"]
+    value: float = 0.0
+    """The value."""
+
+
+class ZerosOnes(ArgObject):
+    """All zeros or all ones."""
+
+    type: Literal["Zeros", "Ones"]
+    """Zeros or Ones."""
+
+
+InitializerObject = Annotated[
+    Union[RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling, FanInitializer, Orthogonal,
+          IdentityInit, Constant, ZerosOnes],
+    Field(discriminator="type"),
+]
+Initializer = TypeAliasType("Initializer", Union[InitializerName, InitializerObject])
+
+
+class L1(ArgObject):
+    """Penalty l1 * sum(|w|)."""
+
+    type: Literal["L1"]
+    l1: Annotated[float, Field(ge=0)] = 0.01
+    """Factor of the L1 penalty."""
+
+
+class L2(ArgObject):
+    """Penalty l2 * sum(w^2)."""
+
+    type: Literal["L2"]
+    l2: Annotated[float, Field(ge=0)] = 0.01
+    """Factor of the L2 penalty."""
+
+
+class L1L2(ArgObject):
+    """Both penalties."""
+
+    type: Literal["L1L2"]
+    l1: Annotated[float, Field(ge=0)] = 0.0
+    """Factor of the L1 penalty."""
+    l2: Annotated[float, Field(ge=0)] = 0.0
+    """Factor of the L2 penalty."""
+
+
+class OrthogonalRegularizer(ArgObject):
+    """Penalty that pushes the rows (or columns) of the kernel towards orthogonality."""
+
+    type: Literal["OrthogonalRegularizer"]
+    factor: Annotated[float, Field(ge=0)] = 0.01
+    """Factor of the penalty."""
+    mode: Literal["rows", "columns"] = "rows"
+    """Whether rows or columns should be orthogonal."""
+
+
+Regularizer = TypeAliasType(
+    "Regularizer", Union[RegularizerName, Annotated[Union[L1, L2, L1L2, OrthogonalRegularizer], Field(discriminator="type")]])
+
+
+class MaxNorm(ArgObject):
+    """Rescales weights whose norm exceeds ``max_value``."""
+
+    type: Literal["MaxNorm"]
+    max_value: Annotated[float, Field(gt=0)] = 2
+    """Largest norm."""
+    axis: Union[int, list[int]] = 0
+    """Axis (or axes) along which the norm is taken."""
+
+
+class MinMaxNorm(ArgObject):
+    """Keeps the weight norm between ``min_value`` and ``max_value``."""
+
+    type: Literal["MinMaxNorm"]
+    min_value: Annotated[float, Field(ge=0)] = 0.0
+    """Smallest norm."""
+    max_value: Annotated[float, Field(ge=0)] = 1.0
+    """Largest norm."""
+    rate: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """How far to move towards the bounds at each step (1: all the way)."""
+    axis: Union[int, list[int]] = 0
+    """Axis (or axes) along which the norm is taken."""
+
+
+class UnitNorm(ArgObject):
+    """Rescales weights to norm 1."""
+
+    type: Literal["UnitNorm"]
+    axis: Union[int, list[int]] = 0
+    """Axis (or axes) along which the norm is taken."""
+
+
+class NonNeg(ArgObject):
+    """Sets negative weights to 0."""
+
+    type: Literal["NonNeg"]
+
+
+Constraint = TypeAliasType(
+    "Constraint", Union[ConstraintName, Annotated[Union[MaxNorm, MinMaxNorm, UnitNorm, NonNeg], Field(discriminator="type")]])
+
+
+def _keras_value(v: Any) -> Any:
+    """A dumped field value as Keras takes it: lists become tuples (nested too)."""
+    if isinstance(v, list):
+        return tuple(_keras_value(x) for x in v)
+    return v
+
+
+# ------------------------------------------------------------------------------ layers
 
 
 class LayerBase(StrictModel):
     name: str | None = None
     """Optional layer name (Keras picks one when absent)."""
+    trainable: bool = True
+    """``false`` freezes the layer: its weights are not updated and count as non-trainable."""
 
-    keras_class: ClassVar[str] = ""
     min_rank: ClassVar[int] = 1
     max_rank: ClassVar[int | None] = None
+    recurrent: ClassVar[bool] = False
+    """A recurrent layer over the steps of a sequence (SimpleRNN, LSTM, GRU, ConvLSTM...)."""
+    weighted: ClassVar[bool] = False
+    """The layer multiplies its input by a learned kernel (Dense, convolutions, recurrent layers)."""
+    family: ClassVar[str] = ""
+    """The group the layer belongs to in the docs (core, convolution, pooling, ...)."""
 
     def keras_kwargs(self) -> dict:
-        """Arguments for the Keras constructor: every field except ``type``; None left out."""
+        """Arguments for the Keras constructor: every field except ``type``; None left out; lists as
+        tuples; argument objects in Keras's ``{"class_name", "config"}`` form. A nested layer stays a
+        kspec layer (the emit stage builds it)."""
         out = {}
-        for k, v in self.model_dump(exclude={"type"}).items():
-            if v is None:
+        for k in type(self).model_fields:
+            if k == "type":
                 continue
-            out[k] = tuple(v) if isinstance(v, list) else v
+            v = getattr(self, k)
+            if v is None or (k == "trainable" and v is True):
+                continue
+            if isinstance(v, ArgObject):
+                v = v.keras_config()
+            elif not isinstance(v, LayerBase):
+                v = _keras_value(v)
+            out[k] = v
         return out
+
+    @property
+    def keras_class(self) -> str:
+        """The Keras class name (an alias such as ``Convolution2D`` is the same class)."""
+        return self.type
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
         """(output shape, trainable params, non-trainable params) for a per-sample input shape."""
@@ -84,6 +365,8 @@ class LayerBase(StrictModel):
             )
         out = self.output_shape(shape)
         trainable, frozen = self.param_counts(shape)
+        if not self.trainable:
+            trainable, frozen = 0, trainable + frozen
         return out, trainable, frozen
 
     def output_shape(self, shape: Shape) -> Shape:
@@ -96,6 +379,11 @@ class LayerBase(StrictModel):
     def activation_name(self) -> str | None:
         return getattr(self, "activation", None)
 
+    @property
+    def returns_sequences(self) -> bool:
+        """For a recurrent layer: whether it outputs every step (else only the last)."""
+        return bool(getattr(self, "return_sequences", False))
+
 
 def fmt_shape(shape: Shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -104,26 +392,41 @@ def fmt_shape(shape: Shape) -> str:
 def _rank_hint(layer: str, shape: Shape) -> str | None:
     if layer.startswith(("Conv2D", "MaxPooling2D", "AveragePooling2D", "Global")) and len(shape) == 2:
         return f"images need a channel axis: declare input_shape {list(shape) + [1]} (grayscale) or add a Reshape layer"
-    if layer.startswith(("Conv1D", "MaxPooling1D")) and len(shape) == 1:
-        return f"sequences need a channel axis: declare input_shape {list(shape) + [1]}"
+    if layer.startswith(("Conv1D", "MaxPooling1D", "AveragePooling1D", "SimpleRNN", "LSTM", "GRU")) and len(shape) == 1:
+        return (f"sequences need a feature axis: declare input_shape {list(shape) + [1]}, or start with an "
+                "Embedding layer for token ids")
     return None
 
 
+def ntuple(v: int | list | tuple, n: int) -> tuple:
+    """An int repeated ``n`` times, or the list as a tuple."""
+    return (v,) * n if isinstance(v, int) else tuple(v)
+
+
 def _pair(v: int | list[int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (v[0], v[1])
+    return ntuple(v, 2)
 
 
 def _one(v: int | list[int]) -> int:
     return v if isinstance(v, int) else v[0]
 
 
+def split_channels(shape: Shape, data_format: str | None) -> tuple[Shape, int | None]:
+    """(spatial axes, channel count) of a per-sample shape in ``data_format``."""
+    if data_format == "channels_first":
+        return shape[1:], shape[0]
+    return shape[:-1], shape[-1]
+
+
+def join_channels(spatial: Shape, channels: int | None, data_format: str | None) -> Shape:
+    return (channels,) + tuple(spatial) if data_format == "channels_first" else tuple(spatial) + (channels,)
+
+
 def conv_length(n: int | None, kernel: int, stride: int, padding: str, dilation: int = 1) -> int | None:
     """Keras's output length of a convolution or pooling window along one axis."""
     if n is None:
         return None
-    if padding == "same":
-        return math.ceil(n / stride)
-    if padding == "causal":
+    if padding in ("same", "causal"):
         return math.ceil(n / stride)
     eff = dilation * (kernel - 1) + 1
     return (n - eff) // stride + 1
@@ -153,319 +456,204 @@ def _spatial(layer: str, field: str, dims: Shape, kernel: tuple[int, ...], strid
     return tuple(out)
 
 
-class Dense(LayerBase):
-    """Fully connected layer: ``units`` outputs, each a weighted sum of the last axis."""
-
-    type: Literal["Dense"]
-    units: Annotated[int, Field(ge=1)]
-    """Number of outputs."""
-    activation: ActivationName | None = None
-    """Activation applied to the output (none: linear)."""
-    use_bias: bool = True
-    """Add a learned bias per unit."""
-    kernel_initializer: InitializerName = "glorot_uniform"
-    """Initial values of the kernel."""
-    bias_initializer: InitializerName = "zeros"
-    """Initial values of the bias."""
-
-    def output_shape(self, shape: Shape) -> Shape:
-        return shape[:-1] + (self.units,)
-
-    def param_counts(self, shape: Shape) -> tuple[int, int]:
-        n = shape[-1] or 0
-        return n * self.units + (self.units if self.use_bias else 0), 0
-
-
-class Flatten(LayerBase):
-    """Flattens each sample to one vector."""
-
-    type: Literal["Flatten"]
-
-    def output_shape(self, shape: Shape) -> Shape:
-        if any(d is None for d in shape):
-            return (None,)
-        return (math.prod(shape),)
-
-
-class _ConvBase(LayerBase):
-    filters: Annotated[int, Field(ge=1)]
-    """Number of output channels."""
-    activation: ActivationName | None = None
-    """Activation applied to the output (none: linear)."""
-    use_bias: bool = True
-    """Add a learned bias per filter."""
-    kernel_initializer: InitializerName = "glorot_uniform"
-    """Initial values of the kernel."""
-    bias_initializer: InitializerName = "zeros"
-    """Initial values of the bias."""
-
-
-class Conv2D(_ConvBase):
-    """2D convolution over height and width (channels last)."""
-
-    type: Literal["Conv2D"]
-    kernel_size: IntOrPair
-    """Window size: one int or [height, width]."""
-    strides: IntOrPair = 1
-    """Step between windows: one int or [height, width]."""
-    padding: Literal["valid", "same"] = "valid"
-    """``valid`` shrinks the output by kernel_size - 1; ``same`` keeps the size (at stride 1)."""
-    dilation_rate: IntOrPair = 1
-    """Spacing between kernel taps: one int or [height, width]."""
-    min_rank: ClassVar[int] = 3
-    max_rank: ClassVar[int | None] = 3
-
-    def output_shape(self, shape: Shape) -> Shape:
-        hw = _spatial("Conv2D", "kernel_size", shape[:2], _pair(self.kernel_size), _pair(self.strides),
-                      self.padding, _pair(self.dilation_rate))
-        return hw + (self.filters,)
-
-    def param_counts(self, shape: Shape) -> tuple[int, int]:
-        kh, kw = _pair(self.kernel_size)
-        return kh * kw * (shape[-1] or 0) * self.filters + (self.filters if self.use_bias else 0), 0
-
-
-class Conv1D(_ConvBase):
-    """1D convolution over steps (channels last)."""
-
-    type: Literal["Conv1D"]
-    kernel_size: IntOrOne
-    """Window length: one int (or a list of one)."""
-    strides: IntOrOne = 1
-    """Step between windows."""
-    padding: Literal["valid", "same", "causal"] = "valid"
-    """``valid``, ``same`` or ``causal``."""
-    dilation_rate: IntOrOne = 1
-    """Spacing between kernel taps."""
-    min_rank: ClassVar[int] = 2
-    max_rank: ClassVar[int | None] = 2
-
-    def output_shape(self, shape: Shape) -> Shape:
-        (n,) = _spatial("Conv1D", "kernel_size", shape[:1], (_one(self.kernel_size),), (_one(self.strides),),
-                        self.padding, (_one(self.dilation_rate),))
-        return (n, self.filters)
-
-    def param_counts(self, shape: Shape) -> tuple[int, int]:
-        return _one(self.kernel_size) * (shape[-1] or 0) * self.filters + (self.filters if self.use_bias else 0), 0
-
-
-class _Pool2D(LayerBase):
-    pool_size: IntOrPair = 2
-    """Window size: one int or [height, width]."""
-    strides: IntOrPair | None = None
-    """Step between windows (default: pool_size)."""
-    padding: Literal["valid", "same"] = "valid"
-    """``valid`` drops windows that do not fit; ``same`` pads so the output is ceil(input / strides)."""
-    min_rank: ClassVar[int] = 3
-    max_rank: ClassVar[int | None] = 3
-
-    def output_shape(self, shape: Shape) -> Shape:
-        pool = _pair(self.pool_size)
-        stride = _pair(self.strides) if self.strides is not None else pool
-        return _spatial(self.type, "pool_size", shape[:2], pool, stride, self.padding) + (shape[2],)
-
-
-class MaxPooling2D(_Pool2D):
-    """Max over each pool_size window."""
-
-    type: Literal["MaxPooling2D"]
-
-
-class AveragePooling2D(_Pool2D):
-    """Mean over each pool_size window."""
-
-    type: Literal["AveragePooling2D"]
-
-
-class MaxPooling1D(LayerBase):
-    """Max over each pool_size window of steps."""
-
-    type: Literal["MaxPooling1D"]
-    pool_size: IntOrOne = 2
-    """Window length."""
-    strides: IntOrOne | None = None
-    """Step between windows (default: pool_size)."""
-    padding: Literal["valid", "same"] = "valid"
-    """``valid`` or ``same``."""
-    min_rank: ClassVar[int] = 2
-    max_rank: ClassVar[int | None] = 2
-
-    def output_shape(self, shape: Shape) -> Shape:
-        pool = _one(self.pool_size)
-        stride = _one(self.strides) if self.strides is not None else pool
-        return _spatial("MaxPooling1D", "pool_size", shape[:1], (pool,), (stride,), self.padding) + (shape[1],)
-
-
-class _GlobalPool2D(LayerBase):
-    min_rank: ClassVar[int] = 3
-    max_rank: ClassVar[int | None] = 3
-
-    def output_shape(self, shape: Shape) -> Shape:
-        return (shape[-1],)
-
-
-class GlobalAveragePooling2D(_GlobalPool2D):
-    """Mean over height and width: one value per channel."""
-
-    type: Literal["GlobalAveragePooling2D"]
-
-
-class GlobalMaxPooling2D(_GlobalPool2D):
-    """Max over height and width: one value per channel."""
-
-    type: Literal["GlobalMaxPooling2D"]
-
-
-class Dropout(LayerBase):
-    """Randomly sets a fraction ``rate`` of inputs to 0 during training."""
-
-    type: Literal["Dropout"]
-    rate: Annotated[float, Field(ge=0, lt=1)]
-    """Fraction of inputs to drop, 0 <= rate < 1."""
-    seed: int | None = None
-    """Seed of the dropout mask (default: from the train seed)."""
-
-
-class BatchNormalization(LayerBase):
-    """Normalises the last axis with batch statistics (moving statistics at inference)."""
-
-    type: Literal["BatchNormalization"]
-    momentum: Annotated[float, Field(gt=0, lt=1)] = 0.99
-    """Momentum of the moving mean and variance."""
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
-    """Small constant added to the variance."""
-    center: bool = True
-    """Learn an offset (beta)."""
-    scale: bool = True
-    """Learn a scale (gamma)."""
-
-    def param_counts(self, shape: Shape) -> tuple[int, int]:
-        c = shape[-1] or 0
-        return c * (int(self.center) + int(self.scale)), 2 * c
-
-
-class Activation(LayerBase):
-    """Applies an activation function."""
-
-    type: Literal["Activation"]
-    activation: ActivationName
-    """The activation function."""
-
-
-class Reshape(LayerBase):
-    """Reshapes each sample to ``target_shape`` (one entry may be -1: inferred)."""
-
-    type: Literal["Reshape"]
-    target_shape: Annotated[
-        list[Union[Literal[-1], Annotated[int, Field(ge=1)]]],
-        Field(min_length=1, json_schema_extra={"not": {"contains": {"const": -1}, "minContains": 2}}),
-    ]
-    """Shape of each output sample; entries are positive, and one may be -1 (inferred)."""
-
-    @field_validator("target_shape")
-    @classmethod
-    def _check(cls, v: list[int]) -> list[int]:
-        if v.count(-1) > 1:
-            raise ValueError("only one entry may be -1")
-        return v
-
-    def output_shape(self, shape: Shape) -> Shape:
-        if any(d is None for d in shape):
-            return tuple(None if d == -1 else d for d in self.target_shape)
-        total = math.prod(shape)
-        known = math.prod(d for d in self.target_shape if d != -1)
-        if -1 in self.target_shape:
-            if total % known:
-                raise ShapeError(
-                    f"Reshape cannot infer -1: {total} elements per sample are not divisible by {known}",
-                    field="target_shape")
-            return tuple(total // known if d == -1 else d for d in self.target_shape)
-        if known != total:
-            raise ShapeError(
-                f"Reshape target_shape {self.target_shape} holds {known} elements, input {fmt_shape(shape)} holds {total}",
-                field="target_shape",
-                hint="the element counts must be equal; use -1 for one dimension to infer it")
-        return tuple(self.target_shape)
-
-
-class Rescaling(LayerBase):
-    """Multiplies inputs by ``scale`` and adds ``offset`` (e.g. scale 1/255 for pixels)."""
-
-    type: Literal["Rescaling"]
-    scale: float
-    """Multiply inputs by this, e.g. 1/255 written as 0.00392156862745098."""
-    offset: float = 0.0
-    """Then add this."""
-
-
-class _Augment(LayerBase):
-    seed: int | None = None
-    """Seed of the random transform."""
-    min_rank: ClassVar[int] = 3
-    max_rank: ClassVar[int | None] = 3
-
-
-class RandomFlip(_Augment):
-    """Randomly flips images during training."""
-
-    type: Literal["RandomFlip"]
-    mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = "horizontal_and_vertical"
-    """horizontal, vertical or horizontal_and_vertical."""
-
-
-class RandomRotation(_Augment):
-    """Randomly rotates images by up to ``factor`` x 2pi during training."""
-
-    type: Literal["RandomRotation"]
-    factor: Factor
-    """Rotation as a fraction of a full turn: f means [-f, f], or [lower, upper]."""
-    fill_mode: FillMode = "reflect"
-    """How points outside the image are filled."""
-    interpolation: Interpolation = "bilinear"
-    """nearest or bilinear."""
-
-
-class RandomZoom(_Augment):
-    """Randomly zooms images during training."""
-
-    type: Literal["RandomZoom"]
-    height_factor: Factor
-    """Zoom as a fraction of height: negative zooms in, positive out; f means [-f, f]."""
-    width_factor: Factor | None = None
-    """Zoom of width (default: keep the aspect ratio)."""
-    fill_mode: FillMode = "reflect"
-    """How points outside the image are filled."""
-    interpolation: Interpolation = "bilinear"
-    """nearest or bilinear."""
-
-
-class RandomTranslation(_Augment):
-    """Randomly shifts images during training (factors are fractions of height / width)."""
-
-    type: Literal["RandomTranslation"]
-    height_factor: Factor
-    """Vertical shift as a fraction of height: f means [-f, f], or [lower, upper]."""
-    width_factor: Factor
-    """Horizontal shift as a fraction of width."""
-    fill_mode: FillMode = "reflect"
-    """How points outside the image are filled."""
-    interpolation: Interpolation = "bilinear"
-    """nearest or bilinear."""
-
-
-class RandomContrast(_Augment):
-    """Randomly adjusts contrast during training."""
-
-    type: Literal["RandomContrast"]
-    factor: Factor
-    """Contrast change: a float f means [1-f, 1+f], or [lower, upper]."""
-
-
-LAYER_CLASSES: tuple[type[LayerBase], ...] = (
-    Dense, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-    GlobalMaxPooling2D, Dropout, BatchNormalization, Activation, Reshape, Rescaling, Conv1D,
-    MaxPooling1D, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-)
-
-Layer = Annotated[Union[LAYER_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
-LAYER_TYPES = [cls.model_fields["type"].annotation.__args__[0] for cls in LAYER_CLASSES]
+def spatial_output(layer: str, field: str, dims: Shape, kernel: tuple[int, ...], stride: tuple[int, ...],
+                   padding: str, dilation: tuple[int, ...] | None = None) -> Shape:
+    """Output lengths of a window (convolution or pooling) sliding over ``dims``; a ShapeError
+    naming ``field`` when it does not fit."""
+    return _spatial(layer, field, dims, kernel, stride, padding, dilation)
+
+
+# ------------------------------------------------------------------------------ vocabulary
+
+LAYER_MODULES: dict[str, str] = {}
+"""Every supported layer type (Keras class name, aliases included) -> its module in kspec.layerdefs."""
+
+_FAMILIES = {
+    "core": ["Dense", "EinsumDense", "Embedding", "Masking", "Identity", "Activation", "ReLU", "LeakyReLU",
+             "PReLU", "ELU", "Softmax"],
+    "conv": ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+             "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
+             "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
+             "Convolution2DTranspose", "Convolution3DTranspose", "SeparableConvolution1D",
+             "SeparableConvolution2D"],
+    "pooling": ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+                "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+                "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+                "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+                "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+                "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+                "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D"],
+    "recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D",
+                  "ConvLSTM3D"],
+    "normalization": ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+                      "RMSNormalization"],
+    "regularization": ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                       "GaussianNoise", "AlphaDropout", "ActivityRegularization"],
+    "reshaping": ["Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
+                  "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"],
+    "preprocessing": ["Rescaling", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation",
+                      "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness"],
+}
+for _module, _names in _FAMILIES.items():
+    LAYER_MODULES.update(dict.fromkeys(_names, _module))
+
+ALIASES: dict[str, str] = {
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+    "Convolution1DTranspose": "Conv1DTranspose", "Convolution2DTranspose": "Conv2DTranspose",
+    "Convolution3DTranspose": "Conv3DTranspose", "SeparableConvolution1D": "SeparableConv1D",
+    "SeparableConvolution2D": "SeparableConv2D",
+    "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",
+    "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D", "AvgPool3D": "AveragePooling3D",
+    "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
+    "GlobalMaxPool3D": "GlobalMaxPooling3D", "GlobalAvgPool1D": "GlobalAveragePooling1D",
+    "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalAvgPool3D": "GlobalAveragePooling3D",
+}
+"""Keras's second names for a class: a spec may write either; kspec keeps the first (canonical) one."""
+
+_SEVERAL_INPUTS = ("takes several input tensors; a Sequential model passes one tensor from layer to layer",
+                   "write the model in Python with the functional API")
+_CODE = ("runs Python code named in the spec; a spec is data and never executes code",
+         "use built-in layers (Activation, Rescaling, Reshape, Permute, ...), or write the model in Python")
+REFUSED: dict[str, tuple[str, str]] = {
+    "Lambda": ("runs a Python function, and a spec is data that never executes code",
+               "use a built-in layer for the operation (Activation, Rescaling, Reshape, Permute, Softmax, "
+               "Normalization, ...), or write the model in Python"),
+    "TorchModuleWrapper": _CODE, "JaxLayer": _CODE, "FlaxLayer": _CODE,
+    "TFSMLayer": ("loads a TensorFlow SavedModel, whose graph is code kspec cannot analyse",
+                  "use the layers of that model in the spec, or write the model in Python"),
+    "Layer": ("is the base class of every layer, with no computation of its own", "name a concrete layer type"),
+    "Wrapper": ("is the abstract base of wrappers", "use Bidirectional or TimeDistributed"),
+    "InputLayer": ("is created by kspec from the model's input_shape", "declare `input_shape: [...]` in the model"),
+    "InputSpec": ("is not a layer (it describes a layer's inputs)", "declare `input_shape: [...]` in the model"),
+    "RNN": ("needs a cell object", "use SimpleRNN, LSTM or GRU (the layers built from those cells)"),
+    "SimpleRNNCell": ("is a cell, used inside an RNN layer, not a layer of a Sequential model", "use SimpleRNN"),
+    "LSTMCell": ("is a cell, used inside an RNN layer, not a layer of a Sequential model", "use LSTM"),
+    "GRUCell": ("is a cell, used inside an RNN layer, not a layer of a Sequential model", "use GRU"),
+    "StackedRNNCells": ("combines cells for an RNN layer", "stack SimpleRNN, LSTM or GRU layers with "
+                        "return_sequences: true on all but the last"),
+    "Pipeline": ("groups preprocessing layers", "list the layers in the model one after another"),
+    "Add": _SEVERAL_INPUTS, "Subtract": _SEVERAL_INPUTS, "Multiply": _SEVERAL_INPUTS, "Average": _SEVERAL_INPUTS,
+    "Maximum": _SEVERAL_INPUTS, "Minimum": _SEVERAL_INPUTS, "Concatenate": _SEVERAL_INPUTS, "Dot": _SEVERAL_INPUTS,
+    "Attention": _SEVERAL_INPUTS, "AdditiveAttention": _SEVERAL_INPUTS, "MultiHeadAttention": _SEVERAL_INPUTS,
+    "GroupQueryAttention": _SEVERAL_INPUTS, "HashedCrossing": _SEVERAL_INPUTS,
+    "MixUp": ("mixes pairs of samples and their labels, which a layer inside the model never sees",
+              "augment in the data pipeline, or write the training loop in Python"),
+    "CutMix": ("mixes pairs of samples and their labels, which a layer inside the model never sees",
+               "augment in the data pipeline, or write the training loop in Python"),
+    "MaxNumBoundingBoxes": ("works on bounding-box annotations, which Sequential models do not carry",
+                            "prepare bounding boxes in Python"),
+}
+"""Keras layer classes a spec cannot name: type -> (why, what to use instead)."""
+
+_LATER = "not in the spec language yet"
+PENDING: dict[str, str] = dict.fromkeys([
+    "AugMix", "AutoContrast", "CategoryEncoding", "ContrastLimitedAdaptiveHistogramEqualization", "Discretization",
+    "Equalization", "Hashing", "IntegerLookup", "StringLookup", "MelSpectrogram", "STFTSpectrogram", "Normalization",
+    "TextVectorization", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform",
+    "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization", "ReversibleEmbedding",
+    "SpectralNormalization",
+], _LATER)
+"""Keras layer classes with one input and one output that a spec cannot name yet: type -> why."""
+
+LAYER_TYPES: list[str] = sorted(LAYER_MODULES)
+"""Every type name a spec may write (aliases included)."""
+
+
+def canonical(type_name: str) -> str:
+    return ALIASES.get(type_name, type_name)
+
+
+@functools.cache
+def layer_class(type_name: str) -> type[LayerBase]:
+    """The model class of a layer type, created (with its family module) on first use."""
+    name = canonical(type_name)
+    module = importlib.import_module(f"kspec.layerdefs.{LAYER_MODULES[name]}")
+    return getattr(module, name)
+
+
+def all_layer_classes() -> tuple[type[LayerBase], ...]:
+    """Every layer class (loads the whole vocabulary: for schemas, docs and tests)."""
+    return tuple(dict.fromkeys(layer_class(t) for t in LAYER_TYPES if t not in ALIASES))
+
+
+def _validate_layer(value: Any) -> LayerBase:
+    if isinstance(value, LayerBase):
+        return value
+    if not isinstance(value, dict):
+        raise PydanticCustomError("model_type", "Input should be a mapping with a `type`", {"class_name": "layer"})
+    tag = value.get("type")
+    if tag is None:
+        raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator 'type'",
+                                  {"discriminator": "'type'"})
+    if isinstance(tag, str) and tag in REFUSED:
+        why, instead = REFUSED[tag]
+        raise PydanticCustomError("layer_refused", "{tag} " + why, {"tag": tag, "reason": why, "instead": instead})
+    if isinstance(tag, str) and tag in PENDING:
+        raise PydanticCustomError("layer_refused", "{tag} " + PENDING[tag],
+                                  {"tag": tag, "reason": f"is {PENDING[tag]}",
+                                   "instead": "see docs/layers.md for the layers a spec can name"})
+    if not isinstance(tag, str) or tag not in LAYER_MODULES:
+        raise PydanticCustomError(
+            "union_tag_invalid",
+            "Input tag {tag} found using 'type' does not match any of the expected tags: {expected_tags}",
+            {"discriminator": "'type'", "tag": str(tag), "expected_tags": ", ".join(repr(t) for t in LAYER_TYPES)})
+    if tag in ALIASES:
+        value = {**value, "type": ALIASES[tag]}
+    return layer_class(tag).model_validate(value)
+
+
+WRAPPERS = ("Bidirectional", "TimeDistributed")
+"""Layers that hold another layer (which may not itself be a wrapper)."""
+
+
+def _validate_inner(value: Any) -> LayerBase:
+    if isinstance(value, dict) and value.get("type") in WRAPPERS:
+        raise PydanticCustomError("layer_refused", "{tag} cannot be nested in another wrapper in a spec",
+                                  {"tag": value["type"], "reason": "cannot be nested in another wrapper in a spec",
+                                   "instead": "wrap the innermost layer once (e.g. Bidirectional around an LSTM)"})
+    return _validate_layer(value)
+
+
+class _LayerDispatch:
+    """Validates a layer mapping with the class of its ``type`` only (created on first use); the JSON
+    Schema is the tagged union of the whole vocabulary, built when a schema is asked for."""
+
+    def __init__(self, nested: bool = False):
+        self.nested = nested
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(_validate_inner if self.nested else _validate_layer)
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+        return handler(_union_core_schema(self.nested))
+
+
+def _union_core_schema(nested: bool) -> core_schema.CoreSchema:
+    """The tagged union of the layer classes (without the wrappers for a wrapper's nested layer) as
+    a named definition."""
+    from pydantic import TypeAdapter
+
+    ref = "kspec.layers.InnerLayer" if nested else "kspec.layers.Layer"
+    classes = tuple(c for c in all_layer_classes() if not (nested and c.__name__ in WRAPPERS))
+    union = Annotated[Union[classes], Field(discriminator="type")]  # type: ignore[valid-type]
+    built = dict(TypeAdapter(union).core_schema)
+    if built.get("type") == "definitions":
+        return core_schema.definitions_schema(core_schema.definition_reference_schema(ref),
+                                              [*built["definitions"], {**built["schema"], "ref": ref}])
+    return core_schema.definitions_schema(core_schema.definition_reference_schema(ref), [{**built, "ref": ref}])
+
+
+Layer = Annotated[LayerBase, _LayerDispatch()]
+"""A layer of the vocabulary, chosen by its ``type``."""
+InnerLayer = Annotated[LayerBase, _LayerDispatch(nested=True)]
+"""The layer a wrapper holds: any layer but a wrapper."""
+
+
+def __getattr__(name: str) -> Any:
+    """``kspec.layers.Dense`` and friends still work: the class is created on first access."""
+    if name == "LAYER_CLASSES":
+        return all_layer_classes()
+    if name in LAYER_MODULES:
+        return layer_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -113,6 +113,17 @@ def _tags_at(doc: Document, path: tuple) -> list[str]:
     return sorted(set(tags))
 
 
+def _layer_keys(doc: Document, path: tuple) -> list[str] | None:
+    """The keys of the layer at ``path``, read from its class (cheaper than the whole schema)."""
+    from .layers import LAYER_MODULES, layer_class
+
+    node = doc.get(path)
+    if "layers" not in path or not isinstance(node, dict) or node.get("type") not in LAYER_MODULES:
+        return None
+    fields = layer_class(node["type"]).model_fields
+    return sorted(f.alias or name for name, f in fields.items())
+
+
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 
@@ -176,8 +187,10 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
         if etype == "extra_forbidden":
             code, name = "KS011", "unknown-key"
             key = path[-1] if path else "?"
-            obj = _object_at(doc, path[:-1]) or {}
-            allowed = sorted(obj.get("properties", {}))
+            allowed = _layer_keys(doc, path[:-1])
+            if allowed is None:
+                obj = _object_at(doc, path[:-1]) or {}
+                allowed = sorted(obj.get("properties", {}))
             guess = did_you_mean(str(key), allowed)
             msg = f"unknown key {key!r}" + (f" in {format_path(path[:-1])}" if path[:-1] else "")
             if guess:
@@ -226,6 +239,14 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
             else:
                 span = doc.span(path, key=True)
             data.update(received=tag, expected=expected)
+        elif etype == "layer_refused":
+            code, name = "KS014", "unknown-type"
+            tag = ctx.get("tag")
+            msg = f"{where or 'layer'}: layer type {tag!r} {ctx.get('reason')}"
+            hint = ctx.get("instead")
+            node = doc.get(path)
+            span = doc.span(path + ("type",)) if isinstance(node, dict) and "type" in node else doc.span(path)
+            data.update(received=tag, refused=True)
         elif etype in ("literal_error", "enum"):
             code, name = "KS014", "invalid-value"
             expected = _expected_list(ctx.get("expected", ""))
@@ -251,7 +272,7 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
             data.update(received=value, expected=expected)
         else:
             code, name = "KS014", "invalid-value"
-            msg = f"{where}: {_fmt(value)} {_detail(err)}"
+            msg = f"{where}: {_detail(err)}" if isinstance(value, dict) else f"{where}: {_fmt(value)} {_detail(err)}"
             span = doc.span(path)
             data.update(received=value)
         if key in seen:

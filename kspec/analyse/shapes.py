@@ -81,7 +81,7 @@ def infer(layers: list[LayerBase], input_shape: Shape | None) -> Plan:
         try:
             out, trainable, frozen = layer.infer(shape)
         except ShapeError as e:
-            path = ("model", "layers", i) + ((e.field,) if e.field else ())
+            path = ("model", "layers", i) + (tuple(e.field.split(".")) if e.field else ())
             plan.error = Diagnostic(
                 "KS101", "impossible-shape", Severity.ERROR,
                 f"layer {i} ({layer.type}) cannot take input {fmt_shape(shape)}: {e.message}",

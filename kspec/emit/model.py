@@ -49,12 +49,23 @@ def keras():
 
 
 def build_layer(layer, name: str | None = None) -> Any:
+    """The Keras layer of a spec layer; a wrapper's nested layers (Bidirectional, TimeDistributed)
+    are built first, named as Keras names them in a fresh process."""
+    from ..layers import LayerBase
+
     k = keras()
     cls = getattr(k.layers, layer.type)
     kwargs = layer.keras_kwargs()
+    for key, value in kwargs.items():
+        if isinstance(value, LayerBase):
+            kwargs[key] = build_layer(value, value.name or snake_case(value.type))
     if name and "name" not in kwargs:
         kwargs["name"] = name
-    return cls(**kwargs)
+    frozen = kwargs.pop("trainable", True) is False  # not every constructor takes it (SpatialDropout1D)
+    built = cls(**kwargs)
+    if frozen:
+        built.trainable = False
+    return built
 
 
 def build_model(resolved: Resolved):

@@ -389,7 +389,7 @@ data: {type: synthetic, image_size: 16, samples: 400, rescale: 1/255}
 model:
   layers:
     - {type: Conv2D, filters: 8, kernel_size: 3}
-    - {type: AveragePooling2D}
+    - {type: AveragePooling2D, pool_size: 2}
     - {type: Flatten}
     - {type: Dense, units: 4, activation: softmax}
 """, line=4),

@@ -1,0 +1,2 @@
+"""The layer vocabulary, one module per family; :func:`kspec.layers.layer_class` loads a module
+the first time a spec names one of its layers."""
