@@ -492,7 +492,12 @@ _FAMILIES = {
     "reshaping": ["Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
                   "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"],
     "preprocessing": ["Rescaling", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation",
-                      "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness"],
+                      "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+                      "RandomColorDegeneration", "RandomHue", "RandomSaturation", "RandomSharpness",
+                      "RandomPosterization", "RandomInvert", "RandomGrayscale", "RandomColorJitter",
+                      "RandomGaussianBlur", "RandomErasing", "RandomElasticTransform", "RandomPerspective",
+                      "RandomShear", "Solarization", "AutoContrast", "Equalization",
+                      "ContrastLimitedAdaptiveHistogramEqualization", "AugMix", "RandAugment", "Normalization"],
 }
 for _module, _names in _FAMILIES.items():
     LAYER_MODULES.update(dict.fromkeys(_names, _module))
@@ -545,15 +550,15 @@ REFUSED: dict[str, tuple[str, str]] = {
 }
 """Keras layer classes a spec cannot name: type -> (why, what to use instead)."""
 
-_LATER = "not in the spec language yet"
-PENDING: dict[str, str] = dict.fromkeys([
-    "AugMix", "AutoContrast", "CategoryEncoding", "ContrastLimitedAdaptiveHistogramEqualization", "Discretization",
-    "Equalization", "Hashing", "IntegerLookup", "StringLookup", "MelSpectrogram", "STFTSpectrogram", "Normalization",
-    "TextVectorization", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform",
-    "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective",
-    "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization", "ReversibleEmbedding",
-    "SpectralNormalization",
-], _LATER)
+PENDING: dict[str, str] = {
+    "TextVectorization": "not in the spec language yet (text data is on its way)",
+    "StringLookup": "not in the spec language yet (needs a vocabulary from text data)",
+    "IntegerLookup": "not in the spec language yet (needs a vocabulary adapted on the data)",
+    "CategoryEncoding": "not in the spec language yet", "Discretization": "not in the spec language yet",
+    "Hashing": "not in the spec language yet",
+    "MelSpectrogram": "not in the spec language yet (audio input)", "STFTSpectrogram": "not in the spec language yet (audio input)",
+    "ReversibleEmbedding": "not in the spec language yet", "SpectralNormalization": "not in the spec language yet",
+}
 """Keras layer classes with one input and one output that a spec cannot name yet: type -> why."""
 
 LAYER_TYPES: list[str] = sorted(LAYER_MODULES)
@@ -607,6 +612,21 @@ WRAPPERS = ("Bidirectional", "TimeDistributed")
 """Layers that hold another layer (which may not itself be a wrapper)."""
 
 
+RECURRENT = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+"""The layers Bidirectional can wrap."""
+
+
+def _validate_recurrent(value: Any) -> LayerBase:
+    out = _validate_inner(value)
+    if out.type not in RECURRENT:
+        raise PydanticCustomError(
+            "layer_refused", "{tag} is not recurrent",
+            {"tag": out.type, "reason": "is not recurrent: Bidirectional runs a recurrent layer forwards and backwards "
+             "over the steps, and Keras fails on a layer without go_backwards",
+             "instead": "wrap SimpleRNN, LSTM, GRU or ConvLSTM1D/2D/3D"})
+    return out
+
+
 def _validate_inner(value: Any) -> LayerBase:
     if isinstance(value, dict) and value.get("type") in WRAPPERS:
         raise PydanticCustomError("layer_refused", "{tag} cannot be nested in another wrapper in a spec",
@@ -619,11 +639,12 @@ class _LayerDispatch:
     """Validates a layer mapping with the class of its ``type`` only (created on first use); the JSON
     Schema is the tagged union of the whole vocabulary, built when a schema is asked for."""
 
-    def __init__(self, nested: bool = False):
+    def __init__(self, nested: bool | str = False):
         self.nested = nested
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(_validate_inner if self.nested else _validate_layer)
+        check = {False: _validate_layer, True: _validate_inner, "recurrent": _validate_recurrent}[self.nested]
+        return core_schema.no_info_plain_validator_function(check)
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
         return handler(_union_core_schema(self.nested))
@@ -634,8 +655,9 @@ def _union_core_schema(nested: bool) -> core_schema.CoreSchema:
     a named definition."""
     from pydantic import TypeAdapter
 
-    ref = "kspec.layers.InnerLayer" if nested else "kspec.layers.Layer"
-    classes = tuple(c for c in all_layer_classes() if not (nested and c.__name__ in WRAPPERS))
+    ref = {False: "kspec.layers.Layer", True: "kspec.layers.InnerLayer", "recurrent": "kspec.layers.RecurrentLayer"}[nested]
+    classes = tuple(c for c in all_layer_classes() if not (nested and c.__name__ in WRAPPERS)
+                    and (nested != "recurrent" or c.__name__ in RECURRENT))
     union = Annotated[Union[classes], Field(discriminator="type")]  # type: ignore[valid-type]
     built = dict(TypeAdapter(union).core_schema)
     if built.get("type") == "definitions":
@@ -648,6 +670,8 @@ Layer = Annotated[LayerBase, _LayerDispatch()]
 """A layer of the vocabulary, chosen by its ``type``."""
 InnerLayer = Annotated[LayerBase, _LayerDispatch(nested=True)]
 """The layer a wrapper holds: any layer but a wrapper."""
+RecurrentLayer = Annotated[LayerBase, _LayerDispatch(nested="recurrent")]
+"""The layer Bidirectional holds: a recurrent layer."""
 
 
 def __getattr__(name: str) -> Any:

@@ -362,6 +362,8 @@ class ModelSpec(StrictModel):
     """Layers in order, each with a ``type`` (Keras class name) and Keras's own arguments."""
     name: str | None = None
     """Model name (default: the spec name)."""
+    dtype_policy: Literal["float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16"] | None = None
+    """Keras dtype policy of every layer, e.g. ``mixed_float16`` (compute in float16, weights in float32) on GPUs."""
 
 
 # ---------------------------------------------------------------------------------------- compile

@@ -48,7 +48,7 @@ def keras():
     return _keras
 
 
-def build_layer(layer, name: str | None = None) -> Any:
+def build_layer(layer, name: str | None = None, dtype: str | None = None) -> Any:
     """The Keras layer of a spec layer; a wrapper's nested layers (Bidirectional, TimeDistributed)
     are built first, named as Keras names them in a fresh process."""
     from ..layers import LayerBase
@@ -58,9 +58,11 @@ def build_layer(layer, name: str | None = None) -> Any:
     kwargs = layer.keras_kwargs()
     for key, value in kwargs.items():
         if isinstance(value, LayerBase):
-            kwargs[key] = build_layer(value, value.name or snake_case(value.type))
+            kwargs[key] = build_layer(value, value.name or snake_case(value.type), dtype)
     if name and "name" not in kwargs:
         kwargs["name"] = name
+    if dtype:
+        kwargs["dtype"] = dtype
     frozen = kwargs.pop("trainable", True) is False  # not every constructor takes it (SpatialDropout1D)
     built = cls(**kwargs)
     if frozen:
@@ -77,7 +79,9 @@ def build_model(resolved: Resolved):
         raise KspecError("the model's input shape is unknown",
                          hint="add `input_shape: [...]` to the model section")
     layers = [k.Input(shape=tuple(resolved.input_shape))]
-    layers += [build_layer(l, name) for l, name in zip(resolved.model.layers, layer_names(resolved.model.layers))]
+    policy = resolved.model.dtype_policy
+    layers += [build_layer(l, name, dtype=policy)
+               for l, name in zip(resolved.model.layers, layer_names(resolved.model.layers))]
     return k.Sequential(layers, name=resolved.model.name or _model_name(resolved))
 
 
@@ -152,3 +156,27 @@ def build_loss(loss) -> Any:
 def compile_model(model, resolved: Resolved) -> None:
     c = resolved.compile
     model.compile(optimizer=build_optimizer(c.optimizer), loss=build_loss(c.loss), metrics=list(c.metrics))
+
+
+def adapt_layers(model, resolved: Resolved, inputs) -> list[str]:
+    """Adapt the layers whose state comes from the training split (Normalization without a given
+    mean and variance) on the training inputs, through the layers before them. Returns their names."""
+    todo = [i for i, l in enumerate(resolved.model.layers) if getattr(l, "adapts", False)]
+    if not todo:
+        return []
+    k = keras()
+    train = inputs.train
+    steps = getattr(inputs, "steps_per_epoch", None)
+    done = []
+    for i in todo:
+        before = model.layers[:i]
+        if isinstance(train, tuple):
+            data = train[0] if not before else k.Sequential(before).predict(train[0], verbose=0)
+        else:
+            data = train.map(lambda x, *_: x)
+            if before:
+                pre = k.Sequential(before)
+                data = data.map(lambda x: pre(x, training=False))
+        model.layers[i].adapt(data, steps=steps if not isinstance(train, tuple) else None)
+        done.append(model.layers[i].name)
+    return done

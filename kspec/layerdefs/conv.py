@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar, Literal, Union
 
-from pydantic import ValidationInfo, field_validator
-
 from ..layers import (ActivationName, Constraint, DataFormat, Initializer, IntOrOne, IntOrPair, IntOrTriple,
                       LayerBase, PosInt, Regularizer, Shape, ShapeError, join_channels, ntuple, spatial_output,
                       split_channels)
@@ -45,16 +43,6 @@ class _ConvCommon(LayerBase):
                              self.padding, ntuple(self.dilation_rate, self.rank))
         return out, channels
 
-    @field_validator("dilation_rate", check_fields=False)
-    @classmethod
-    def _strides_and_dilation(cls, v, info: ValidationInfo):
-        strides = info.data.get("strides", 1)
-        if max(ntuple(strides, 3)) > 1 and max(ntuple(v, 3)) > 1:
-            raise ValueError(f"Keras does not support strides > 1 together with dilation_rate > 1 (strides "
-                             f"{strides}, dilation_rate {v}): use strides 1 with the dilation, or dilation_rate 1 "
-                             "with the strides")
-        return v
-
 
 class _Kernel(_ConvCommon):
     kernel_initializer: Initializer = "glorot_uniform"
@@ -71,16 +59,10 @@ class _Conv(_Kernel):
     groups: PosInt = 1
     """Split the input channels into this many groups, each convolved by filters / groups filters."""
 
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, v, info: ValidationInfo):
-        filters = info.data.get("filters")
-        if filters and filters % v:
-            raise ValueError(f"Keras needs the number of filters to be divisible by the number of groups "
-                             f"(filters {filters}, groups {v})")
-        return v
-
     def output_shape(self, shape: Shape) -> Shape:
+        if self.filters % self.groups:
+            raise ShapeError(f"{self.type} filters {self.filters} is not divisible by groups {self.groups}: Keras needs "
+                             "the number of filters to be evenly divisible by the number of groups", field="groups")
         out, channels = self._window(shape)
         if channels is not None and channels % self.groups:
             raise ShapeError(f"{self.type} groups {self.groups} does not divide the input's {channels} channels: "

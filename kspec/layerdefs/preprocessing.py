@@ -3,12 +3,12 @@ layers change samples only while training; at inference they pass inputs through
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
 
-from ..layers import (DataFormat, Factor, FillMode, Interpolation, LayerBase, PosInt, Shape, join_channels,
-                      split_channels)
+from ..layers import (DataFormat, Factor, FillMode, Interpolation, LayerBase, PosInt, Shape, ShapeError,
+                      join_channels, split_channels)
 
 ValueRange = Annotated[list[float], Field(min_length=2, max_length=2)]
 
@@ -150,3 +150,277 @@ class RandomBrightness(_Valued):
     type: Literal["RandomBrightness"]
     factor: Factor
     """Brightness change as a fraction of value_range: f means [-f, f], or [lower, upper]."""
+
+
+class _ValuedImage(_Image):
+    seed: int | None = None
+    """Seed of the random transform."""
+    value_range: ValueRange = [0, 255]
+    """Range of the input values, e.g. [0, 1] after rescaling."""
+
+
+class _Factored(_ValuedImage):
+    factor: Factor
+    """Strength of the transform: f means [0, f] (or [-f, f]), or [lower, upper]."""
+
+
+class RandomColorDegeneration(_Factored):
+    """Randomly blends images with their grayscale version during training (RGB images)."""
+
+    type: Literal["RandomColorDegeneration"]
+
+    def output_shape(self, shape: Shape) -> Shape:
+        _, c = split_channels(shape, self.data_format)
+        if c != 3:
+            raise ShapeError(f"RandomColorDegeneration needs RGB images (3 channels), got {c} channel(s)",
+                             hint="use it on colour images, or leave it out for grayscale")
+        return shape
+
+
+class RandomHue(_Factored):
+    """Randomly shifts the hue of RGB images during training."""
+
+    type: Literal["RandomHue"]
+
+
+class RandomSaturation(_Factored):
+    """Randomly changes the saturation of RGB images during training."""
+
+    type: Literal["RandomSaturation"]
+
+
+class RandomSharpness(_Factored):
+    """Randomly sharpens or blurs images during training."""
+
+    type: Literal["RandomSharpness"]
+
+
+class RandomPosterization(_Factored):
+    """Randomly reduces the bits per colour channel during training."""
+
+    type: Literal["RandomPosterization"]
+
+
+class RandomInvert(_ValuedImage):
+    """Randomly inverts images (value_range max - x) during training."""
+
+    type: Literal["RandomInvert"]
+    factor: Factor = 1.0
+    """Probability of inverting an image."""
+
+
+class RandomGrayscale(_Image):
+    """Randomly turns images grayscale (same number of channels) during training."""
+
+    type: Literal["RandomGrayscale"]
+    factor: Annotated[float, Field(ge=0, le=1)] = 0.5
+    """Probability of turning an image grayscale."""
+    seed: int | None = None
+    """Seed of the random transform."""
+
+
+class RandomColorJitter(_ValuedImage):
+    """Random brightness, contrast, saturation and hue changes during training."""
+
+    type: Literal["RandomColorJitter"]
+    brightness_factor: Factor | None = None
+    """As RandomBrightness's factor (none: no change)."""
+    contrast_factor: Factor | None = None
+    """As RandomContrast's factor."""
+    saturation_factor: Factor | None = None
+    """As RandomSaturation's factor."""
+    hue_factor: Factor | None = None
+    """As RandomHue's factor."""
+
+
+class RandomGaussianBlur(_ValuedImage):
+    """Randomly blurs images with a Gaussian kernel during training."""
+
+    type: Literal["RandomGaussianBlur"]
+    factor: Factor = 1.0
+    """Probability (or range) of blurring."""
+    kernel_size: Annotated[int, Field(ge=1)] = 3
+    """Side of the blur kernel."""
+    sigma: Factor = 1.0
+    """Standard deviation of the blur."""
+
+
+class RandomErasing(_ValuedImage):
+    """Randomly erases rectangles of images during training."""
+
+    type: Literal["RandomErasing"]
+    factor: Factor = 1.0
+    """Probability of erasing."""
+    scale: Factor = [0.02, 0.33]
+    """Area of the rectangle as a fraction of the image."""
+    fill_value: float | None = None
+    """Value of the erased area (none: random noise)."""
+
+
+class RandomElasticTransform(_ValuedImage):
+    """Random elastic distortions during training."""
+
+    type: Literal["RandomElasticTransform"]
+    factor: Factor = 1.0
+    """Probability of the transform."""
+    scale: Factor = 1.0
+    """Strength of the displacement."""
+    interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
+    fill_mode: FillMode = "reflect"
+    """How points outside the image are filled."""
+    fill_value: float = 0.0
+    """Fill value with fill_mode constant."""
+
+
+class RandomPerspective(_Image):
+    """Random perspective warps during training."""
+
+    type: Literal["RandomPerspective"]
+    factor: Factor = 1.0
+    """Probability of the warp."""
+    scale: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """Strength of the warp."""
+    interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
+    fill_value: float = 0.0
+    """Value of points outside the image."""
+    seed: int | None = None
+    """Seed of the random transform."""
+
+
+class RandomShear(_Image):
+    """Random shear along x and y during training."""
+
+    type: Literal["RandomShear"]
+    x_factor: Factor = 0.0
+    """Horizontal shear: f means [-f, f]."""
+    y_factor: Factor = 0.0
+    """Vertical shear."""
+    interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
+    fill_mode: FillMode = "reflect"
+    """How points outside the image are filled."""
+    fill_value: float = 0.0
+    """Fill value with fill_mode constant."""
+    seed: int | None = None
+    """Seed of the random transform."""
+
+
+class Solarization(_Plain):
+    """Randomly inverts pixels above a threshold, and shifts values, during training."""
+
+    type: Literal["Solarization"]
+    addition_factor: Factor = 0.0
+    """Value added before solarising, as a fraction of value_range."""
+    threshold_factor: Factor = 0.0
+    """Threshold, as a fraction of value_range."""
+    value_range: ValueRange = [0, 255]
+    """Range of the input values."""
+    seed: int | None = None
+    """Seed of the random transform."""
+
+
+class AutoContrast(_Plain):
+    """Stretches each image's values to the whole value_range."""
+
+    type: Literal["AutoContrast"]
+    value_range: ValueRange = [0, 255]
+    """Range of the input values."""
+
+
+class Equalization(_Image):
+    """Histogram equalisation of each image."""
+
+    type: Literal["Equalization"]
+    value_range: ValueRange = [0, 255]
+    """Range of the input values."""
+    bins: Annotated[int, Field(ge=1)] = 256
+    """Histogram bins."""
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(_Image):
+    """CLAHE: histogram equalisation per tile with a clipped histogram."""
+
+    type: Literal["ContrastLimitedAdaptiveHistogramEqualization"]
+    value_range: ValueRange = [0, 255]
+    """Range of the input values."""
+    clip_limit: Annotated[float, Field(gt=0)] = 4.0
+    """Histogram clipping limit."""
+    tile_grid_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] = [8, 8]
+    """Tiles per [row, column]."""
+
+
+class AugMix(_ValuedImage):
+    """AugMix: mixes several chains of random augmentations during training."""
+
+    type: Literal["AugMix"]
+    num_chains: PosInt = 3
+    """Augmentation chains mixed."""
+    chain_depth: Union[PosInt, Annotated[list[PosInt], Field(min_length=2, max_length=2)]] = 3
+    """Operations per chain (or a [min, max] range)."""
+    factor: Factor = 0.3
+    """Strength of the operations."""
+    alpha: Annotated[float, Field(gt=0)] = 1.0
+    """Dirichlet / Beta parameter of the mixing weights."""
+    all_ops: bool = True
+    """Use every operation (including ones that overlap test-time corruptions)."""
+    interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
+
+
+class RandAugment(_ValuedImage):
+    """RandAugment: num_ops random augmentations per image during training."""
+
+    type: Literal["RandAugment"]
+    num_ops: PosInt = 2
+    """Operations applied to each image."""
+    factor: Factor = 0.5
+    """Strength of the operations."""
+    interpolation: Interpolation = "bilinear"
+    """nearest or bilinear."""
+
+
+class Normalization(LayerBase):
+    """Shifts and scales inputs to mean 0 and variance 1 per feature; the statistics are adapted on
+    the training split before training (or given as mean and variance)."""
+
+    type: Literal["Normalization"]
+    axis: Union[int, list[int], None] = -1
+    """Axis (or axes) with one mean and variance each; none: one for all values."""
+    mean: Union[float, list[float], None] = None
+    """Given means (then no adaptation); with variance."""
+    variance: Union[float, list[float], None] = None
+    """Given variances (with mean)."""
+    invert: bool = False
+    """Undo the normalisation instead (x * std + mean)."""
+    family: ClassVar[str] = "preprocessing"
+
+    @property
+    def adapts(self) -> bool:
+        """The layer's statistics come from the training data (``adapt`` before training)."""
+        return self.mean is None
+
+    def _kept(self, shape: Shape) -> list[int | None]:
+        full = (None,) + tuple(shape)
+        axes = [] if self.axis is None else [self.axis] if isinstance(self.axis, int) else self.axis
+        out = []
+        for a in axes:
+            if a == 0 or not -len(full) <= a < len(full):
+                raise ShapeError(f"Normalization axis {a} is not an axis of the input", field="axis")
+            if full[a] is None:
+                raise ShapeError(f"Normalization axis {a} needs a known size", field="axis")
+            out.append(full[a])
+        return out
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self._kept(shape)
+        return shape
+
+    def param_counts(self, shape: Shape) -> tuple[int, int]:
+        if not self.adapts:
+            return 0, 0
+        n = 1
+        for d in self._kept(shape):
+            n *= d
+        return 0, 2 * n + 1  # mean, variance and the sample count

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from ..layers import (ActivationName, Constraint, DataFormat, InnerLayer, Initializer, IntOrOne, IntOrPair, IntOrTriple,
+from ..layers import (ActivationName, Constraint, DataFormat, InnerLayer, RecurrentLayer, Initializer, IntOrOne, IntOrPair, IntOrTriple,
                       LayerBase, PosInt, Rate, Regularizer, Shape, ShapeError, fmt_shape, join_channels, ntuple,
                       spatial_output, split_channels)
 
@@ -50,8 +50,8 @@ class _Recurrent(LayerBase):
     """Seed of the dropout masks."""
     return_sequences: bool = False
     """Output every step (shape (steps, units)) instead of only the last (shape (units,)); needed to stack recurrent layers."""
-    return_state: bool = False
-    """Also return the final states: not possible in a Sequential model (kept for Keras's argument list)."""
+    return_state: Annotated[bool, Field(json_schema_extra={"const": False})] = False
+    """Also return the final states: not possible in a Sequential model (only ``false`` is accepted)."""
     go_backwards: bool = False
     """Process the sequence backwards."""
     stateful: bool = False
@@ -142,15 +142,6 @@ class _ConvLSTM(_Recurrent):
     rank: ClassVar[int] = 2
     gates: ClassVar[int] = 4
 
-    @field_validator("dilation_rate", check_fields=False)
-    @classmethod
-    def _strides_and_dilation(cls, v, info: ValidationInfo):
-        strides = info.data.get("strides", 1)
-        if max(ntuple(strides, 3)) > 1 and max(ntuple(v, 3)) > 1:
-            raise ValueError(f"Keras does not support strides > 1 together with dilation_rate > 1 (strides "
-                             f"{strides}, dilation_rate {v})")
-        return v
-
     def output_shape(self, shape: Shape) -> Shape:
         spatial, _ = split_channels(shape[1:], self.data_format)
         out = spatial_output(self.type, "kernel_size", spatial, ntuple(self.kernel_size, self.rank),
@@ -213,42 +204,17 @@ class Bidirectional(LayerBase):
     """Runs a recurrent layer forwards and backwards over the steps and merges the two outputs."""
 
     type: Literal["Bidirectional"]
-    layer: InnerLayer
+    layer: RecurrentLayer
     """The recurrent layer to run both ways, e.g. ``{type: LSTM, units: 64}``."""
     merge_mode: Literal["concat", "sum", "mul", "ave"] = "concat"
     """How the two outputs are merged: ``concat`` doubles the units; ``sum``, ``mul``, ``ave`` keep them."""
-    backward_layer: InnerLayer | None = None
+    backward_layer: RecurrentLayer | None = None
     """A different recurrent layer for the backward direction (default: a copy of ``layer``)."""
 
     recurrent: ClassVar[bool] = True
     weighted: ClassVar[bool] = True
     family: ClassVar[str] = "recurrent"
     min_rank: ClassVar[int] = 2
-
-    @field_validator("layer", "backward_layer")
-    @classmethod
-    def _recurrent(cls, v: LayerBase | None, info: ValidationInfo) -> LayerBase | None:
-        if v is not None and not (type(v).recurrent and v.type != "Bidirectional"):
-            raise ValueError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D): it runs "
-                             f"the layer forwards and backwards over the steps, and {v.type} has no steps to reverse "
-                             "(Keras fails without the layer's go_backwards)")
-        if v is not None and info.field_name == "layer" and v.go_backwards:
-            raise ValueError("Bidirectional runs `layer` forwards and a copy of it backwards, so `layer` needs "
-                             "go_backwards: false (Keras: 'Forward layer and backward layer should have different "
-                             "go_backwards value')")
-        return v
-
-    @field_validator("backward_layer")
-    @classmethod
-    def _backward(cls, v: LayerBase | None, info: ValidationInfo) -> LayerBase | None:
-        fwd = info.data.get("layer")
-        if v is not None and fwd is not None:
-            if v.go_backwards == fwd.go_backwards:
-                raise ValueError("Keras needs the forward and backward layers to have different go_backwards values "
-                                 "(set go_backwards: true on backward_layer)")
-            if v.return_sequences != fwd.return_sequences:
-                raise ValueError("Keras needs the forward and backward layers to have the same return_sequences")
-        return v
 
     @property
     def activation_name(self) -> str | None:
@@ -259,6 +225,17 @@ class Bidirectional(LayerBase):
         return self.layer.returns_sequences
 
     def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        backward = self.backward_layer
+        if backward is None and self.layer.go_backwards:
+            raise ShapeError("Bidirectional runs `layer` forwards and a copy of it backwards, so `layer` needs "
+                             "go_backwards: false (Keras: forward layer and backward layer should have different "
+                             "go_backwards values)", field="layer.go_backwards")
+        if backward is not None and backward.go_backwards == self.layer.go_backwards:
+            raise ShapeError("Keras needs the forward and backward layers to have different go_backwards values "
+                             "(set go_backwards: true on backward_layer)", field="backward_layer.go_backwards")
+        if backward is not None and backward.returns_sequences != self.layer.returns_sequences:
+            raise ShapeError("Keras needs the forward and backward layers to have the same return_sequences",
+                             field="backward_layer.return_sequences")
         out_f, t_f, n_f = _inner(self, self.layer, shape, "layer")
         out_b, t_b, n_b = out_f, t_f, n_f
         if self.backward_layer is not None:

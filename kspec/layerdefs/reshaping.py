@@ -73,17 +73,13 @@ class Permute(LayerBase):
     """The new order of the axes, e.g. [2, 1] swaps the two axes of a sequence."""
     family: ClassVar[str] = "reshaping"
 
-    @field_validator("dims")
-    @classmethod
-    def _perm(cls, v: list[int]) -> list[int]:
-        if sorted(v) != list(range(1, len(v) + 1)):
-            raise ValueError(f"Keras needs dims to be a permutation of 1..{len(v)} (received {v})")
-        return v
-
     def output_shape(self, shape: Shape) -> Shape:
         if len(self.dims) != len(shape):
             raise ShapeError(f"Permute dims {self.dims} has {len(self.dims)} entries; the input {fmt_shape(shape)} has "
                              f"{len(shape)} axes", field="dims")
+        if sorted(self.dims) != list(range(1, len(shape) + 1)):
+            raise ShapeError(f"Permute dims {self.dims} is not a permutation of 1..{len(shape)}: Keras needs every "
+                             "axis once (the batch axis 0 stays first)", field="dims")
         return tuple(shape[d - 1] for d in self.dims)
 
 

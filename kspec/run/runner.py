@@ -247,7 +247,7 @@ def _check_visualize(r: Resolved, vis) -> None:
 def _train(s: Session) -> RunResult:
     from ..emit.callbacks import build_callbacks
     from ..emit.data import build_inputs
-    from ..emit.model import build_model, compile_model
+    from ..emit.model import adapt_layers, build_model, compile_model
 
     r, run_dir, manifest = s.r, s.run_dir, s.manifest
     dist = s.dist
@@ -275,6 +275,8 @@ def _train(s: Session) -> RunResult:
         with dist.scope() if dist is not None else contextlib.nullcontext():
             s.model = build_model(r)
             compile_model(s.model, r)
+        for name in adapt_layers(s.model, r, inputs):
+            s.say(f"kspec: adapted {name} on the training split")
     model = s.model
     write_text(run_dir / "summary.txt", model_summary(model))
 

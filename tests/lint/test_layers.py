@@ -62,13 +62,14 @@ def test_misspelt_type_gets_the_closest_name_of_the_whole_vocabulary():
 
 
 @pytest.mark.parametrize("text, path, says", [
-    ("{type: Conv1D, filters: 2, kernel_size: 3, strides: 2, dilation_rate: 2}", "model.layers[0].dilation_rate",
-     "strides > 1 together with dilation_rate > 1"),
+    ("{type: Conv1D, filters: 2, kernel_size: 3, strides: 2, dilation_rate: 2}", "model.layers[0].strides",
+     "strides > 1 only with dilation_rate 1"),
     ("{type: LSTM, units: 4, return_state: true}", "model.layers[0].return_state", "Sequential model"),
-    ("{type: Bidirectional, layer: {type: Dense, units: 4}}", "model.layers[0].layer", "wraps a recurrent layer"),
-    ("{type: Bidirectional, layer: {type: GRU, units: 4, go_backwards: true}}", "model.layers[0].layer",
+    ("{type: Bidirectional, layer: {type: Dense, units: 4}}", "model.layers[0].layer", "is not recurrent"),
+    ("{type: Bidirectional, layer: {type: GRU, units: 4, go_backwards: true}}", "model.layers[0].layer.go_backwards",
      "go_backwards: false"),
     ("{type: Conv1D, filters: 3, kernel_size: 3, groups: 2}", "model.layers[0].groups", "divisible"),
+    ("{type: Permute, dims: [1, 1]}", "model.layers[0].dims", "permutation"),
     ("{type: TimeDistributed, layer: {type: TimeDistributed, layer: {type: Dense, units: 2}}}",
      "model.layers[0].layer", "cannot be nested"),
 ])
@@ -153,3 +154,45 @@ def test_shape_error_names_the_argument():
     with pytest.raises(ShapeError) as e:
         layer(type="GroupNormalization", groups=4).infer((6,))
     assert e.value.field == "groups"
+
+
+@pytest.mark.slow
+def test_dtype_policy_frozen_layers_and_wrappers_reach_keras():
+    from kspec.emit.model import build_model
+    from kspec.pipeline import Pipeline
+
+    text = ("kspec: 1\ndata: {type: arrays, x: [[1.0, 2.0, 3.0]], y: [1.0]}\nmodel:\n  input_shape: [3]\n"
+            "  dtype_policy: mixed_float16\n  layers:\n    - {type: Embedding, input_dim: 5, output_dim: 2}\n"
+            "    - {type: Bidirectional, layer: {type: GRU, units: 3}, trainable: false}\n"
+            "    - {type: Dense, units: 1, kernel_initializer: {type: RandomNormal, stddev: 0.5, seed: 3}}\n"
+            "compile: {optimizer: adam, loss: mse}\n")
+    p = Pipeline(text=text, file="mixed.yaml")
+    model = build_model(p.resolved)
+    assert [l.dtype_policy.name for l in model.layers] == ["mixed_float16"] * 3
+    assert [l.name for l in model.layers] == ["embedding", "bidirectional", "dense"]
+    assert model.layers[1].trainable is False and model.layers[1].forward_layer.name == "forward_gru"
+    assert sum(int(w.numpy().size) for w in model.non_trainable_weights) == p.plan.non_trainable
+    assert model.count_params() == p.plan.params
+
+
+@pytest.mark.slow
+def test_normalization_is_adapted_on_the_training_split_through_the_layers_before_it():
+    import types
+
+    import numpy as np
+
+    from kspec.emit.model import adapt_layers, build_model
+    from kspec.pipeline import Pipeline
+
+    text = ("kspec: 1\ndata: {type: arrays, x: [[1.0, 2.0], [3.0, 6.0]], y: [1.0, 0.0]}\nmodel:\n  input_shape: [2]\n"
+            "  layers:\n    - {type: Normalization}\n    - {type: Rescaling, scale: 2.0}\n    - {type: Normalization}\n"
+            "    - {type: Normalization, mean: 0.0, variance: 1.0}\n    - {type: Dense, units: 1}\n"
+            "compile: {optimizer: adam, loss: mse}\n")
+    p = Pipeline(text=text, file="norm.yaml")
+    assert [(lp.trainable, lp.non_trainable) for lp in p.plan.layers] == [(0, 5), (0, 0), (0, 5), (0, 0), (3, 0)]
+    model = build_model(p.resolved)
+    x = np.array([[1.0, 2.0], [3.0, 6.0]], dtype="float32")
+    assert adapt_layers(model, p.resolved, types.SimpleNamespace(train=(x, None))) == ["normalization", "normalization_1"]
+    first, _, second = model.layers[:3]
+    assert np.allclose(np.ravel(first.mean), [2.0, 4.0]) and np.allclose(np.ravel(second.mean), [0.0, 0.0], atol=1e-5)
+    assert model.count_params() == p.plan.params

@@ -184,7 +184,7 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
     any_rank = ["Dense"] * 4 + ["Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization",
                                 "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "PReLU", "Identity",
                                 "LayerNormalization", "UnitNormalization", "RMSNormalization", "BatchNormalization",
-                                "GroupNormalization", "Flatten", "Reshape", "Rescaling", "EinsumDense"]
+                                "GroupNormalization", "Flatten", "Reshape", "Rescaling", "EinsumDense", "Normalization"]
     by_rank = {
         1: ["RepeatVector", "Embedding", "Embedding"],
         2: ["Conv1D"] * 3 + ["Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D", "MaxPooling1D", "AveragePooling1D",
@@ -197,7 +197,12 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
                              "AdaptiveAveragePooling2D", "SpatialDropout2D", "Cropping2D", "UpSampling2D",
                              "ZeroPadding2D", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation",
                              "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness", "ConvLSTM1D",
-                             "TimeDistributed", "Permute", "AvgPool2D", "GlobalAvgPool2D"],
+                             "TimeDistributed", "Permute", "AvgPool2D", "GlobalAvgPool2D", "RandomColorDegeneration",
+                             "RandomHue", "RandomSaturation", "RandomSharpness", "RandomPosterization", "RandomInvert",
+                             "RandomGrayscale", "RandomColorJitter", "RandomGaussianBlur", "RandomErasing",
+                             "RandomElasticTransform", "RandomPerspective", "RandomShear", "Solarization",
+                             "AutoContrast", "Equalization", "ContrastLimitedAdaptiveHistogramEqualization", "AugMix",
+                             "RandAugment"],
         4: ["Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D",
             "GlobalAveragePooling3D", "AdaptiveMaxPooling3D", "AdaptiveAveragePooling3D", "SpatialDropout3D",
             "Cropping3D", "UpSampling3D", "ZeroPadding3D", "ConvLSTM2D", "TimeDistributed"],
@@ -339,8 +344,20 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
         d.update(height_factor=0.1)
     elif t == "RandomTranslation":
         d.update(height_factor=0.1, width_factor=0.1)
-    elif t in ("RandomContrast", "RandomBrightness"):
+    elif t in ("RandomContrast", "RandomBrightness", "RandomColorDegeneration", "RandomHue", "RandomSaturation",
+               "RandomSharpness"):
         d.update(factor=0.2)
+    elif t == "RandomPosterization":
+        d.update(factor=[1, 4])
+    elif t == "RandomColorJitter":
+        d.update(brightness_factor=0.1, contrast_factor=0.1)
+    elif t == "RandomShear":
+        d.update(x_factor=0.1, y_factor=0.1)
+    elif t == "Normalization":
+        if rng.random() < 0.3:
+            d.update(mean=0.5, variance=2.0)
+        elif rank >= 2 and rng.random() < 0.3:
+            d["axis"] = [-1, -2]
     if t not in ("Bidirectional", "TimeDistributed") and rng.random() < 0.08:
         d["trainable"] = False
     return {k: v for k, v in d.items() if v is not None}
