@@ -243,6 +243,8 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
     elif t == "GroupNormalization":
         c = shape[-1]
         d["groups"] = rng.choice([g for g in range(1, c + 1) if c % g == 0] + [c + 1])  # c + 1 never fits
+    elif t == "Reshape" and None in shape:
+        d = {"type": "Flatten"}
     elif t == "Reshape":
         total = math.prod(shape)
         divisors = [k for k in range(1, total + 1) if total % k == 0]
