@@ -20,7 +20,7 @@ from .meta import UnusedSuppression
 from .output import (ConsecutiveActivations, FromLogitsOnProbabilities, HiddenSoftmax, LabelEncodingMismatch,
                      LastLayerUnitsMismatch, LossActivationMismatch, NoNonlinearity, OutputRangeMismatch,
                      RegressionLossOnClasses, SoftmaxSingleUnit)
-from .sequences import NormalisationFromAllData, UnusableData, WindowsOverlapValidation
+from .sequences import EmbeddingBelowVocabulary, NormalisationFromAllData, UnusableData, WindowsOverlapValidation
 from .shapes import (DenseWithoutFlatten, FlattenParameterExplosion, ImpossibleShape, InputShapeMismatch,
                      OutputShapeMismatch, ReshapeSizeMismatch)
 from .values import ConstantValues, LabelValues, NonFiniteValues, SplitOverlap, UnscaledTargets
@@ -87,7 +87,7 @@ RULES = (
     # distribution
     BatchNotDivisible, ReplicasIdle, UnshardableData,
     # text, sequences, series and tables
-    UnusableData, NormalisationFromAllData, WindowsOverlapValidation,
+    UnusableData, NormalisationFromAllData, WindowsOverlapValidation, EmbeddingBelowVocabulary,
     # design advice (off unless selected)
     ShrinkingKernels, FewerFilters, WideningDense, ConvWithoutPooling, SaturatingStack, ManyDenseLayers,
     MissingBatchNorm, DropoutBeforePooling, NonZeroBias,

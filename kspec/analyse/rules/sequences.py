@@ -7,18 +7,6 @@ from typing import Iterator
 from ...diagnostics import Diagnostic, Severity
 from ..base import LintContext, Rule
 
-RECURRENT = ("SimpleRNN", "LSTM", "GRU")
-
-
-def _recurrent(layer) -> tuple[str | None, bool]:
-    """(recurrent type, return_sequences) of a layer, looking inside Bidirectional."""
-    inner = getattr(layer, "layer", None)
-    if layer.type == "Bidirectional" and inner is not None:
-        layer = inner
-    if layer.type in RECURRENT:
-        return layer.type, bool(getattr(layer, "return_sequences", False))
-    return None, False
-
 
 class UnusableData(Rule):
     """What it does: reports a data file that exists but cannot be used as the data section says:
@@ -143,58 +131,6 @@ class WindowsOverlapValidation(Rule):
                         received=ctx.data.validation)
 
 
-class StackedRecurrentWithoutSequences(Rule):
-    """What it does: finds a recurrent layer (SimpleRNN, LSTM, GRU, or one inside Bidirectional)
-    that returns only its last output and is followed by another recurrent layer.
-
-    Why is this bad: the next recurrent layer needs a sequence, (time steps, features), and gets
-    one vector per sample; Keras stops with "expected ndim=3, found ndim=2".
-
-    Example:
-        data: {type: series, split_time: 1000, reshape: [20, 1]}
-        model:
-          layers:
-            - {type: LSTM, units: 32}
-            - {type: LSTM, units: 32}
-            - {type: Dense, units: 1}
-        compile: {optimizer: adam, loss: mse}
-
-    Use instead:
-        data: {type: series, split_time: 1000, reshape: [20, 1]}
-        model:
-          layers:
-            - {type: LSTM, units: 32, return_sequences: true}
-            - {type: LSTM, units: 32}
-            - {type: Dense, units: 1}
-        compile: {optimizer: adam, loss: mse}
-    """
-
-    code = "KS704"
-    name = "stacked-recurrent-without-sequences"
-    severity = Severity.ERROR
-
-    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        layers = ctx.layers
-        for i, layer in enumerate(layers):
-            kind, seqs = _recurrent(layer)
-            if kind is None or seqs:
-                continue
-            for j in range(i + 1, len(layers)):
-                nxt, _ = _recurrent(layers[j])
-                if nxt is not None:
-                    field = ("layer",) if layer.type == "Bidirectional" else ()
-                    yield self.diag(ctx, ctx.layer_path(i, *field),
-                                    f"{kind} layer {i} returns only its last output, and {nxt} layer {j} after it "
-                                    "needs a sequence",
-                                    hint="set `return_sequences: true` on every recurrent layer that feeds another",
-                                    related=[ctx.related(f"{nxt} layer {j} takes (time steps, features)",
-                                                         ctx.layer_path(j))],
-                                    received=False, expected=True)
-                    break
-                if layers[j].type not in ("Dropout", "BatchNormalization", "LayerNormalization", "Activation"):
-                    break
-
-
 class EmbeddingBelowVocabulary(Rule):
     """What it does: compares an Embedding layer's ``input_dim`` with the vocabulary size the data
     section produces (``num_words`` of the tokenizer, or the number of words it found).
@@ -207,10 +143,10 @@ class EmbeddingBelowVocabulary(Rule):
         data:
           type: text
           path: sentiment.csv
-          tokenizer: {num_words: 1000, maxlen: 20}
+          tokenizer: {num_words: 60, maxlen: 20}
         model:
           layers:
-            - {type: Embedding, input_dim: 500, output_dim: 16}
+            - {type: Embedding, input_dim: 30, output_dim: 16}
             - {type: GlobalAveragePooling1D}
             - {type: Dense, units: 1, activation: sigmoid}
         compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
@@ -219,16 +155,16 @@ class EmbeddingBelowVocabulary(Rule):
         data:
           type: text
           path: sentiment.csv
-          tokenizer: {num_words: 1000, maxlen: 20}
+          tokenizer: {num_words: 60, maxlen: 20}
         model:
           layers:
-            - {type: Embedding, input_dim: 1000, output_dim: 16}
+            - {type: Embedding, input_dim: 60, output_dim: 16}
             - {type: GlobalAveragePooling1D}
             - {type: Dense, units: 1, activation: sigmoid}
         compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
     """
 
-    code = "KS705"
+    code = "KS704"
     name = "embedding-below-vocabulary"
     severity = Severity.ERROR
 
