@@ -90,6 +90,14 @@ def _same_arg(field, spec_value, keras_value):
     spec_value, keras_value = _norm(spec_value), _norm(keras_value)
     if field in ("kernel_size", "strides", "pool_size", "dilation_rate") and isinstance(spec_value, int):
         spec_value = (spec_value,) * len(keras_value)
+    if isinstance(keras_value, dict) and keras_value.get("module") == "keras.layers":  # a wrapped layer
+        nested = getattr(spec_value, "model_fields_set", None)
+        if nested is None:
+            return False
+        cfg = keras_value["config"]
+        return keras_value["class_name"] == spec_value.keras_class and all(
+            _same_arg(f, getattr(spec_value, f), cfg[f]) for f in nested - {"type", "name"}
+        )
     if isinstance(keras_value, dict) and "class_name" in keras_value:  # initializers
         keras_value = keras.initializers.serialize(keras.initializers.get(keras_value))["class_name"]
         spec_value = keras.initializers.serialize(keras.initializers.get(spec_value))["class_name"]
