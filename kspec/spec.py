@@ -368,176 +368,9 @@ class ModelSpec(StrictModel):
 
 # ---------------------------------------------------------------------------------------- compile
 
-OptimizerName = Literal["sgd", "adam", "rmsprop", "adamw", "adagrad", "nadam"]
-LR = Annotated[float, Field(gt=0)]
-
-
-class OptimizerBase(StrictModel):
-    clipnorm: Annotated[float, Field(gt=0)] | None = None
-    """Clip each gradient to this norm."""
-    clipvalue: Annotated[float, Field(gt=0)] | None = None
-    """Clip each gradient value to [-clipvalue, clipvalue]."""
-
-
-class SGD(OptimizerBase):
-    type: Literal["sgd"]
-    learning_rate: LR = 0.01
-    """Step size."""
-    momentum: Annotated[float, Field(ge=0)] = 0.0
-    """Momentum factor (0: plain gradient descent)."""
-    nesterov: bool = False
-    """Use Nesterov momentum."""
-
-
-class Adam(OptimizerBase):
-    type: Literal["adam"]
-    learning_rate: LR = 0.001
-    """Step size."""
-    beta_1: float = 0.9
-    """Decay rate of the first-moment estimates."""
-    beta_2: float = 0.999
-    """Decay rate of the second-moment estimates."""
-    epsilon: float = 1e-7
-    """Small constant for numerical stability."""
-    amsgrad: bool = False
-    """Use the AMSGrad variant."""
-
-
-class RMSprop(OptimizerBase):
-    type: Literal["rmsprop"]
-    learning_rate: LR = 0.001
-    """Step size (the course uses 0.001)."""
-    rho: float = 0.9
-    """Decay rate of the moving average of squared gradients."""
-    momentum: Annotated[float, Field(ge=0)] = 0.0
-    """Momentum factor."""
-    epsilon: float = 1e-7
-    """Small constant for numerical stability."""
-    centered: bool = False
-    """Normalise by the centred second moment."""
-
-
-class AdamW(OptimizerBase):
-    type: Literal["adamw"]
-    learning_rate: LR = 0.001
-    """Step size."""
-    weight_decay: Annotated[float, Field(ge=0)] = 0.004
-    """Decoupled weight decay."""
-    beta_1: float = 0.9
-    """Decay rate of the first-moment estimates."""
-    beta_2: float = 0.999
-    """Decay rate of the second-moment estimates."""
-    epsilon: float = 1e-7
-    """Small constant for numerical stability."""
-    amsgrad: bool = False
-    """Use the AMSGrad variant."""
-
-
-class Adagrad(OptimizerBase):
-    type: Literal["adagrad"]
-    learning_rate: LR = 0.001
-    """Step size."""
-    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
-    """Starting value of the per-parameter accumulators."""
-    epsilon: float = 1e-7
-    """Small constant for numerical stability."""
-
-
-class Nadam(OptimizerBase):
-    type: Literal["nadam"]
-    learning_rate: LR = 0.001
-    """Step size."""
-    beta_1: float = 0.9
-    """Decay rate of the first-moment estimates."""
-    beta_2: float = 0.999
-    """Decay rate of the second-moment estimates."""
-    epsilon: float = 1e-7
-    """Small constant for numerical stability."""
-
-
-def _tag_name(v: Any) -> Any:
-    """Accept a bare name (``adam``) as shorthand for ``{type: adam}``."""
-    if isinstance(v, str):
-        return {"type": LOSS_ALIASES.get(v, v)}
-    if isinstance(v, dict) and isinstance(v.get("type"), str) and v["type"] in LOSS_ALIASES:
-        return {**v, "type": LOSS_ALIASES[v["type"]]}
-    return v
-
-
-Optimizer = Annotated[
-    Annotated[Union[SGD, Adam, RMSprop, AdamW, Adagrad, Nadam], Field(discriminator="type")],
-    BeforeValidator(_tag_name, json_schema_input_type=Union[OptimizerName, Annotated[Union[SGD, Adam, RMSprop, AdamW, Adagrad, Nadam], Field(discriminator="type")]]),
-]
-
-LOSS_ALIASES = {
-    "mse": "mean_squared_error",
-    "mae": "mean_absolute_error",
-    "mape": "mean_absolute_percentage_error",
-    "msle": "mean_squared_logarithmic_error",
-    "kld": "kl_divergence",
-    "binary_cross_entropy": "binary_crossentropy",
-}
-
-
-class BinaryCrossentropy(StrictModel):
-    type: Literal["binary_crossentropy"]
-    from_logits: bool = False
-    """True when the last layer outputs raw scores (no sigmoid)."""
-    label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
-    """Squeeze targets towards 0.5 by this amount, 0..1."""
-
-
-class CategoricalCrossentropy(StrictModel):
-    type: Literal["categorical_crossentropy"]
-    from_logits: bool = False
-    """True when the last layer outputs raw scores (no softmax)."""
-    label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
-    """Squeeze one-hot targets towards uniform by this amount, 0..1."""
-
-
-class SparseCategoricalCrossentropy(StrictModel):
-    type: Literal["sparse_categorical_crossentropy"]
-    from_logits: bool = False
-    """True when the last layer outputs raw scores (no softmax)."""
-
-
-class Huber(StrictModel):
-    type: Literal["huber"]
-    delta: Annotated[float, Field(gt=0)] = 1.0
-    """Where the loss turns from quadratic to linear."""
-
-
-class SimpleLoss(StrictModel):
-    type: Literal[
-        "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-        "mean_squared_logarithmic_error", "log_cosh", "hinge", "squared_hinge",
-        "categorical_hinge", "poisson", "kl_divergence", "cosine_similarity",
-    ]
-
-
-LossName = Literal[
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "log_cosh", "hinge", "squared_hinge", "categorical_hinge",
-    "poisson", "kl_divergence", "cosine_similarity", "mse", "mae", "mape", "msle", "kld",
-]
-_LossUnion = Annotated[
-    Union[BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Huber, SimpleLoss],
-    Field(discriminator="type"),
-]
-Loss = Annotated[_LossUnion, BeforeValidator(_tag_name, json_schema_input_type=Union[LossName, _LossUnion])]
-
-MetricName = Literal[
-    "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "auc", "precision", "recall",
-    "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "mse", "mae",
-    "mean_absolute_percentage_error",
-]
-
-REGRESSION_LOSSES = {
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "log_cosh", "huber", "poisson", "cosine_similarity",
-}
+from .compiling import (LOSS_ALIASES, REGRESSION_LOSSES, BinaryCrossentropy, CategoricalCrossentropy,  # noqa: E402,F401
+                        TYPE_ALIASES, Huber, Loss, Metric, Optimizer, OptimizerName, SimpleLoss,
+                        SparseCategoricalCrossentropy, type_normaliser)
 
 
 class CompileSpec(StrictModel):
@@ -547,8 +380,8 @@ class CompileSpec(StrictModel):
     """Optimizer name (``adam``) or an object with ``type`` and arguments (``{type: rmsprop, learning_rate: 0.001}``)."""
     loss: Loss
     """Loss name (``sparse_categorical_crossentropy``) or an object with ``type`` and arguments (``from_logits``, ``label_smoothing``)."""
-    metrics: list[MetricName] = []
-    """Metrics to log, e.g. [accuracy]. Keras 3 logs ``accuracy``/``val_accuracy``."""
+    metrics: list[Metric] = []
+    """Metrics to log, by name ([accuracy, auc]) or with arguments (``{type: precision, thresholds: 0.7}``). Keras 3 logs ``accuracy``/``val_accuracy``."""
 
 
 # ---------------------------------------------------------------------------------------- train
@@ -600,6 +433,10 @@ class EarlyStopping(StrictModel):
     """Restore the weights of the best epoch when stopping."""
     start_from_epoch: Annotated[int, Field(ge=0)] = 0
     """Epochs to wait before watching."""
+    baseline: float | None = None
+    """Stop unless the metric beats this value within patience epochs."""
+    verbose: Literal[0, 1] = 0
+    """1: say when the callback stops training."""
 
 
 KSPEC_WRITES = (
@@ -651,6 +488,12 @@ class ModelCheckpoint(StrictModel):
     """Save weights only (file name must end in .weights.h5)."""
     mode: Mode = "auto"
     """min, max, or auto (min for losses)."""
+    save_freq: Union[Literal["epoch"], Annotated[int, Field(ge=1)]] = "epoch"
+    """Save at the end of every epoch, or every N batches."""
+    initial_value_threshold: float | None = None
+    """With save_best_only: save only once the metric beats this value."""
+    verbose: Literal[0, 1] = 0
+    """1: say when a model is saved."""
 
 
 class CSVLogger(StrictModel):
@@ -661,6 +504,8 @@ class CSVLogger(StrictModel):
     """CSV file name, relative to the run directory."""
     append: bool = False
     """Append to an existing file instead of overwriting it."""
+    separator: str = ","
+    """Column separator."""
 
 
 class ReduceLROnPlateau(StrictModel):
@@ -679,6 +524,10 @@ class ReduceLROnPlateau(StrictModel):
     """Lower bound of the learning rate."""
     mode: Mode = "auto"
     """min, max, or auto (min for losses)."""
+    cooldown: Annotated[int, Field(ge=0)] = 0
+    """Epochs to wait after lowering the rate before watching again."""
+    verbose: Literal[0, 1] = 0
+    """1: say when the rate is lowered."""
 
 
 class TensorBoard(StrictModel):
@@ -691,10 +540,118 @@ class TensorBoard(StrictModel):
     """Epochs between weight histograms (0: none)."""
 
 
-Callback = Annotated[
-    Union[ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard],
+class TerminateOnNaN(StrictModel):
+    """Stop training at the first batch whose loss is NaN or infinite (keras.callbacks.TerminateOnNaN)."""
+
+    type: Literal["terminate_on_nan"]
+    raise_error: bool = False
+    """Fail the run with an error instead of stopping it quietly."""
+
+
+class SwapEMAWeights(StrictModel):
+    """Evaluate (and save) with the optimizer's moving average of the weights; needs ``use_ema: true`` on the optimizer."""
+
+    type: Literal["swap_ema_weights"]
+    swap_on_epoch: bool = False
+    """Also use the averaged weights for the validation at the end of each epoch (and checkpoints)."""
+
+
+class ExponentialEpochSchedule(StrictModel):
+    """``initial_learning_rate * factor ** (epoch / epochs_per_factor)``, epochs counted from 0.
+
+    The course's learning-rate sweep ``lambda epoch: 1e-8 * 10**(epoch / 20)`` is
+    ``{type: exponential, initial_learning_rate: 1e-8, factor: 10, epochs_per_factor: 20}``.
+    """
+
+    type: Literal["exponential"]
+    initial_learning_rate: Annotated[float, Field(gt=0)]
+    """Learning rate of the first epoch (epoch 0)."""
+    factor: Annotated[float, Field(gt=0)]
+    """The rate is multiplied by this every epochs_per_factor epochs (above 1: a sweep upwards; below 1: decay)."""
+    epochs_per_factor: Annotated[float, Field(gt=0)] = 1
+    """Epochs over which the rate changes by one factor."""
+    staircase: bool = False
+    """Change the rate in whole steps of epochs_per_factor epochs instead of every epoch."""
+
+    def rate(self, epoch: int) -> float:
+        e = epoch / self.epochs_per_factor
+        return self.initial_learning_rate * self.factor ** (int(e) if self.staircase else e)
+
+
+class PiecewiseEpochSchedule(StrictModel):
+    """Constant rates between epoch boundaries: ``values[i]`` before epoch ``boundaries[i]``, the last value after."""
+
+    type: Literal["piecewise"]
+    boundaries: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
+    """Epochs (counted from 0) where the next rate starts, increasing, e.g. [10, 20]."""
+    values: Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=2)]
+    """Rates: one more than boundaries, e.g. [0.001, 0.0001, 0.00001]."""
+
+    @field_validator("values")
+    @classmethod
+    def _lengths(cls, v, info):
+        b = info.data.get("boundaries")
+        if b is not None and len(v) != len(b) + 1:
+            raise ValueError(f"values needs one entry more than boundaries: {len(b)} boundaries, {len(v)} values")
+        if b is not None and any(x >= y for x, y in zip(b, b[1:])):
+            raise ValueError(f"boundaries must increase: {b}")
+        return v
+
+    def rate(self, epoch: int) -> float:
+        for boundary, value in zip(self.boundaries, self.values):
+            if epoch < boundary:
+                return value
+        return self.values[-1]
+
+
+EpochSchedule = Annotated[Union[ExponentialEpochSchedule, PiecewiseEpochSchedule], Field(discriminator="type")]
+
+
+class LearningRateScheduler(StrictModel):
+    """Set the learning rate at the start of every epoch from a declared schedule (keras.callbacks.LearningRateScheduler).
+
+    The run also draws ``lr_sweep.png``: the loss of each epoch against its learning rate on a log
+    axis (the course's ``plt.semilogx``), to pick the rate where the loss falls fastest.
+    """
+
+    type: Literal["learning_rate_scheduler"]
+    schedule: EpochSchedule
+    """The rate per epoch: ``{type: exponential, ...}`` or ``{type: piecewise, ...}``."""
+    verbose: Literal[0, 1] = 0
+    """1: print the rate at the start of every epoch."""
+
+    def rates(self, epochs: int) -> list[float]:
+        return [self.schedule.rate(e) for e in range(epochs)]
+
+
+CALLBACK_KERAS = {
+    "early_stopping": "EarlyStopping", "model_checkpoint": "ModelCheckpoint", "csv_logger": "CSVLogger",
+    "reduce_lr_on_plateau": "ReduceLROnPlateau", "tensorboard": "TensorBoard", "terminate_on_nan": "TerminateOnNaN",
+    "swap_ema_weights": "SwapEMAWeights", "learning_rate_scheduler": "LearningRateScheduler",
+}
+"""Canonical callback name -> Keras class name."""
+CALLBACK_ALIASES = {v: k for k, v in CALLBACK_KERAS.items()} | {"ThresholdStop": "threshold_stop"}
+_CODE = ("it runs Python code, which a spec cannot name", "use a callback kspec declares as data")
+CALLBACK_REFUSED = {
+    "LambdaCallback": _CODE, "lambda_callback": _CODE, "Callback": _CODE,
+    "BackupAndRestore": ("kspec checkpoints every run itself", "continue an interrupted run with kspec run --resume RUN_DIR"),
+    "backup_and_restore": ("kspec checkpoints every run itself", "continue an interrupted run with kspec run --resume RUN_DIR"),
+    "History": ("Keras records the history of every run", "read history.json in the run directory"),
+    "ProgbarLogger": ("Keras shows the progress bar itself", "set train.verbose"),
+    "RemoteMonitor": ("it posts to a server during training", "use csv_logger or tensorboard"),
+}
+_CallbackUnion = Annotated[
+    Union[ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard, TerminateOnNaN,
+          SwapEMAWeights, LearningRateScheduler],
     Field(discriminator="type"),
 ]
+CallbackName = Literal[tuple(["threshold_stop", *CALLBACK_KERAS, *CALLBACK_ALIASES])]  # type: ignore[valid-type]
+Callback = Annotated[
+    _CallbackUnion,
+    BeforeValidator(type_normaliser(CALLBACK_ALIASES, CALLBACK_REFUSED, "callback"),
+                    json_schema_input_type=Union[CallbackName, _CallbackUnion]),
+]
+TYPE_ALIASES.update(CALLBACK_ALIASES)
 
 
 class DefaultDistribute(StrictModel):
@@ -784,7 +741,7 @@ class TrainSpec(StrictModel):
     seed: int | None = None
     """Random seed for weights, shuffling and dropout (default: one is drawn and recorded in the manifest)."""
     callbacks: list[Callback] = []
-    """Callbacks: threshold_stop, early_stopping, model_checkpoint, csv_logger, reduce_lr_on_plateau, tensorboard."""
+    """Callbacks: threshold_stop, early_stopping, model_checkpoint, csv_logger, reduce_lr_on_plateau, tensorboard, terminate_on_nan, learning_rate_scheduler, swap_ema_weights (or their Keras class names)."""
     distribute: Distribute = DefaultDistribute(type="default")
     """Where to train: ``default`` (one device), ``mirrored`` (the GPUs of this machine), ``multi_worker`` (several processes or machines), ``parameter_server`` or ``tpu``. ``batch_size`` stays the global batch."""
 

@@ -15,11 +15,14 @@ from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, Severity, did_you_mean, format_path
 from .parse import Document
+from .compiling import TYPE_ALIASES, SpecValueError
 from .spec import Spec
 
 _NAMES = {
     ("layers",): "layer type",
     ("optimizer",): "optimizer",
+    ("learning_rate",): "learning-rate schedule",
+    ("metrics",): "metric",
     ("loss",): "loss",
     ("callbacks",): "callback type",
     ("data",): "data source type",
@@ -230,7 +233,8 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
                 code, name = "KS013", "missing-key"
                 msg = f"{where or 'item'} needs a `type` ({kind}): one of " + ", ".join(expected)
             else:
-                guess = did_you_mean(str(tag), expected)
+                guess = (did_you_mean(str(tag), expected)
+                         or did_you_mean(str(tag), [a for a, c in TYPE_ALIASES.items() if c in expected]))
                 msg = f"unknown {kind} {tag!r}" + (f"; did you mean {guess!r}?" if guess else "")
                 hint = (f"write {guess!r}" if guess else "expected one of: " + ", ".join(expected))
             node = doc.get(path)
@@ -270,6 +274,13 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
             msg = f"{where}: expected {expected}, got {type(value).__name__} {_fmt(value)}"
             span = doc.span(path)
             data.update(received=value, expected=expected)
+        elif isinstance(ctx.get("error"), SpecValueError):
+            # a refusal that knows its fix (Keras 2's decay, a misspelt metric, a refused class)
+            code, name = "KS014", "invalid-value"
+            msg = f"{where}: {ctx['error']}"
+            hint = ctx["error"].hint
+            span = doc.span(path, key=isinstance(doc.get(path), dict) is False and path[-1:] in (("decay",), ("lr",)))
+            data.update(received=value)
         else:
             code, name = "KS014", "invalid-value"
             msg = f"{where}: {_detail(err)}" if isinstance(value, dict) else f"{where}: {_fmt(value)} {_detail(err)}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..spec import CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard, ThresholdStop
+from ..spec import (CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, SwapEMAWeights,
+                    TensorBoard, TerminateOnNaN, ThresholdStop)
 from .model import keras
 
 
@@ -56,6 +57,16 @@ def inside(run_dir: Path, relative: str) -> Path:
     return path
 
 
+class EpochRate:
+    """The declared per-epoch schedule as the callable keras.callbacks.LearningRateScheduler calls."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def __call__(self, epoch: int, lr: float | None = None) -> float:
+        return float(self.schedule.rate(epoch))
+
+
 def build_callbacks(specs: list, run_dir: Path, say: Callable[[str], None] = print) -> list[Any]:
     k = keras()
     out = []
@@ -70,12 +81,19 @@ def build_callbacks(specs: list, run_dir: Path, say: Callable[[str], None] = pri
             path.parent.mkdir(parents=True, exist_ok=True)
             out.append(k.callbacks.ModelCheckpoint(str(path), **args))
         elif isinstance(cb, CSVLogger):
-            out.append(k.callbacks.CSVLogger(str(inside(run_dir, cb.filename)), append=cb.append))
+            out.append(k.callbacks.CSVLogger(str(inside(run_dir, cb.filename)), separator=cb.separator,
+                                             append=cb.append))
         elif isinstance(cb, ReduceLROnPlateau):
             out.append(k.callbacks.ReduceLROnPlateau(**cb.model_dump(exclude={"type"})))
         elif isinstance(cb, TensorBoard):
             out.append(k.callbacks.TensorBoard(log_dir=str(inside(run_dir, cb.log_dir)),
                                                  histogram_freq=cb.histogram_freq))
+        elif isinstance(cb, TerminateOnNaN):
+            out.append(k.callbacks.TerminateOnNaN(raise_error=cb.raise_error))
+        elif isinstance(cb, SwapEMAWeights):
+            out.append(k.callbacks.SwapEMAWeights(swap_on_epoch=cb.swap_on_epoch))
+        elif isinstance(cb, LearningRateScheduler):
+            out.append(k.callbacks.LearningRateScheduler(EpochRate(cb.schedule), verbose=cb.verbose))
         else:  # pragma: no cover - the schema admits no other type
             raise TypeError(f"unknown callback {cb!r}")
     return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..resolve import Resolved
-from ..spec import (BinaryCrossentropy, CategoricalCrossentropy, Huber, SimpleLoss,
-                    SparseCategoricalCrossentropy)
+from ..compiling import LOSS_KERAS, METRIC_KERAS, OPTIMIZER_KERAS
 
 
 def keras():
@@ -122,40 +121,76 @@ def _model_name(resolved: Resolved) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adamw": "AdamW",
-               "adagrad": "Adagrad", "nadam": "Nadam"}
+def _missing_class(module: str, cls: str):
+    from ..diagnostics import KspecError
+
+    k = keras()
+    return KspecError(f"keras.{module}.{cls} is not in the installed Keras {k.__version__}",
+                      hint="upgrade Keras (pip install -U keras) or choose another one")
+
+
+def build_schedule(lr) -> Any:
+    """A float stays a float; a schedule mapping becomes its keras.optimizers.schedules object."""
+    if isinstance(lr, (int, float)):
+        return lr
+    k = keras()
+    cls = getattr(k.optimizers.schedules, lr.type, None)
+    if cls is None:
+        raise _missing_class("optimizers.schedules", lr.type)
+    return cls(**{key: v for key, v in lr.model_dump(exclude={"type"}).items() if v is not None})
 
 
 def build_optimizer(opt) -> Any:
     k = keras()
-    cls = getattr(k.optimizers, _OPTIMIZERS[opt.type])
-    kwargs = {key: v for key, v in opt.model_dump(exclude={"type"}).items() if v is not None}
-    return cls(**kwargs)
+    name = OPTIMIZER_KERAS[opt.type]
+    cls = getattr(k.optimizers, name, None)
+    if cls is None:
+        raise _missing_class("optimizers", name)
+    kwargs = {key: v for key, v in opt.model_dump(exclude={"type", "learning_rate"}).items() if v is not None}
+    return cls(learning_rate=build_schedule(opt.learning_rate), **kwargs)
 
 
-_LOSS_CLASSES = {
-    BinaryCrossentropy: "BinaryCrossentropy",
-    CategoricalCrossentropy: "CategoricalCrossentropy",
-    SparseCategoricalCrossentropy: "SparseCategoricalCrossentropy",
-    Huber: "Huber",
-}
+def _args(obj) -> dict:
+    """Arguments that differ from the spec's defaults (the defaults are Keras's own)."""
+    return {key: (tuple(v) if isinstance(v, list) else v)
+            for key, v in obj.model_dump(exclude={"type"}).items()
+            if key in obj.model_fields_set or v != type(obj).model_fields[key].default}
 
 
 def build_loss(loss) -> Any:
     """The loss by name when every argument is the default (exactly what a notebook passes), else an object."""
-    if isinstance(loss, SimpleLoss):
-        return loss.type
-    args = loss.model_dump(exclude={"type"})
-    defaults = type(loss)(type=loss.type).model_dump(exclude={"type"})
-    if args == defaults:
+    args = _args(loss)
+    if not args:
         return loss.type
     k = keras()
-    return getattr(k.losses, _LOSS_CLASSES[type(loss)])(**args)
+    name = LOSS_KERAS[loss.type]
+    cls = getattr(k.losses, name, None)
+    if cls is None:
+        raise _missing_class("losses", name)
+    return cls(**{key: v for key, v in args.items() if v is not None or key in ("axis", "ignore_class")})
+
+
+def build_metric(metric) -> Any:
+    """A name stays a name (Keras logs it under that name); an object becomes its keras.metrics object."""
+    if isinstance(metric, str):
+        return metric
+    args = _args(metric)
+    name = METRIC_KERAS.get(metric.type)
+    if name is None:  # accuracy, mse, ... exist only as Keras strings
+        return metric.logged_name if args else metric.type
+    k = keras()
+    cls = getattr(k.metrics, name, None)
+    if cls is None:
+        raise _missing_class("metrics", name)
+    if isinstance(args.get("thresholds"), tuple):
+        args["thresholds"] = list(args["thresholds"])
+    return cls(**args)
 
 
 def compile_model(model, resolved: Resolved) -> None:
     c = resolved.compile
-    model.compile(optimizer=build_optimizer(c.optimizer), loss=build_loss(c.loss), metrics=list(c.metrics))
+    model.compile(optimizer=build_optimizer(c.optimizer), loss=build_loss(c.loss),
+                  metrics=[build_metric(m) for m in c.metrics])
 
 
 def adapt_layers(model, resolved: Resolved, inputs) -> list[str]:

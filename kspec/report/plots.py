@@ -100,3 +100,30 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: Path, *
                         color="white" if top and v > top / 2 else "black")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_lr_sweep(history: dict[str, list], path: Path) -> Path | None:
+    """``lr_sweep.png``: each epoch's training loss against its learning rate, on a log axis
+    (the course's ``plt.semilogx(history.history["learning_rate"], history.history["loss"])``).
+    None when the history has no learning rates or losses to draw."""
+    rates = history.get("learning_rate") or history.get("lr")
+    losses = history.get("loss")
+    if not rates or not losses:
+        return None
+    n = min(len(rates), len(losses))
+    lr = [as_float(v) for v in rates[:n]]
+    loss = [as_float(v) for v in losses[:n]]
+    pyplot = plt()
+    fig, ax = pyplot.subplots(figsize=(6.4, 4.2))
+    ax.semilogx(lr, loss, marker="o", ms=3)
+    finite = [(r, v) for r, v in zip(lr, loss) if np.isfinite(v) and np.isfinite(r) and r > 0]
+    if finite:
+        best = min(finite, key=lambda rv: rv[1])
+        ax.annotate(f"lowest loss {best[1]:.4g}\nat learning rate {best[0]:.3g}", best,
+                    textcoords="offset points", xytext=(10, 10), fontsize=8)
+    ax.set_title("Loss against learning rate")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return save_figure(fig, path)

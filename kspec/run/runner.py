@@ -391,6 +391,12 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
     from ..report.plots import plot_history
 
     result.plots = plot_history(result.history, run_dir)
+    if any(getattr(cb, "type", "") == "learning_rate_scheduler" for cb in r.train.callbacks):
+        from ..report.plots import plot_lr_sweep
+
+        sweep = plot_lr_sweep(result.history, run_dir / "lr_sweep.png")
+        if sweep is not None:
+            result.plots.append(sweep)
     if status == "completed" and getattr(r.spec, "visualize", None) is not None:
         try:
             result.visualized = _visualize(s, inputs)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...compiling import metric_logged_name
+
 INF = math.inf
 
 from ..view import ACTIVATION_RANGE, PROBABILITY, layer_view  # noqa: F401  (re-exported for rules)
@@ -70,6 +72,7 @@ def logged_metrics(ctx) -> list[str]:
     compiled with (``acc`` logs ``acc``, ``accuracy`` logs ``accuracy``)."""
     names = ["loss"]
     for m in ctx.resolved.compile.metrics:
+        m = metric_logged_name(m)
         if m not in names:
             names.append(m)
     return names

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Iterator
 
+from ...compiling import initial_learning_rate
 from ...diagnostics import Diagnostic, Severity, did_you_mean
 from ...spec import REGRESSION_LOSSES
 from ..base import LintContext, Rule
@@ -62,7 +63,7 @@ class LearningRateRange(Rule):
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
         opt = ctx.resolved.compile.optimizer
-        lr = opt.learning_rate
+        lr = initial_learning_rate(opt.learning_rate)
         lo, hi, source = LR_BANDS.get(opt.type, LR_DEFAULT_BAND)
         momentum = getattr(opt, "momentum", 0.0) or 0.0
         step = lr / (1 - momentum) if 0 < momentum < 1 else lr
