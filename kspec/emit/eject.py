@@ -22,13 +22,10 @@ from typing import Any
 
 from ..diagnostics import KspecError
 from ..resolve import Resolved
+from ..compiling import LOSS_KERAS, METRIC_KERAS, OPTIMIZER_KERAS
 from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, ModelCheckpoint,
                     ReduceLROnPlateau, SimpleLoss, TensorBoard, ThresholdStop)
 
-_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adamw": "AdamW",
-               "adagrad": "Adagrad", "nadam": "Nadam"}
-_LOSS_CLASSES = {"binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
-                 "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy", "huber": "Huber"}
 INLINE_LIMIT = 2000
 """Inline arrays with more values than this go to the data file instead of the script."""
 
@@ -52,7 +49,10 @@ def _keras_class(module: str, name: str):
     try:
         from .model import keras
 
-        return getattr(getattr(keras(), module), name)
+        obj = keras()
+        for part in module.split("."):  # optimizers.schedules
+            obj = getattr(obj, part)
+        return getattr(obj, name)
     except Exception:  # no Keras here: every argument is written out
         return None
 
@@ -162,20 +162,38 @@ def _model_name(r: Resolved) -> str:
     return r.model.name or re.sub(r"[^A-Za-z0-9_]", "_", r.spec.name or "sequential")
 
 
+class _Code(str):
+    """Python source written as is by ``_kw`` (a nested Keras object)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _object_code(module: str, cls: str, obj, drop: set[str] = frozenset()) -> str:
+    kwargs = {k: v for k, v in obj.model_dump(exclude={"type", *drop}).items() if v is not None}
+    return f"keras.{module}.{cls}({_kw(_without_defaults(module, cls, kwargs))})"
+
+
 def _compile_code(r: Resolved) -> list[str]:
     c = r.compile
     opt = c.optimizer
-    okw = _without_defaults("optimizers", _OPTIMIZERS[opt.type],
-                            {k: v for k, v in opt.model_dump(exclude={"type"}).items() if v is not None})
+    okw = _without_defaults("optimizers", OPTIMIZER_KERAS[opt.type],
+                            {k: v for k, v in opt.model_dump(exclude={"type", "learning_rate"}).items() if v is not None})
+    lr = opt.learning_rate
+    lr_code = lr if isinstance(lr, (int, float)) else _Code(_object_code("optimizers.schedules", lr.type, lr))
+    if lr_code != type(opt).model_fields["learning_rate"].default:
+        okw = {"learning_rate": lr_code, **okw}
     loss = c.loss
     if isinstance(loss, SimpleLoss):
         loss_code = repr(loss.type)
     else:
         args = loss.model_dump(exclude={"type"})
         defaults = type(loss)(type=loss.type).model_dump(exclude={"type"})
-        loss_code = repr(loss.type) if args == defaults else f"keras.losses.{_LOSS_CLASSES[loss.type]}({_kw(args)})"
-    return ["model.compile(", f"    optimizer=keras.optimizers.{_OPTIMIZERS[opt.type]}({_kw(okw)}),",
-            f"    loss={loss_code},", f"    metrics={list(c.metrics)!r},", ")"]
+        loss_code = repr(loss.type) if args == defaults else _object_code("losses", LOSS_KERAS[loss.type], loss)
+    metrics = [_Code(repr(m)) if isinstance(m, str) else _Code(_object_code("metrics", METRIC_KERAS[m.type], m))
+               if m.type in METRIC_KERAS else _Code(repr(m.type)) for m in c.metrics]
+    return ["model.compile(", f"    optimizer=keras.optimizers.{OPTIMIZER_KERAS[opt.type]}({_kw(okw)}),",
+            f"    loss={loss_code},", f"    metrics=[{', '.join(metrics)}],", ")"]
 
 
 THRESHOLD_STOP = '''

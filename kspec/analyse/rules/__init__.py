@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .advice import (ConvWithoutPooling, DropoutBeforePooling, FewerFilters, ManyDenseLayers, MissingBatchNorm,
                      NonZeroBias, SaturatingStack, ShrinkingKernels, WideningDense)
+from .compile import ScheduleAndRateCallback, SwapEmaWithoutEma
 from .data import (ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
                    InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
                    UnscaledInput, ValidationClassesMismatch)
@@ -77,6 +78,8 @@ RULES = (
     AdamEpsilon,
     GradientClipping,
     AmbiguousAccuracy,
+    ScheduleAndRateCallback,
+    SwapEmaWithoutEma,
     # layer hygiene
     HighDropout,
     DropoutBeforeBatchNorm,
