@@ -127,7 +127,8 @@ def test_misspelt_names_get_did_you_mean_over_every_spelling():
     assert any("did you mean 'adam'" in m for m in msgs), msgs
     assert any("did you mean 'precision'" in m for m in msgs), msgs
     p = pipeline("adam", "{type: BinaryFocalCrossentropi, gamma: 2}")
-    assert any("did you mean 'BinaryFocalCrossentropy'" in d.message for d in errors(p)), p.diagnostics
+    assert any("did you mean 'binary_focal_crossentropy'" in d.message or "did you mean 'BinaryFocalCrossentropy'"
+               in d.message for d in errors(p)), p.diagnostics
 
 
 def test_keras2_decay_is_refused_with_the_inverse_time_decay_that_replaces_it():
@@ -185,7 +186,9 @@ def test_emit_matches_hand_written_keras_objects():
         if isinstance(want, str):
             assert have == want
         else:
-            assert type(have) is type(want) and have.get_config() == want.get_config()
+            # Keras numbers default names in one process (precision_1, ...): names are checked below
+            assert type(have) is type(want)
+            assert {**have.get_config(), "name": None} == {**want.get_config(), "name": None}
     # the names rules reason about are the ones Keras logs
     from kspec.compiling import metric_logged_name
 

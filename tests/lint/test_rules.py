@@ -613,6 +613,18 @@ compile: {optimizer: adam, loss: binary_crossentropy}
          line=2, says=("very large for rmsprop", "expected 1e-05..0.01", "use learning_rate 0.001"), id="rmsprop"),
     Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9}\n  loss: sparse_categorical_crossentropy\n",
          id="momentum-ok"),
+    # ---------------------------------------------------------------- KS450 schedule-and-rate-callback
+    Case("KS450", True, "compile:\n  optimizer: {type: adam, learning_rate: {type: ExponentialDecay, initial_learning_rate: 0.001, "
+         "decay_steps: 100, decay_rate: 0.9}}\n  loss: sparse_categorical_crossentropy\n"
+         "train: {epochs: 20, callbacks: [{type: ReduceLROnPlateau, monitor: loss, patience: 3}]}\n", line=4,
+         says=("reduce_lr_on_plateau", "schedule ExponentialDecay", "not set")),
+    Case("KS450", False, "compile:\n  optimizer: {type: adam, learning_rate: {type: ExponentialDecay, initial_learning_rate: 0.001, "
+         "decay_steps: 100, decay_rate: 0.9}}\n  loss: sparse_categorical_crossentropy\n"
+         "train: {epochs: 20, callbacks: [terminate_on_nan]}\n", id="schedule-alone"),
+    # ---------------------------------------------------------------- KS451 swap-ema-without-ema
+    Case("KS451", True, "train: {callbacks: [SwapEMAWeights]}\n", line=1, says=("use_ema is false",)),
+    Case("KS451", False, "compile:\n  optimizer: {type: adam, use_ema: true}\n  loss: sparse_categorical_crossentropy\n"
+         "train: {callbacks: [swap_ema_weights]}\n", id="ema-on"),
     # ---------------------------------------------------------------- KS411 ambiguous-accuracy
     Case("KS411", True, "data: {type: keras, name: mnist, rescale: 1/255, label_encoding: one_hot}\n"
          "compile: {optimizer: adam, loss: binary_crossentropy, metrics: [acc]}\n", line=2,

@@ -28,7 +28,8 @@ class ScheduleAndRateCallback(Rule):
           loss: sparse_categorical_crossentropy
           metrics: [accuracy]
         train:
-          callbacks: [{type: reduce_lr_on_plateau, monitor: loss}]
+          epochs: 20
+          callbacks: [{type: reduce_lr_on_plateau, monitor: loss, patience: 3}]
 
     Use instead:
         compile:
@@ -36,7 +37,8 @@ class ScheduleAndRateCallback(Rule):
           loss: sparse_categorical_crossentropy
           metrics: [accuracy]
         train:
-          callbacks: [{type: reduce_lr_on_plateau, monitor: loss}]
+          epochs: 20
+          callbacks: [{type: reduce_lr_on_plateau, monitor: loss, patience: 3}]
     """
 
     code = "KS450"
