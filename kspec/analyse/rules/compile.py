@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ..lint import LintContext, Rule
+from ..base import LintContext, Rule
 
 _SETS_RATE = {"learning_rate_scheduler": "sets the learning rate every epoch",
               "reduce_lr_on_plateau": "lowers the learning rate when the metric stalls"}
