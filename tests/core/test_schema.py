@@ -124,6 +124,19 @@ BASE = {"kspec": 1, "data": {"type": "synthetic", "samples": 64, "image_size": 1
         "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
 
 
+def _piecewise_lengths_differ(node) -> bool:
+    """A PiecewiseConstantDecay whose ``values`` is not one longer than its ``boundaries``: the one
+    compile constraint JSON Schema cannot state (kspec refuses it; the schema cannot)."""
+    if isinstance(node, list):
+        return any(_piecewise_lengths_differ(n) for n in node)
+    if not isinstance(node, dict):
+        return False
+    if isinstance(node.get("boundaries"), list) and isinstance(node.get("values"), list):
+        if len(node["values"]) != len(node["boundaries"]) + 1:
+            return True
+    return any(_piecewise_lengths_differ(v) for v in node.values())
+
+
 @pytest.mark.parametrize("part,examples", [
     pytest.param("model", 25, marks=pytest.mark.skip(
         reason="hypothesis-jsonschema takes over 10 minutes on the layer vocabulary's schema; the model part is "
@@ -146,6 +159,7 @@ def test_schema_valid_documents_are_model_valid_and_lint_never_crashes(part, exa
         except UnicodeEncodeError:
             assume(False)  # lone surrogates cannot occur in a UTF-8 spec file
         assert not list(exported.iter_errors(doc)), "generated document must satisfy the exported schema"
+        assume(not _piecewise_lengths_differ(doc))
         value = adapter.validate_python(doc)
         dumped = adapter.dump_python(value, mode="json")
         assert adapter.validate_python(dumped) == value
