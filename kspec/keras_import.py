@@ -29,6 +29,8 @@ _IGNORED_DEFAULTS: dict[str, Any] = {
     "beta_constraint": None, "gamma_constraint": None, "beta_initializer": "zeros", "gamma_initializer": "ones",
     "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones", "renorm": False, "keepdims": False,
 }
+_INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
+"""Keras's short initializer names and the class each one builds."""
 """Keras arguments a spec has no field for, and the value they must have for the model to be a spec's."""
 
 _OPTIMIZER_TYPES = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop", "AdamW": "adamw", "Adagrad": "adagrad",
@@ -149,11 +151,15 @@ def _layer(i: int, item: dict[str, Any], classes: dict[str, Any]) -> dict[str, A
     fields = cls.model_fields
     out: dict[str, Any] = {"type": cls_name}
     for key, value in cfg.items():
-        if key in ("name", "dtype", "batch_input_shape", "batch_shape", "input_shape", "build_config"):
+        if key in ("name", "dtype", "batch_input_shape", "batch_shape", "input_shape", "build_config",
+                   "zero_output_for_mask"):  # the last one Keras sets itself on recurrent layers
             continue
         where = f"{label}: {key}"
         if key.endswith("_initializer") and key in fields:
             value = _initializer(value, where)
+            default = fields[key].default
+            if isinstance(default, str) and _INITIALIZER_ALIASES.get(default, default) == value:
+                continue
         elif key in _IGNORED_DEFAULTS:
             want = _IGNORED_DEFAULTS[key]
             got = _initializer(value, where) if key.endswith("_initializer") else value
@@ -166,6 +172,15 @@ def _layer(i: int, item: dict[str, Any], classes: dict[str, Any]) -> dict[str, A
                 continue
             raise KspecError(f"{where} = {json.dumps(value)[:200]}: a spec's {cls_name} has no `{key}`",
                              hint=f"{cls_name} in a spec takes: " + ", ".join(k for k in fields if k != "type"))
+        if key == "backward_layer" and isinstance(value, dict) and isinstance(cfg.get("layer"), dict):
+            skip = ("name", "go_backwards")
+            mine = {k: v for k, v in _layer(i, value, classes).items() if k not in skip}
+            fwd = {k: v for k, v in _layer(i, cfg["layer"], classes).items() if k not in skip}
+            if mine == fwd:
+                continue  # the mirror Keras builds itself from `layer`
+        if isinstance(value, dict) and key in ("layer", "backward_layer") and "class_name" in value:
+            out[key] = _layer(i, value, classes)  # a wrapper's nested layer
+            continue
         if isinstance(value, dict):
             raise KspecError(f"{where} is a {value.get('class_name', 'custom object')}, which a spec cannot hold")
         out[key] = value
@@ -219,12 +234,15 @@ def _optimizer(opt: Any, notes: list[str]) -> Any:
     if kind is None:
         notes.append(f"the optimizer {cls_name} is not one a spec names; compile.optimizer is left as adam")
         return None
-    from .spec import Adagrad, Adam, AdamW, Nadam, RMSprop, SGD
+    from .compiling import Adagrad, Adam, AdamW, Nadam, RMSprop, SGD
 
     model = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adagrad": Adagrad, "nadam": Nadam}[kind]
     fields = model.model_fields
     out: dict[str, Any] = {"type": kind}
     for key, value in (opt.get("config") or {}).items():
+        if key == "name" and isinstance(value, str) and re.fullmatch(
+                re.escape(kind.replace("_", "")) + r"\d*", value.lower().replace("_", "")):
+            continue  # Keras's own default name for this optimizer
         if key in fields and key != "type":
             if isinstance(value, dict):
                 notes.append(f"optimizer {key} is a {value.get('class_name', 'schedule')}, which a spec cannot hold; "
@@ -243,7 +261,7 @@ def _loss(loss: Any, notes: list[str]) -> Any:
         return loss
     if isinstance(loss, dict):
         kind = _snake(loss.get("class_name", ""))
-        from .spec import BinaryCrossentropy, CategoricalCrossentropy, Huber, SparseCategoricalCrossentropy
+        from .compiling import BinaryCrossentropy, CategoricalCrossentropy, Huber, SparseCategoricalCrossentropy
 
         models = {"binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
                   "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "huber": Huber}
