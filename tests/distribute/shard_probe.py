@@ -39,7 +39,12 @@ def main() -> None:
     for _ in range(di.steps_per_epoch):
         train += ids(d.strategy, next(it), scale)
     val = []
-    for batch in di.validation:
+    vit = iter(di.validation)  # a repeating pass when validation_steps is known: read one pass
+    for _ in range(di.validation_steps) if di.validation_steps is not None else iter(int, 1):
+        try:
+            batch = next(vit)
+        except StopIteration:
+            break
         val += ids(d.strategy, batch, scale)
     print("PROBE " + json.dumps({"worker": d.info.worker_index, "seed": r.seed, "train": train, "validation": val,
                                  "steps": di.steps_per_epoch, "per_replica_batch": di.per_replica_batch,
