@@ -212,6 +212,8 @@ def adapt_layers(model, resolved: Resolved, inputs) -> list[str]:
             if before:
                 pre = k.Sequential(before)
                 data = data.map(lambda x: pre(x, training=False))
-        model.layers[i].adapt(data, steps=steps if not isinstance(train, tuple) else None)
+        if steps and not isinstance(train, tuple):
+            data = data.take(steps)  # one pass of a repeating training pipeline
+        model.layers[i].adapt(data)
         done.append(model.layers[i].name)
     return done
