@@ -86,25 +86,32 @@ _KNOWN: dict[str, tuple[str, str | None, bool]] = {
 
 CROSSENTROPY_FAMILIES = ("binary", "categorical", "sparse")
 
+LOSS_FAMILY: dict[str, str] = {
+    "binary_crossentropy": "binary", "binary_focal_crossentropy": "binary",
+    "categorical_crossentropy": "categorical", "categorical_focal_crossentropy": "categorical",
+    "sparse_categorical_crossentropy": "sparse",
+    # Keras one-hot encodes integer class ids itself (losses.categorical_generalized_cross_entropy)
+    "categorical_generalized_cross_entropy": "sparse",
+    "mean_squared_error": "regression", "mean_absolute_error": "regression",
+    "mean_absolute_percentage_error": "regression", "mean_squared_logarithmic_error": "regression",
+    "log_cosh": "regression", "huber": "regression", "poisson": "regression", "cosine_similarity": "regression",
+    "hinge": "hinge", "squared_hinge": "hinge", "categorical_hinge": "hinge",
+    "kl_divergence": "distribution",
+    "dice": "overlap", "tversky": "overlap",
+    "circle": "embedding",
+    "ctc": "sequence",
+}
+"""Every loss the compile section accepts (canonical name) -> its family: ``binary``, ``categorical``,
+``sparse`` (probabilistic: the targets are 0/1, one-hot or class ids and the output a probability),
+``regression``, ``hinge`` (targets -1/1 or 0/1 against raw scores), ``distribution`` (KL divergence
+between two distributions), ``overlap`` (Dice and Tversky: masks against probabilities), ``embedding``
+(circle loss: class ids against embeddings) or ``sequence`` (CTC, refused in a spec). A test checks
+that every accepted loss is here."""
+
 
 def loss_family(name: str) -> str:
-    """``binary``, ``categorical``, ``sparse`` (cross-entropies), ``regression``, ``hinge``,
-    ``distribution`` (KL divergence) or ``other``."""
-    from ..spec import REGRESSION_LOSSES
-
-    if name.startswith("binary_") and "crossentropy" in name:
-        return "binary"
-    if name.startswith("sparse_categorical") and "crossentropy" in name:
-        return "sparse"
-    if name.startswith("categorical_") and "crossentropy" in name:
-        return "categorical"
-    if name in REGRESSION_LOSSES or name in ("mean_squared_error", "mean_absolute_error", "log_cosh", "huber"):
-        return "regression"
-    if "hinge" in name:
-        return "hinge"
-    if name == "kl_divergence":
-        return "distribution"
-    return "other"
+    """The family of a loss (see :data:`LOSS_FAMILY`); ``other`` for a name it does not know."""
+    return LOSS_FAMILY.get(name, "other")
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from ..view import ACTIVATION_RANGE, PROBABILITY, layer_view  # noqa: F401  (re-
 CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 CATEGORICAL = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 NONNEGATIVE_LOSSES = {
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy", "categorical_generalized_cross_entropy",
+    "huber", "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error", "log_cosh", "hinge", "squared_hinge", "categorical_hinge",
-    "kl_divergence",
+    "kl_divergence", "dice", "tversky", "circle", "ctc",
 }
-"""Losses that are never below 0 (``poisson`` and ``cosine_similarity`` can be)."""
+"""Losses that are never below 0 (Dice and Tversky are 1 minus a ratio in [0, 1], circle loss a softplus)."""
+SIGNED_LOSSES = {"poisson", "cosine_similarity"}
+"""Losses that can be negative: Poisson (y_pred - y_true * log(y_pred)) and cosine similarity (-1..1)."""
 
 BOUNDED_METRICS = {
     "accuracy": (0.0, 1.0), "acc": (0.0, 1.0), "binary_accuracy": (0.0, 1.0),
