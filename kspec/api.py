@@ -20,7 +20,7 @@ import copy
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .diagnostics import Diagnostic, KspecError, Severity, SpecInvalid
 from .pipeline import Pipeline
@@ -259,7 +259,8 @@ class Spec:
         text = _yaml_text_round_trip(data)
         file = f"{self.file} (with overrides)"
         p = Pipeline(text=text, file=file, seed=seed if seed is not None else self.seed,
-                     lint_config=self.pipeline.lint_config, base_dir=self.pipeline.base_dir)
+                     lint_config=self.pipeline.lint_config, base_dir=self.pipeline.base_dir,
+                     overrides=self.pipeline.overrides)
         spec = Spec(p, seed=seed if seed is not None else self.seed)
         spec.require_valid()
         return spec
@@ -267,8 +268,9 @@ class Spec:
     def _pipeline(self, *, seed: int | None) -> Pipeline:
         old = self.pipeline
         if old.text is not None:
-            return Pipeline(text=old.text, file=old.file, seed=seed, lint_config=old.lint_config, base_dir=old.base_dir)
-        return Pipeline(old.path, seed=seed, lint_config=old.lint_config, base_dir=old.base_dir)
+            return Pipeline(text=old.text, file=old.file, seed=seed, lint_config=old.lint_config, base_dir=old.base_dir,
+                            overrides=old.overrides)
+        return Pipeline(old.path, seed=seed, lint_config=old.lint_config, base_dir=old.base_dir, overrides=old.overrides)
 
     def _round_trip_data(self):
         """The top-level spec as a ruamel round-trip mapping (comments kept), parts inlined."""
@@ -372,19 +374,35 @@ def _yaml_text_round_trip(data) -> str:
 
 
 def load(source: str | Path | Mapping[str, Any], *, seed: int | None = None, base_dir: str | Path | None = None,
-         strict: bool = True) -> Spec:
+         strict: bool = True, set: Sequence[str] | Mapping[str, Any] | None = None,
+         overrides: Sequence[str] | Mapping[str, Any] | None = None) -> Spec:
     """A spec from a file path, a dict, or YAML/JSON text.
 
     ``base_dir`` resolves part files and data paths of a dict or text (default: the current
     folder). With ``strict`` (the default) a spec that cannot be read or validated raises
-    :class:`InvalidSpec`; with ``strict=False`` it is returned, and ``spec.diagnostics`` says why."""
+    :class:`InvalidSpec`; with ``strict=False`` it is returned, and ``spec.diagnostics`` says why.
+
+    ``set`` (or its other name ``overrides``) changes values as ``kspec run --set`` does, after
+    parsing and before validation: ``["train.epochs=3", "model.layers[2].units=64"]``, or a mapping
+    ``{"train.epochs": 3, "data.directory": "/data/horses"}``. Relative data paths given here are
+    relative to the current folder."""
+    if set is not None and overrides is not None:
+        raise KspecError("give set= or overrides= (the same thing), not both")
+    wanted = set if set is not None else overrides
+    if isinstance(wanted, Mapping):
+        from .overrides import from_mapping
+
+        wanted = from_mapping(dict(wanted))
+    elif isinstance(wanted, str):
+        wanted = [wanted]
     base = Path(base_dir) if base_dir is not None else None
+    extra = {"overrides": wanted or ()}
     if isinstance(source, Mapping):
-        p = Pipeline(text=_yaml_text(source), file="<dict>", seed=seed, base_dir=base)
+        p = Pipeline(text=_yaml_text(source), file="<dict>", seed=seed, base_dir=base, **extra)
     elif isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
-        p = Pipeline(Path(source), seed=seed, base_dir=base)
+        p = Pipeline(Path(source), seed=seed, base_dir=base, **extra)
     elif isinstance(source, str):
-        p = Pipeline(text=source, file="<string>", seed=seed, base_dir=base)
+        p = Pipeline(text=source, file="<string>", seed=seed, base_dir=base, **extra)
     else:
         raise KspecError(f"kspec.load takes a path, a dict or YAML text, not {type(source).__name__}")
     spec = Spec(p, seed=seed)

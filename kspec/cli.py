@@ -85,6 +85,13 @@ def _main(
 # ------------------------------------------------------------------------------------ commands
 
 
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override one value of the spec, e.g. --set train.epochs=3 --set data.directory=/data/horses "
+         "--set model.layers[2].units=64 (repeat; VALUE is YAML; relative paths are relative to the current "
+         "folder). Validated like the file.")]
+
+
 class Format(str, Enum):
     auto = "auto"
     full = "full"
@@ -105,18 +112,21 @@ class FailOn(str, Enum):
 @boundary
 def validate(
     specs: Annotated[list[str], typer.Argument(help="Spec files, folders or globs.")],
+    set_: SetOption = None,
 ) -> None:
     """Check specs against the schema: syntax, unknown keys, types, values. Exit 2 on any error."""
+    from .overrides import parse as parse_overrides
     from .pipeline import Pipeline
     from .render import pick
 
+    overrides = parse_overrides(set_ or ())
     files, missing = collect_specs(specs)
     for m in missing:
         _err(f"error: no spec file matches {m!r}")
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for f in files:
-        p = Pipeline(f)
+        p = Pipeline(f, overrides=overrides)
         diags.extend(p.spec_diagnostics)
         sources.update(p.document.sources)
     if diags:
@@ -141,6 +151,7 @@ def lint(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU for large batches).")] = None,
     specs_only: Annotated[bool, typer.Option("--specs-only", help="Skip named files that are not kspec specs (no top-level `kspec:` or `model:`), such as CI workflows; for pre-commit.")] = False,
+    set_: SetOption = None,
 ) -> None:
     """Run every lint rule on every spec. Exit 0 clean, 1 findings at or above --fail-on, 2 a spec
     that cannot be read or validated, or a usage error.
@@ -149,7 +160,8 @@ def lint(
     from .lintcmd import run_lint
 
     code = run_lint(paths, format=format.value if format else None, fail_on=fail_on.value if fail_on else None,
-                    select=select, ignore=ignore, config=config, output=output, jobs=jobs, specs_only=specs_only)
+                    select=select, ignore=ignore, config=config, output=output, jobs=jobs, specs_only=specs_only,
+                    overrides=set_)
     raise typer.Exit(code)
 
 
@@ -182,20 +194,23 @@ def _plan_json(path: Path, p) -> dict:
 def shapes(
     specs: Annotated[list[Path], typer.Argument(help="One or more spec files.")],
     format: Annotated[ShapesFormat, typer.Option("--format", "-f", help="text (a table per spec) or json (one document for all specs).")] = ShapesFormat.text,
+    set_: SetOption = None,
 ) -> None:
     """Print each layer's output shape, parameter count and activation memory, computed without TensorFlow."""
     import json
 
     from .analyse.shapes import describe_data, render_plan
+    from .overrides import parse as parse_overrides
     from .pipeline import Pipeline
     from .render import pick
     from .render.machine import diagnostic_json
 
+    overrides = parse_overrides(set_ or ())
     exit_code = EXIT_CLEAN
     documents = []
     for n, spec in enumerate(specs):
         try:
-            p = Pipeline(spec)
+            p = Pipeline(spec, overrides=overrides)
             p.require_valid()
             r = p.resolved
             if r.input_shape is None:
@@ -328,6 +343,7 @@ def run(
     workers: Annotated[Optional[str], typer.Option("--workers", help="multi_worker: how many workers (with --local), or every worker's host:port, comma-separated, the chief first.")] = None,
     worker_index: Annotated[Optional[int], typer.Option("--worker-index", min=0, help="multi_worker: this machine's index in --workers (0 is the chief).")] = None,
     local: Annotated[bool, typer.Option("--local", help="multi_worker: start the workers here, on 127.0.0.1 with free ports, and wait for them.")] = False,
+    set_: SetOption = None,
 ) -> None:
     """Train a spec: fit, evaluate, predict, plots, run diagnostics; every artifact in a new run directory.
 
@@ -343,6 +359,8 @@ def run(
 
         if spec is not None:
             raise KspecError("give either a spec or --resume RUN_DIR, not both")
+        if set_:
+            raise KspecError("a resumed run keeps its spec: --set cannot change it", hint="start a new run with `kspec run SPEC --set ...`")
         if distribute is not None or workers is not None or worker_index is not None:
             raise KspecError("a resumed run keeps its distribute setting",
                              hint="on a cluster, give every worker its TF_CONFIG; on this machine, add --local")
@@ -356,13 +374,13 @@ def run(
     elif spec is not None and spec.is_dir():
         from .run import repeat_run
 
-        if seed is not None or epochs is not None:
-            raise KspecError("a repeated run keeps its seed and epochs", hint="run the spec file to change them")
+        if seed is not None or epochs is not None or set_:
+            raise KspecError("a repeated run keeps its seed, epochs and spec", hint="run the spec file to change them")
         result = repeat_run(spec, out, quiet=quiet, report_format=format.value)
     else:
         if spec is None:
             raise KspecError("give a spec file, or --resume RUN_DIR", hint="e.g. kspec run specs/quickstart.yaml")
-        p = Pipeline(spec, seed=seed)
+        p = Pipeline(spec, seed=seed, overrides=set_)
         p.require_valid()
         if any(v not in (None, False) for v in dist_opts.values()):
             from .run.worker import apply_overrides
@@ -380,7 +398,8 @@ def run(
 
             n = p.resolved.train.distribute.workers
             args = child_args(str(spec), resume=None, out=str(out), seed=seed, epochs=epochs, quiet=quiet,
-                              no_lint=True, fmt=format.value, distribute="multi_worker", workers=n)
+                              no_lint=True, fmt=format.value, distribute="multi_worker", workers=n,
+                              overrides=set_)
             raise typer.Exit(run_local(args, n))
         from .run import run_pipeline
 
@@ -522,14 +541,14 @@ def eject(
     output: Annotated[Path, typer.Option("--output", "-o", help="The script to write.")] = Path("train.py"),
     seed: Annotated[Optional[int], typer.Option("--seed", help="Override train.seed.")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", min=1, help="Override train.epochs.")] = None,
+    set_: SetOption = None,
 ) -> None:
     """Write the spec as a plain Keras script (no kspec import) that trains exactly as `kspec run`:
     same model, data preparation, callbacks and settings; same seed, same loss history."""
     from .api import load
 
-    overrides = {"train": {"epochs": epochs}} if epochs is not None else {}
-    s = load(spec, seed=seed)
-    for written in (s.with_(**overrides) if overrides else s).eject(output):
+    s = load(spec, seed=seed, set=list(set_ or []) + ([f"train.epochs={epochs}"] if epochs is not None else []))
+    for written in s.eject(output):
         typer.echo(f"wrote {written}")
 
 
@@ -629,6 +648,7 @@ def data_inspect(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Batch size for the steps (default: the spec's, or 32).")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Check an even sample of large trees (as lint does) instead of every file.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    set_: SetOption = None,
 ) -> None:
     """Classes with counts, image sizes and modes, files that are not images or cannot be decoded,
     and the steps per epoch. Exit 1 when a file cannot be decoded or a class is empty."""
@@ -640,11 +660,16 @@ def data_inspect(
         raise KspecError(f"unknown format {format!r}", hint="use text or json")
     from .seqcmd import data_kind, inspect_kind, render
 
-    if target.is_file() and data_kind(target):
-        found = inspect_kind(target)
+    from .overrides import parse as parse_overrides
+
+    overrides = parse_overrides(set_ or ())
+    if overrides and not target.is_file():
+        raise KspecError("--set changes a spec: give a spec file, not a folder")
+    if target.is_file() and data_kind(target, overrides):
+        found = inspect_kind(target, overrides)
         typer.echo(json.dumps(found, indent=2) if format == "json" else render(found))
         return
-    report = inspect(target, batch_size=batch_size, full=not sample)
+    report = inspect(target, batch_size=batch_size, full=not sample, overrides=overrides)
     typer.echo(json.dumps(report.to_json(), indent=2) if format == "json" else render_text(report), nl=format == "json")
     if report.problems:
         raise typer.Exit(EXIT_FINDINGS)

@@ -74,7 +74,7 @@ class InspectReport:
                 "notes": self.notes}
 
 
-def inspect(target: str | Path, *, batch_size: int | None = None, full: bool = True) -> InspectReport:
+def inspect(target: str | Path, *, batch_size: int | None = None, full: bool = True, overrides=()) -> InspectReport:
     """Inspect a spec's image folders (a .yaml/.yml/.json file) or a folder.
 
     A folder is a class-per-subfolder tree, or a parent of split folders (``train/``,
@@ -84,7 +84,7 @@ def inspect(target: str | Path, *, batch_size: int | None = None, full: bool = T
     target = Path(target)
     limit = None if full else imf.SCAN_LIMIT
     if target.is_file():
-        return _inspect_spec(target, batch_size, limit)
+        return _inspect_spec(target, batch_size, limit, overrides)
     if not target.exists():
         raise KspecError(f"{target} does not exist", hint="give a spec file or an image folder")
     batch = batch_size or 32
@@ -104,10 +104,10 @@ def inspect(target: str | Path, *, batch_size: int | None = None, full: bool = T
     return report
 
 
-def _inspect_spec(path: Path, batch_size: int | None, limit: int | None) -> InspectReport:
+def _inspect_spec(path: Path, batch_size: int | None, limit: int | None, overrides=()) -> InspectReport:
     from .pipeline import Pipeline
 
-    p = Pipeline(path)
+    p = Pipeline(path, overrides=overrides)
     p.require_valid()
     r = p.resolved
     data = r.data

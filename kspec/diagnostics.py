@@ -39,6 +39,10 @@ class Severity(str, enum.Enum):
         return self.rank < other.rank
 
 
+COMMAND_LINE = "command line: "
+"""Start of the file name of a place on the command line (``command line: --set train.epochs``)."""
+
+
 @dataclass(frozen=True)
 class Span:
     """A place in a source file. Lines and columns are 1-based; ``end_*`` is inclusive-exclusive."""
@@ -49,7 +53,14 @@ class Span:
     end_line: int | None = None
     end_col: int | None = None
 
+    @property
+    def on_command_line(self) -> bool:
+        """A ``--set`` option, not a file (line and column are in the option's text)."""
+        return self.file.startswith(COMMAND_LINE)
+
     def __str__(self) -> str:
+        if self.on_command_line:  # a --set option: its name is the place
+            return self.file
         return f"{self.file}:{self.line}:{self.col}"
 
 

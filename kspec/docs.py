@@ -21,6 +21,7 @@ SPEC_CODES: dict[str, tuple[str, str]] = {
     "KS004": ("forbidden-tag", "An explicit YAML tag: a spec is data only."),
     "KS005": ("not-a-mapping", "The spec (or a part file) is not a mapping of sections."),
     "KS006": ("document-too-large", "The file nests deeper than 64 levels, holds more than a million values, or its aliases expand by more than 100,000."),
+    "KS007": ("bad-override", "A `--set KEY=VALUE` names a place the spec cannot have: a list item past the end, or a key inside a value that is not a mapping."),
     "KS011": ("unknown-key", "A key the spec format does not know (with the closest valid spelling)."),
     "KS012": ("wrong-type", "A value of the wrong type."),
     "KS013": ("missing-key", "A required key is missing."),

@@ -76,12 +76,16 @@ def looks_like_spec(path: Path) -> bool:
 
 def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | None = None,
              select: Sequence[str] | None = None, ignore: Sequence[str] | None = None, config: Path | None = None,
-             output: Path | None = None, jobs: int | None = None, specs_only: bool = False) -> int:
+             output: Path | None = None, jobs: int | None = None, specs_only: bool = False,
+             overrides: Sequence[str] | None = None) -> int:
     """Everything ``kspec lint`` does after reading its options; returns the exit code. Raises
     :class:`kspec.diagnostics.KspecError` for a usage error (the caller prints it, exit 2)."""
     from .analyse.batch import lint_files
     from .analyse.config import check_selector, load_config
+    from .overrides import parse as parse_overrides
     from .render import pick
+
+    parsed = parse_overrides(overrides or ())
 
     files, missing = collect_specs(paths)
     if specs_only:
@@ -101,7 +105,7 @@ def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | 
     if not files and not missing:
         _err("error: no spec files found")
         return EXIT_INVALID
-    result = lint_files(files, cfg, jobs=jobs)
+    result = lint_files(files, cfg, jobs=jobs, overrides=parsed)
     for f in result.files:
         if f.error:
             _err(f"error: {f.file}: {f.error}")
@@ -126,15 +130,15 @@ def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | 
 
 _VALUED = {"--format": "format", "-f": "format", "--fail-on": "fail_on", "--select": "select",
            "--ignore": "ignore", "--config": "config", "--output": "output", "-o": "output",
-           "--jobs": "jobs", "-j": "jobs"}
-_REPEATED = {"select", "ignore"}
+           "--jobs": "jobs", "-j": "jobs", "--set": "overrides"}
+_REPEATED = {"select", "ignore", "overrides"}
 
 
 def parse_lint_args(argv: Sequence[str]) -> dict | None:
     """``kspec lint``'s options as :func:`run_lint` keywords (with ``paths``), or None for anything
     this reader does not handle exactly as the full command line would (help, an unknown option,
     a bad value, no path): the full command line then reads them and reports the mistake."""
-    opts: dict = {"paths": [], "select": [], "ignore": []}
+    opts: dict = {"paths": [], "select": [], "ignore": [], "overrides": []}
     args = list(argv)
     i = 0
     only_paths = False
@@ -184,6 +188,7 @@ def parse_lint_args(argv: Sequence[str]) -> dict | None:
         return None
     opts["select"] = opts["select"] or None
     opts["ignore"] = opts["ignore"] or None
+    opts["overrides"] = opts["overrides"] or None
     return opts
 
 

@@ -47,6 +47,8 @@ class Document:
     parts: dict[str, str] = field(default_factory=dict)
     """Top-level section -> file it was read from, for composed parts."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    overrides: list = field(default_factory=list)
+    """``--set`` overrides applied (:class:`kspec.overrides.Override`), in order."""
 
     @property
     def ok(self) -> bool:
@@ -284,6 +286,12 @@ def _load_text(doc: Document, file: str, text: str, root: Path) -> Any:
                     doc.span(root + e.path))
         )
     return None
+
+
+def load_value(doc: Document, file: str, text: str, root: Path) -> Any:
+    """Parse ``text`` (one value, e.g. of a ``--set`` option) as plain data placed at ``root`` of
+    ``doc``: positions and diagnostics go to ``doc``; None when it cannot be read (or is null)."""
+    return _load_text(doc, file, text, root)
 
 
 def load(path: str | FsPath, *, display_name: str | None = None) -> Document:

@@ -20,9 +20,14 @@ from .parse import Document, load, loads
 
 class Pipeline:
     def __init__(self, path: str | Path | None = None, *, text: str | None = None, file: str = "<string>",
-                 seed: int | None = None, lint_config=None, base_dir: Path | None = None):
+                 seed: int | None = None, lint_config=None, base_dir: Path | None = None,
+                 overrides=()):
         if path is None and text is None:
             raise ValueError("give a path or text")
+        from .overrides import parse as parse_overrides
+
+        self.overrides = parse_overrides(overrides or ())
+        """``--set KEY=VALUE`` overrides (:class:`kspec.overrides.Override`), applied after parsing."""
         self.path = Path(path) if path is not None else None
         self.text = text
         self.file = str(path) if path is not None else file
@@ -33,8 +38,14 @@ class Pipeline:
     @cached_property
     def document(self) -> Document:
         if self.text is not None:
-            return loads(self.text, self.file, base_dir=self.base_dir)
-        return load(self.path)
+            doc = loads(self.text, self.file, base_dir=self.base_dir)
+        else:
+            doc = load(self.path)
+        if self.overrides and doc.data is not None:
+            from .overrides import apply
+
+            apply(doc, self.overrides)
+        return doc
 
     @cached_property
     def _validated(self):
@@ -56,7 +67,7 @@ class Pipeline:
         from .resolve import resolve
 
         if self.spec is None:
-            raise SpecInvalid(self.spec_diagnostics)
+            self._invalid()
         return resolve(self.spec, self.base_dir, seed=self.seed)
 
     @cached_property
@@ -87,7 +98,12 @@ class Pipeline:
 
     def require_valid(self) -> None:
         if not self.valid:
-            raise SpecInvalid(self.spec_diagnostics)
+            self._invalid()
+
+    def _invalid(self):
+        e = SpecInvalid(self.spec_diagnostics)
+        e.sources = dict(self.document.sources)  # code frames, for whoever prints it
+        raise e
 
 
 __all__ = ["Pipeline", "KspecError"]

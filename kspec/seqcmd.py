@@ -11,23 +11,23 @@ from .diagnostics import KspecError
 KINDS = ("series", "text", "keras_text", "table")
 
 
-def data_kind(path: Path) -> str | None:
+def data_kind(path: Path, overrides=()) -> str | None:
     """The data type of a spec file, or None when it is not one of :data:`KINDS` (or not a spec)."""
     from .pipeline import Pipeline
 
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         return None
-    p = Pipeline(path)
+    p = Pipeline(path, overrides=overrides)
     if p.spec is None:
         return None
     kind = getattr(p.spec.data, "type", None)
     return kind if kind in KINDS else None
 
 
-def inspect_kind(path: Path) -> dict[str, Any]:
+def inspect_kind(path: Path, overrides=()) -> dict[str, Any]:
     from .pipeline import Pipeline
 
-    p = Pipeline(path)
+    p = Pipeline(path, overrides=overrides)
     p.require_valid()
     r = p.resolved
     f = r.facts

@@ -61,12 +61,13 @@ class BatchResult:
         return any(d.severity >= bar for d in self.diagnostics)
 
 
-def lint_file(path: Path | str, config: LintConfig | None = None) -> FileResult:
-    """Every diagnostic of one spec file (schema errors and lint findings), never raising."""
+def lint_file(path: Path | str, config: LintConfig | None = None, overrides=()) -> FileResult:
+    """Every diagnostic of one spec file (schema errors and lint findings), never raising.
+    ``overrides``: ``--set`` values (:mod:`kspec.overrides`), applied to the file before validation."""
     from ..pipeline import Pipeline
 
     result = FileResult(str(path))
-    p = Pipeline(path, lint_config=config)
+    p = Pipeline(path, lint_config=config, overrides=overrides)
     try:
         result.diagnostics = p.diagnostics
         result.invalid = any(d.severity is Severity.ERROR for d in p.spec_diagnostics)
@@ -86,7 +87,7 @@ def lint_file(path: Path | str, config: LintConfig | None = None) -> FileResult:
     return result
 
 
-def _work(args: tuple[str, LintConfig | None]) -> FileResult:
+def _work(args: tuple) -> FileResult:
     return lint_file(*args)
 
 
@@ -103,21 +104,21 @@ def _jobs(n_files: int, jobs: int | None) -> int:
 
 
 def lint_files(files: Sequence[Path | str], config: LintConfig | None = None, *,
-               jobs: int | None = None) -> BatchResult:
+               jobs: int | None = None, overrides=()) -> BatchResult:
     """Lint ``files`` in order. ``jobs``: worker processes (default: one per CPU for large batches)."""
     n = _jobs(len(files), jobs)
     if n <= 1 or len(files) < 2:
-        return BatchResult([lint_file(f, config) for f in files])
+        return BatchResult([lint_file(f, config, overrides) for f in files])
     import multiprocessing as mp
 
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform
-        return BatchResult([lint_file(f, config) for f in files])
+        return BatchResult([lint_file(f, config, overrides) for f in files])
     _warm()
     with ctx.Pool(n) as pool:
         chunk = max(1, min(64, len(files) // (4 * n)))
-        results = pool.map(_work, [(str(f), config) for f in files], chunksize=chunk)
+        results = pool.map(_work, [(str(f), config, list(overrides)) for f in files], chunksize=chunk)
     return BatchResult(results)
 
 

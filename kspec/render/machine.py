@@ -152,6 +152,9 @@ def render_sarif(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> 
     results = []
     for d in diagnostics:
         text = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+        on_command_line = d.span is not None and d.span.on_command_line
+        if on_command_line:  # not a file: no physical location, the option named in the message
+            text = f"{d.span}: {text}"
         result: dict[str, Any] = {
             "ruleId": d.code,
             "ruleIndex": index[d.code],
@@ -159,13 +162,13 @@ def render_sarif(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> 
             "message": {"text": text},
             "locations": [],
         }
-        loc: dict[str, Any] = _location(d.span) if d.span else {}
+        loc: dict[str, Any] = _location(d.span) if d.span and not on_command_line else {}
         if d.path:
             loc["logicalLocations"] = [{"fullyQualifiedName": d.path, "kind": "member"}]
         if loc:
             result["locations"].append(loc)
         related = [dict(_location(r.span), id=i, message={"text": r.message})
-                   for i, r in enumerate(d.related) if r.span]
+                   for i, r in enumerate(d.related) if r.span and not r.span.on_command_line]
         if related:
             result["relatedLocations"] = related
         if d.data:
@@ -203,7 +206,10 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) ->
     lines = []
     for d in diagnostics:
         props = []
-        if d.span:
+        body = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+        if d.span and d.span.on_command_line:
+            body = f"{d.span}: {body}"
+        elif d.span:
             relative = _relative(d.span.file)
             props.append(f"file={_gh_prop(relative if relative is not None else d.span.file)}")
             props.append(f"line={d.span.line}")
@@ -212,6 +218,5 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) ->
                 props.append(f"endLine={d.span.end_line}")
                 props.append(f"endColumn={d.span.end_col}")
         props.append(f"title={_gh_prop(f'{d.code} {d.name}')}")
-        body = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
         lines.append(f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_data(body)}")
     return "\n".join(lines + [summary(diagnostics)]) + "\n"

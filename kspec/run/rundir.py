@@ -146,8 +146,12 @@ def _alive(pid: int) -> bool:
 
 def copy_sources(run_dir: Path, sources: dict[str, str]) -> None:
     """Keep the spec files as written (the spec and its part files) under ``spec/``."""
+    from ..overrides import COMMAND_LINE
+
     folder = run_dir / "spec"
     for i, (file, text) in enumerate(sources.items()):
+        if file.startswith(COMMAND_LINE):  # a --set option: the manifest's "overrides" keep it
+            continue
         name = Path(file).name if not file.startswith("<") else f"spec{i}.yaml"
         write_text(folder / name, text)
 

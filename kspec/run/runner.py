@@ -103,6 +103,11 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
     repeat = ["kspec", "run", spec_file or str(run_dir), "--seed", str(r.seed)]
     if epochs is not None:
         repeat += ["--epochs", str(epochs)]
+    import shlex
+
+    set_args = [o.argument for o in p.document.overrides]
+    for arg in set_args:
+        repeat += ["--set", shlex.quote(arg)]
     manifest: dict[str, Any] = {
         "version": 1,
         "name": name,
@@ -111,7 +116,7 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
         "spec_hash": r.spec_hash(),
         "seed": r.seed,
         "seed_drawn": r.seed_was_drawn,
-        "overrides": {k: v for k, v in (("epochs", epochs),) if v is not None},
+        "overrides": {k: v for k, v in (("epochs", epochs), ("set", set_args)) if v},
         "repeat": " ".join(repeat),
         "started": rundir.now(),
         "status": "running",

@@ -228,7 +228,8 @@ def _launch_once(args, configs, out, env, timeout, on_start) -> LocalResult:
 
 
 def child_args(spec: str | None, *, resume: str | None, out: str | None, seed: int | None, epochs: int | None,
-               quiet: bool, no_lint: bool, fmt: str | None, distribute: str | None, workers: int | None) -> list[str]:
+               quiet: bool, no_lint: bool, fmt: str | None, distribute: str | None, workers: int | None,
+               overrides=()) -> list[str]:
     """The arguments of each worker's ``kspec run`` (the launcher's own options left out)."""
     args: list[str] = []
     if resume is not None:
@@ -245,6 +246,8 @@ def child_args(spec: str | None, *, resume: str | None, out: str | None, seed: i
             args += ["--distribute", distribute]
         if workers is not None:
             args += ["--workers", str(workers)]
+        for o in overrides or ():
+            args += ["--set", getattr(o, "argument", o)]
         if no_lint:
             args.append("--no-lint")
     if quiet:

@@ -176,8 +176,17 @@ def test_diff_shows_spec_seed_and_metric_changes(trained, tmp_path):
 
 
 def test_regression_run_predicts_values_without_confusion_matrix(tmp_path):
-    result = run_spec(tmp_path, TINY_REGRESSION)
+    from kspec.pipeline import Pipeline
+    from kspec.run import run_pipeline
+
+    spec = tmp_path / "line.yaml"
+    spec.write_text(TINY_REGRESSION)
+    result = run_pipeline(Pipeline(spec, overrides=["train.epochs=2"]), tmp_path / "runs", quiet=True)
     assert result.status == "completed" and not (result.run_dir / "confusion_matrix.png").exists()
+    m = manifest(result.run_dir)  # --set is recorded, repeated, and what the resolved spec says
+    assert m["overrides"] == {"set": ["train.epochs=2"]} and m["repeat"].endswith("--set train.epochs=2")
+    assert json.loads((result.run_dir / "spec.resolved.json").read_text())["train"]["epochs"] == 2
+    assert len(history(result.run_dir)) == 2 and sorted(p.name for p in (result.run_dir / "spec").iterdir()) == ["line.yaml"]
     assert isinstance(result.predictions[0]["output"], float)
     assert not (result.run_dir / "accuracy.png").exists() and (result.run_dir / "loss.png").exists()
 
