@@ -235,10 +235,18 @@ def not_learning(ctx: "RunContext") -> tuple[float, str, list[float]] | None:
     return ref, ref_at, loss
 
 
+def _sweeps_the_rate(ctx: RunContext) -> bool:
+    """A ``learning_rate_scheduler`` raises the rate over the epochs that were run."""
+    n = max(2, len(ctx.rows))
+    return any(getattr(cb, "type", None) == "learning_rate_scheduler" and cb.schedule.rate(n - 1) > cb.schedule.rate(0)
+               for cb in ctx.resolved.train.callbacks)
+
+
 class LossNotDecreasing(RunCheck):
     """What it does: reports a training loss that did not go down over the first epochs (up to
     five): no epoch ended at least 1% below the first batch's loss, or, when that is unknown,
-    below the first epoch's loss.
+    below the first epoch's loss. A learning-rate sweep (a ``learning_rate_scheduler`` whose rate
+    grows) starts far too low on purpose and is not reported.
 
     Why is this bad: a network that learns anything lowers its training loss in the first
     epochs. A flat loss means the updates do nothing useful: a learning rate far too small or
@@ -262,7 +270,7 @@ class LossNotDecreasing(RunCheck):
 
     def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
         found = not_learning(ctx)
-        if found is None:
+        if found is None or _sweeps_the_rate(ctx):
             return
         ref, ref_at, loss = found
         best = min(loss)

@@ -613,6 +613,9 @@ compile: {optimizer: adam, loss: binary_crossentropy}
          line=2, says=("very large for rmsprop", "expected 1e-05..0.01", "use learning_rate 0.001"), id="rmsprop"),
     Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 0.01, momentum: 0.9}\n  loss: sparse_categorical_crossentropy\n",
          id="momentum-ok"),
+    Case("KS401", False, "compile:\n  optimizer: {type: sgd, learning_rate: 1.0e-8, momentum: 0.9}\n  loss: huber\n"
+         "train: {epochs: 100, callbacks: [{type: learning_rate_scheduler, schedule: {type: exponential, "
+         "initial_learning_rate: 1.0e-8, factor: 10, epochs_per_factor: 20}}]}\n", id="sweep-sets-the-rate"),
     # ---------------------------------------------------------------- KS450 schedule-and-rate-callback
     Case("KS450", True, "compile:\n  optimizer: {type: adam, learning_rate: {type: ExponentialDecay, initial_learning_rate: 0.001, "
          "decay_steps: 100, decay_rate: 0.9}}\n  loss: sparse_categorical_crossentropy\n"

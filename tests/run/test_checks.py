@@ -64,6 +64,16 @@ def test_loss_not_decreasing_needs_three_epochs_without_the_first_batch():
     assert "KS902" not in codes(RunContext(resolved(TINY_REGRESSION), flat[:2]))
 
 
+def test_a_flat_start_of_a_learning_rate_sweep_is_not_reported():
+    flat = rows(loss=[54.2, 54.3, 54.3])
+    sweep = TINY_REGRESSION.replace("train: {", "train: {callbacks: [{type: learning_rate_scheduler, schedule: "
+                                    "{type: exponential, initial_learning_rate: 1.0e-8, factor: 10, epochs_per_factor: 20}}], ", 1)
+    falling = TINY_REGRESSION.replace("train: {", "train: {callbacks: [{type: learning_rate_scheduler, schedule: "
+                                      "{type: piecewise, boundaries: [1], values: [0.01, 0.001]}}], ", 1)
+    assert "KS902" not in codes(RunContext(resolved(sweep), flat, MonitorFacts(first_batch_loss=54.2)))
+    assert "KS902" in codes(RunContext(resolved(falling), flat, MonitorFacts(first_batch_loss=54.2)))
+
+
 def test_overfitting_names_the_epoch_where_it_started():
     r = rows(loss=[1.0, 0.6, 0.4, 0.3, 0.2, 0.1], val_loss=[0.9, 0.6, 0.5, 0.55, 0.6, 0.7])
     [d] = [d for d in run_checks(RunContext(resolved(), r, MonitorFacts(1.39))) if d.code == "KS903"]

@@ -8,7 +8,7 @@ import pytest
 from kspec.pipeline import Pipeline
 from kspec.spec import ExponentialEpochSchedule, LearningRateScheduler, PiecewiseEpochSchedule
 
-from .helpers import TINY_REGRESSION, history, run_spec
+from .helpers import ROOT, history
 
 SWEEP = "{type: learning_rate_scheduler, schedule: {type: exponential, initial_learning_rate: 1.0e-8, factor: 10, epochs_per_factor: 20}}"
 
@@ -65,13 +65,17 @@ def test_emitted_callbacks_are_keras_own(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_sweep_run_logs_each_rate_and_draws_loss_against_learning_rate(tmp_path):
-    text = TINY_REGRESSION.replace("train: {", "train: {callbacks: [{type: learning_rate_scheduler, schedule: "
-                        "{type: exponential, initial_learning_rate: 1.0e-4, factor: 10}}, terminate_on_nan], ", 1)
-    assert "learning_rate_scheduler" in text, text
-    result = run_spec(tmp_path, text)
-    rates = [row["learning_rate"] for row in history(result.run_dir)]
-    assert rates == pytest.approx([1e-4 * 10 ** e for e in range(len(rates))], rel=1e-5)
+def test_the_sweep_example_logs_each_declared_rate_and_draws_loss_against_learning_rate(tmp_path):
+    """specs/series_lr_sweep.yaml for 3 of its 100 epochs: the rate of epoch e is 1e-8 * 10**(e / 20)."""
+    from kspec.run import run_pipeline
+
+    p = Pipeline(ROOT / "specs" / "series_lr_sweep.yaml")
+    assert p.valid and not p.lint_diagnostics, p.diagnostics
+    result = run_pipeline(p, tmp_path, epochs=3, quiet=True)
+    rows = history(result.run_dir)
+    rates = [row["learning_rate"] for row in rows]
+    assert rates == pytest.approx([1e-8 * 10 ** (e / 20) for e in range(3)], rel=1e-5)
+    assert rates[0] < rates[1] < rates[2]
     png = result.run_dir / "lr_sweep.png"
     assert png.exists() and png in result.plots
     from PIL import Image

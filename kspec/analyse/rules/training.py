@@ -39,7 +39,9 @@ class LearningRateRange(Rule):
     lecture 6e), Adagrad 1e-4..0.5 (Duchi et al. 2011). With
     ``momentum`` (SGD, RMSprop) the effective step ``learning_rate / (1 - momentum)`` is compared
     (Goodfellow et al., Deep Learning, sec. 8.3.2), so lr 0.1 with momentum 0.99 is a step of 10.
-    A learning rate that is not positive is a schema error (KS014).
+    A learning rate that is not positive is a schema error (KS014). A ``learning_rate_scheduler``
+    callback replaces the optimizer's rate before the first step, so with one the rate is not
+    checked (a sweep ranges over rates on purpose).
 
     Why is this bad: too large and the loss diverges to NaN in the first epoch; too small and
     nothing moves, so the run looks like a model that cannot learn.
@@ -62,6 +64,8 @@ class LearningRateRange(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        if any(cb.type == "learning_rate_scheduler" for cb in ctx.train.callbacks):
+            return
         opt = ctx.resolved.compile.optimizer
         lr = initial_learning_rate(opt.learning_rate)
         lo, hi, source = LR_BANDS.get(opt.type, LR_DEFAULT_BAND)
