@@ -13,11 +13,9 @@ crash-consistent, so a run killed at any moment continues with ``kspec run --res
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 import time
 import traceback
-from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -72,11 +70,31 @@ def _verbose(setting: Any, quiet: bool) -> int:
     return int(setting)
 
 
-def model_summary(model) -> str:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        model.summary(line_length=100)
-    return buf.getvalue()
+SUMMARY_WIDTH = 120
+"""Characters per line of ``summary.txt``: wide enough for every column of Keras's table."""
+
+
+def model_summary(model, width: int = SUMMARY_WIDTH) -> str:
+    """Keras's model summary as plain text, every column kept.
+
+    Keras 3 draws the table with rich, whose console is as wide as the terminal, or 80 columns
+    when there is none (a file, a pipe): a wider table is squeezed and loses its last columns
+    ("Param #"). The console reads ``COLUMNS`` when it is made, so it is set for the call.
+    """
+    import os
+
+    lines: list[str] = []
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)
+    try:
+        model.summary(line_length=width, print_fn=lambda text, *a, **k: lines.append(text))
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
+    text = "\n".join(lines)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
 # ------------------------------------------------------------------------------------ starting
@@ -544,37 +562,60 @@ def _visualize(s: Session, inputs):
     return result
 
 
-def _final_summary(s: Session, result: RunResult) -> None:
+SHOWN_PREDICTIONS = 10
+"""At most this many predictions on the console; all of them are in ``predictions.json``."""
+
+NOT_METRICS = ("learning_rate", "lr")
+
+
+def _value(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def summary_lines(result: RunResult, evaluated_on: str = "test", predictions: bool = True) -> list[str]:
+    """The end-of-run summary without the diagnostics: every logged metric of the last epoch (the
+    training ones, then the ``val_`` ones), the evaluation, the predictions (at most
+    :data:`SHOWN_PREDICTIONS`, with a note where the rest are) and the run directory."""
     h = result.history
-    parts = []
-    for k in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if k in h and h[k]:
-            v = h[k][-1]
-            parts.append(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}")
+    keys = [k for k in h if h[k] and k not in NOT_METRICS]
+    keys = [k for k in keys if not k.startswith("val_")] + [k for k in keys if k.startswith("val_")]
+    lines = []
+    epochs = len(h.get("loss", []))
+    verb = {"completed": "trained", "diverged": "stopped (loss not finite) after"}.get(result.status, result.status)
+    lines.append(f"kspec: {verb} {epochs} epoch(s): " + ", ".join(f"{k} {_value(h[k][-1])}" for k in keys))
+    if result.metrics:
+        lines.append(f"kspec: evaluation ({evaluated_on}): "
+                     + ", ".join(f"{k} {_value(v)}" for k, v in result.metrics.items()))
+    rows = result.predictions or []
+    if rows and predictions:
+        for row in rows[:SHOWN_PREDICTIONS]:
+            if "class_id" in row:
+                label = row.get("class_name", row["class_id"])
+                lines.append(f"kspec: prediction {row['index']}: {label} (p={row['probability']:.3f})")
+            else:
+                lines.append(f"kspec: prediction {row['index']}: {row.get('input', '')} -> {row['output']}")
+        if len(rows) > SHOWN_PREDICTIONS:
+            lines.append(f"kspec: {SHOWN_PREDICTIONS} of {len(rows)} predictions shown; all {len(rows)} are in "
+                         f"{Path(result.run_dir) / 'predictions.json'}")
+    n = {sev: sum(1 for d in result.diagnostics if d.severity is sev) for sev in Severity}
+    counts = ", ".join(f"{n[sev]} {sev.value}{'s' if n[sev] != 1 else ''}" for sev in
+                       (Severity.ERROR, Severity.WARNING, Severity.INFO) if n[sev]) or "none"
+    codes = sorted({d.code for d in result.diagnostics})
+    lines.append(f"kspec: run diagnostics: {counts}" + (f" ({', '.join(codes)}; see diagnostics.json)" if codes else ""))
+    lines.append(f"kspec: artifacts in {result.run_dir}")
+    return lines
+
+
+def _final_summary(s: Session, result: RunResult) -> None:
     say = s.announce
     if result.diagnostics:
         say("")
         say(findings.render_console(result.diagnostics, s.sources, s.report_format).rstrip())
     say("")
-    epochs = len(h.get("loss", []))
-    verb = {"completed": "trained", "diverged": "stopped (loss not finite) after"}.get(result.status, result.status)
-    say(f"kspec: {verb} {epochs} epoch(s): " + ", ".join(parts))
-    if result.metrics:
-        source = "test" if s.r.spec.evaluate is True else getattr(s.r.spec.evaluate, "data", "test")
-        say(f"kspec: evaluation ({source}): " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
-    if result.predictions and not s.quiet:
-        for row in result.predictions[:5]:
-            if "class_id" in row:
-                label = row.get("class_name", row["class_id"])
-                say(f"kspec: prediction {row['index']}: {label} (p={row['probability']:.3f})")
-            else:
-                say(f"kspec: prediction {row['index']}: {row.get('input', '')} -> {row['output']}")
-    n = {sev: sum(1 for d in result.diagnostics if d.severity is sev) for sev in Severity}
-    counts = ", ".join(f"{n[sev]} {sev.value}{'s' if n[sev] != 1 else ''}" for sev in
-                       (Severity.ERROR, Severity.WARNING, Severity.INFO) if n[sev]) or "none"
-    codes = sorted({d.code for d in result.diagnostics})
-    say(f"kspec: run diagnostics: {counts}" + (f" ({', '.join(codes)}; see diagnostics.json)" if codes else ""))
-    say(f"kspec: artifacts in {result.run_dir}")
+    source = "test" if s.r.spec.evaluate is True else getattr(s.r.spec.evaluate, "data", "test")
+    for line in summary_lines(result, source, predictions=not s.quiet):
+        say(line)
 
 
-__all__ = ["RunResult", "repeat_run", "resume_run", "run_pipeline", "describe_predictions", "prepare_keras"]
+__all__ = ["RunResult", "repeat_run", "resume_run", "run_pipeline", "describe_predictions", "prepare_keras",
+           "model_summary", "summary_lines"]

@@ -19,7 +19,9 @@ from .helpers import DIVERGING, TINY_CNN, TINY_REGRESSION, history, manifest, ru
 
 pytest.importorskip("tensorflow")
 
-VISUALIZED = TINY_CNN + "visualize: {index: 1, channel: 2}\npredict: {from_data: test, count: 3}\n"
+# two metrics, so the summary must show more than accuracy; more predictions than the console shows
+VISUALIZED = (TINY_CNN.replace("metrics: [accuracy]", "metrics: [accuracy, {type: sparse_top_k_categorical_accuracy, k: 2}]")
+              + "visualize: {index: 1, channel: 2}\npredict: {from_data: test, count: 12}\n")
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,35 @@ def test_confusion_matrix_covers_the_evaluation_data(trained):
     assert cm["data"] == "test" and m.shape == (4, 4) and m.sum() == 32
     assert cm["class_names"] == ["circle", "square", "triangle", "cross"]
     assert np.trace(m) / m.sum() == pytest.approx(trained.metrics["accuracy"], abs=1e-6)
+
+
+def test_summary_txt_keeps_every_column_of_the_keras_table(trained):
+    text = (trained.run_dir / "summary.txt").read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if "Layer (type)" in line)
+    assert "Output Shape" in header and "Param #" in header
+    assert re.search(r"Total params: 828\b", text) and "Trainable params: 828" in text
+    conv = next(line for line in text.splitlines() if "conv2d (Conv2D)" in line)
+    assert "(None, 14, 14, 4)" in conv and conv.rstrip(" │").endswith("40")  # 3*3*4 + 4 weights
+    assert "\x1b[" not in text  # plain text, no colour codes
+
+
+def test_end_of_run_summary_shows_every_metric_and_says_where_the_predictions_are(trained):
+    from kspec.run.runner import SHOWN_PREDICTIONS, summary_lines
+
+    lines = summary_lines(trained, "test")
+    [trainedline] = [line for line in lines if line.startswith("kspec: trained 2 epoch(s)")]
+    for key in ("loss", "accuracy", "sparse_top_k_categorical_accuracy", "val_loss", "val_accuracy",
+                "val_sparse_top_k_categorical_accuracy"):
+        assert re.search(rf"(^|[ :]){key} \d", trainedline), (key, trainedline)
+    [evaluation] = [line for line in lines if line.startswith("kspec: evaluation (test)")]
+    assert "sparse_top_k_categorical_accuracy" in evaluation and "accuracy" in evaluation
+    assert set(trained.metrics) >= {"accuracy", "sparse_top_k_categorical_accuracy", "loss"}
+    shown = [line for line in lines if line.startswith("kspec: prediction ")]
+    assert len(trained.predictions) == 12 and len(shown) == SHOWN_PREDICTIONS == 10
+    assert f"10 of 12 predictions shown; all 12 are in {trained.run_dir / 'predictions.json'}" in "\n".join(lines)
+    assert len(json.loads((trained.run_dir / "predictions.json").read_text())["predictions"]) == 12
+    few = summary_lines(type(trained)(trained.run_dir, trained.history, predictions=trained.predictions[:3]))
+    assert sum(line.startswith("kspec: prediction ") for line in few) == 3 and "shown;" not in "\n".join(few)
 
 
 def test_diagnostics_json_has_lint_shape(trained):
@@ -347,3 +378,4 @@ def test_resume_refuses_data_that_changed(tmp_path, monkeypatch):
     (run_dir / "spec.resolved.json").write_text(json.dumps(spec))
     with pytest.raises(KspecError, match="the data changed since"):
         resume_run(run_dir, quiet=True)
+
