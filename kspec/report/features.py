@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .plots import plt, save_figure
+from .plots import fit_text, plt, save_figure
 
 
 def normalise_map(fmap: np.ndarray) -> np.ndarray:
@@ -49,6 +49,11 @@ def safe_name(name: str) -> str:
 
 def plot_layer_grid(fmap: np.ndarray, layer_name: str, layer_type: str, path: Path) -> Path:
     """``fmap``: one layer's output for one image, shape (1, h, w, channels)."""
+    return save_figure(layer_grid_figure(fmap, layer_name, layer_type), path)
+
+
+def layer_grid_figure(fmap: np.ndarray, layer_name: str, layer_type: str):
+    """The figure :func:`plot_layer_grid` saves; its title is wrapped to fit the figure's width."""
     pyplot = plt()
     maps = fmap[0]
     h, w, n = maps.shape
@@ -59,7 +64,7 @@ def plot_layer_grid(fmap: np.ndarray, layer_name: str, layer_type: str, path: Pa
     fig, ax = pyplot.subplots(figsize=(max(4.0, cols * cell), max(3.0, rows * cell * h / max(w, 1) + 0.8)))
     cmap = pyplot.get_cmap("viridis").with_extremes(bad="white")
     ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=255, interpolation="nearest", aspect="equal")
-    ax.set_title(f"{layer_name} ({layer_type}) output {tuple(fmap.shape)}: {n} feature map{'s' if n != 1 else ''}")
+    title = ax.set_title(f"{layer_name} ({layer_type}) output {tuple(fmap.shape)}: {n} feature map{'s' if n != 1 else ''}")
     ax.set_xticks([])
     ax.set_yticks([])
     if n <= 64 and cell >= 0.5:
@@ -67,13 +72,19 @@ def plot_layer_grid(fmap: np.ndarray, layer_name: str, layer_type: str, path: Pa
             r, c = divmod(i, cols)
             ax.text(c * (w + 1), r * (h + 1), str(i), fontsize=6, color="white", va="top", ha="left",
                     bbox={"facecolor": "black", "alpha": 0.5, "pad": 0.5, "linewidth": 0})
+    fit_text(title, 0.96 * fig.bbox.width)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
 def plot_channel(image: np.ndarray, layers: Sequence[tuple[str, np.ndarray]], channel: int, path: Path) -> Path:
     """The input image, then channel ``channel`` of each layer's maps (as ``imshow`` scales them, cmap
     inferno as in the course). Layers with fewer channels are left out by the caller."""
+    return save_figure(channel_figure(image, layers, channel), path)
+
+
+def channel_figure(image: np.ndarray, layers: Sequence[tuple[str, np.ndarray]], channel: int):
+    """The figure :func:`plot_channel` saves; each panel's title is wrapped to the panel's width."""
     pyplot = plt()
     n = len(layers) + 1
     fig, axes = pyplot.subplots(1, n, figsize=(2.4 * n, 2.9), squeeze=False)
@@ -94,6 +105,9 @@ def plot_channel(image: np.ndarray, layers: Sequence[tuple[str, np.ndarray]], ch
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
+    panel = 0.96 * fig.bbox.width / n
+    for ax in axes:
+        fit_text(ax.title, panel)
     fig.suptitle(f"channel {channel} across layers")
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
-    return save_figure(fig, path)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    return fig

@@ -37,6 +37,29 @@ def save_figure(fig, path: Path, dpi: int = 100) -> Path:
         pyplot.close(fig)
 
 
+def fit_text(text, width_px: float, renderer=None, min_size: float = 6.0) -> None:
+    """Make a matplotlib ``Text`` at most ``width_px`` pixels wide: break it into lines (long words
+    too: a layer name has no spaces), and shrink the font only when even short lines do not fit."""
+    import textwrap
+
+    fig = text.get_figure()
+    renderer = renderer or fig.canvas.get_renderer()
+    original = text.get_text().replace("\n", " ")
+
+    def too_wide() -> bool:
+        return text.get_window_extent(renderer).width > width_px
+
+    if not too_wide():
+        return
+    for chars in range(len(original) - 1, 11, -1):
+        text.set_text(textwrap.fill(original, chars, break_long_words=True, break_on_hyphens=False))
+        if not too_wide() and text.get_text().count("\n") < 3:
+            return
+    text.set_text(textwrap.fill(original, 24, break_long_words=True, break_on_hyphens=False))
+    while too_wide() and text.get_fontsize() > min_size:
+        text.set_fontsize(text.get_fontsize() - 0.5)
+
+
 def _plotted(metric: str) -> bool:
     return metric == "loss" or "accuracy" in metric or metric in PLOTTED
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kspec.report.features import normalise_map, plot_channel, plot_layer_grid, tile
+from kspec.report.features import (channel_figure, layer_grid_figure, normalise_map, plot_channel,
+                                   plot_layer_grid, tile)
 from kspec.report.plots import confusion_matrix, plot_confusion, plot_history
 from kspec.run.history import _clean, as_float, gaps, history_to_csv, load_rows, rows_to_history, write_rows
 
@@ -84,6 +85,31 @@ def test_layer_grid_and_channel_figures(tmp_path):
     assert Image.open(p).format == "PNG"
     q = plot_channel(np.zeros((8, 8, 1)), [("conv2d", fmap), ("pool", fmap[:, :3, :3])], 2, tmp_path / "ch.png")
     assert Image.open(q).size[0] > Image.open(q).size[1]
+
+
+def _inside(fig, text) -> bool:
+    fig.canvas.draw()
+    box, page = text.get_window_extent(fig.canvas.get_renderer()), fig.bbox
+    return page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+
+
+@pytest.mark.parametrize("channels", [1, 8])
+def test_long_layer_names_fit_inside_the_figure(channels):
+    from kspec.report.plots import plt
+
+    name = "block_one_convolution_with_a_rather_long_descriptive_layer_name_" * 2
+    fmap = np.random.default_rng(0).random((1, 6, 6, channels)).astype(np.float32)
+    fig = layer_grid_figure(fmap, name, "Conv2D")
+    title = fig.axes[0].title
+    assert _inside(fig, title) and "\n" in title.get_text()
+    assert title.get_text().replace("\n", "").startswith(name.replace(" ", ""))  # wrapped, nothing cut
+    plt().close(fig)
+    fig = channel_figure(np.zeros((8, 8, 1)), [(name, fmap), ("pool", fmap)], 0)
+    for ax in fig.axes:
+        assert _inside(fig, ax.title), ax.title.get_text()
+    left, middle = fig.axes[1].title.get_window_extent(), fig.axes[2].title.get_window_extent()
+    assert left.x1 <= middle.x0, "the panels' titles do not overlap"
+    plt().close(fig)
 
 
 @pytest.mark.parametrize("shape", [(1, 4, 4, 1), (1, 4, 4, 64), (1, 30, 2, 3)])
