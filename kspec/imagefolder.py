@@ -21,10 +21,12 @@ What :func:`folder_facts` puts into :class:`kspec.resolve.DataFacts` for lint ru
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
 import random
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,6 +55,9 @@ class FolderListing:
     dirs: tuple[tuple[str, int], ...] = ()
     """Every folder listed, with its modification time (ns): adding, removing or renaming a file
     changes its folder's, so :func:`unchanged` tells whether listing again could differ."""
+    repeated_dirs: list[Path] = field(default_factory=list)
+    """With ``follow_links``: links to a folder already listed (a loop back to a parent, or a second
+    way into the same folder), not followed again, so no file is counted twice."""
 
     def unchanged(self) -> bool:
         """True when no listed folder has changed since this listing was made."""
@@ -111,45 +116,86 @@ def list_tree(root: Path, formats: Sequence[str], follow_links: bool = False,
                          hint="put images in one subfolder per class, e.g. train/cats/1.png, train/dogs/2.png")
     files: dict[str, list[Path]] = {}
     other: list[Path] = []
-    dirs = [(str(root), os.stat(root).st_mtime_ns)]
+    root_stat = os.stat(root)
+    dirs = [(str(root), root_stat.st_mtime_ns)]
+    walk = _Walk(exts, follow_links, dirs, {(root_stat.st_dev, root_stat.st_ino)})
+    for c in class_names:  # a link into another class folder is not a second copy of its files
+        with contextlib.suppress(OSError):
+            st = os.stat(os.path.join(str(root), c))
+            walk.seen.add((st.st_dev, st.st_ino))
     for c in class_names:
         found: list[tuple[tuple[str, ...], str]] = []
         others: list[tuple[tuple[str, ...], str]] = []
-        _walk(os.path.join(str(root), c), (), exts, follow_links, found, others, dirs)
+        walk.walk(os.path.join(str(root), c), (), found, others)
         # sorted as Path objects sort (by path components), without building a Path per comparison
         files[c] = [Path(full) for _, full in sorted(found)]
         other.extend(Path(full) for _, full in others)
     stray = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
-    return FolderListing(root, class_names, files, sorted(other), stray, tuple(dirs))
+    return FolderListing(root, class_names, files, sorted(other), stray, tuple(dirs),
+                         [Path(d) for d in walk.repeated])
 
 
-def _walk(folder: str, parts: tuple[str, ...], exts: set[str], follow_links: bool, found: list, others: list,
-          dirs: list) -> None:
-    """Files under ``folder`` as (path components below the class folder, full path), recursively,
-    as ``os.walk`` lists them (hidden names skipped; symbolic links only with ``follow_links``).
-    ``os.scandir`` tells links and folders apart from the directory entry, without a ``stat``."""
-    try:
-        dirs.append((folder, os.stat(folder).st_mtime_ns))
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    sub = []
-    for e in entries:
-        name = e.name
-        if name.startswith("."):
-            continue
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` that is not a regular file is, in words."""
+    return next((words for test, words in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+@dataclass
+class _Walk:
+    """One listing's walk: every folder is entered once (by device and inode), so a link loop or two
+    links to one folder cannot list a file twice; anything that is not a regular file or a folder
+    (a FIFO would block the first read forever) stops the listing with its name."""
+
+    exts: set[str]
+    follow_links: bool
+    dirs: list
+    seen: set[tuple[int, int]]
+    repeated: list[str] = field(default_factory=list)
+
+    def walk(self, folder: str, parts: tuple[str, ...], found: list, others: list) -> None:
+        """Files under ``folder`` as (path components below the class folder, full path), recursively,
+        as ``os.walk`` lists them (hidden names skipped; symbolic links only with ``follow_links``).
+        ``os.scandir`` tells links and folders apart from the directory entry, mostly without a ``stat``."""
         try:
-            if e.is_dir(follow_symlinks=follow_links):  # a link to a folder counts only when followed
-                sub.append(name)
-                continue
+            st = os.stat(folder)
+            self.dirs.append((folder, st.st_mtime_ns))
+            key = (st.st_dev, st.st_ino)
+            if parts and key in self.seen:  # () is a class folder, entered once by list_tree
+                self.repeated.append(folder)
+                return
+            self.seen.add(key)
+            entries = list(os.scandir(folder))
         except OSError:
-            continue
-        if not follow_links and e.is_symlink():
-            continue
-        ext = os.path.splitext(name)[1].lower()
-        (found if ext in exts else others).append((parts + (name,), e.path))
-    for name in sorted(sub):
-        _walk(os.path.join(folder, name), parts + (name,), exts, follow_links, found, others, dirs)
+            return
+        sub = []
+        for e in entries:
+            name = e.name
+            if name.startswith("."):
+                continue
+            try:
+                if e.is_dir(follow_symlinks=self.follow_links):  # a link to a folder counts only when followed
+                    sub.append(name)
+                    continue
+            except OSError:
+                continue
+            if not self.follow_links and e.is_symlink():
+                continue
+            try:
+                regular = e.is_file(follow_symlinks=self.follow_links)
+                mode = None if regular else e.stat(follow_symlinks=self.follow_links).st_mode
+            except OSError:  # a dangling link: listed, and checking the file says it cannot be read
+                regular, mode = True, None
+            if not regular:
+                raise KspecError(f"{e.path} is {file_kind(mode)}, not an image file",
+                                 hint="image folders hold regular files only: move it out of the class folder")
+            ext = os.path.splitext(name)[1].lower()
+            (found if ext in self.exts else others).append((parts + (name,), e.path))
+        for name in sorted(sub):
+            self.walk(os.path.join(folder, name), parts + (name,), found, others)
 
 
 # ------------------------------------------------------------------------------------ splits
@@ -214,6 +260,9 @@ def check_image(path: Path) -> ImageInfo:
     pixels (GIF is decoded by Pillow). Never raises for a bad file: the problem is in the result."""
     path = path if isinstance(path, Path) else Path(path)
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # opening a FIFO blocks until a writer comes
+            return ImageInfo(path, problem=f"it is {file_kind(mode)}, not a regular file")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:

@@ -314,3 +314,56 @@ def test_links_are_listed_only_when_followed(tmp_path):
     assert [p.relative_to(root).as_posix() for p in followed.files["a"]] == ["a/a_000.png", "a/linked/c_000.png",
                                                                              "a/linked/c_001.png"]
     assert [p.name for p in followed.files["b"]] == ["b_000.png", "link.png"]
+
+
+def test_link_loops_are_followed_once_and_no_file_is_counted_twice(tmp_path):
+    root = make_tree(tmp_path / "t", {"a": 1, "b": 2})
+    (root / "a" / "sub").mkdir()
+    (root / "a" / "sub" / "x.png").write_bytes(encode(image(1), "PNG"))
+    os.symlink(root / "a", root / "a" / "sub" / "loop")  # back to a parent
+    os.symlink(root / "a" / "sub", root / "a" / "twice")  # a second way into one folder
+    os.symlink(root / "b", root / "a" / "cross")  # another class's folder
+    os.symlink("self", root / "b" / "self")  # a link to itself
+    listing = imf.list_tree(root, ["png"], follow_links=True)
+    assert [p.relative_to(root).as_posix() for p in listing.files["a"]] == ["a/a_000.png", "a/sub/x.png"]
+    assert listing.counts == {"a": 2, "b": 2}
+    assert sorted(p.relative_to(root).as_posix() for p in listing.repeated_dirs) == [
+        "a/cross", "a/sub/loop", "a/twice"]
+    assert imf.list_tree(root, ["png"]).counts == {"a": 2, "b": 2}  # links not followed: the same files
+
+
+def _bounded(fn, *args, seconds: float = 20):
+    """``fn(*args)`` in a thread; fails instead of hanging when it blocks (a FIFO open would)."""
+    import threading
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed back to the test
+            out["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"{getattr(fn, '__name__', fn)} blocked for {seconds} s"
+    return out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+@pytest.mark.parametrize("follow_links", [False, True])
+def test_a_fifo_in_a_class_folder_is_named_and_never_opened(tmp_path, follow_links):
+    root = make_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    fifo = root / "b" / "pipe.png"
+    os.mkfifo(fifo)
+    if follow_links:  # a link to a FIFO, only read when links are followed
+        fifo.rename(tmp_path / "pipe.png")
+        os.symlink(tmp_path / "pipe.png", fifo)
+    out = _bounded(imf.list_tree, root, ["png"], follow_links)
+    assert isinstance(out.get("error"), KspecError), out
+    assert str(fifo) in str(out["error"]) and "FIFO" in str(out["error"])
+    out = _bounded(imf.check_image, fifo)
+    assert "FIFO" in out["value"].problem
+    out = _bounded(lambda: resolved(tmp_path, "tree", follow_links=follow_links))
+    assert "pipe.png" in out["value"].facts.unavailable and "FIFO" in out["value"].facts.unavailable
