@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ pytest.importorskip("tensorflow")
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 SPECS, SHARED = ROOT / "specs", ROOT.parent / "shared"
-HORSES = SHARED / "data" / "horse-or-human-100px-gray"
 
 
 @pytest.mark.slow
@@ -53,25 +53,38 @@ def test_run_stops_on_a_bad_file_with_its_name(tmp_path):
     assert "1 file(s) cannot be decoded as images" in res.output and "b_001.png" in res.output
 
 
+HORSES_FLOOR = 0.78
+"""Validation accuracy the shipped spec must reach; docs/image-folders.md quotes the measured value
+(0.828 with seed 1, early stopping keeping epoch 2 of 6)."""
+
+
 @pytest.mark.integration
 @pytest.mark.slow
-def test_horse_or_human_100px_trains(tmp_path):
-    if not (HORSES / "train").is_dir():
-        pytest.skip(f"{HORSES} is absent (integration data lives in ../shared/data)")
+def test_horse_or_human_100px_learns(tmp_path):
+    """The shipped spec, trained as shipped (a few minutes on 2 cores), beats chance by far."""
+    shared = Path(os.environ.get("KSPEC_SHARED_DATA", SHARED / "data"))
+    horses = shared / "horse-or-human-100px-gray"
+    if not (horses / "train").is_dir():
+        pytest.skip(f"{horses} is absent (integration data lives in ../shared/data; or set KSPEC_SHARED_DATA)")
     from kspec.pipeline import Pipeline
     from kspec.run import run_pipeline
 
-    p = Pipeline(SPECS / "horse_or_human_100px.yaml")  # its ../../shared/data, relative to specs/
-    r = p.resolved
-    assert r.facts.class_counts == {"horses": 500, "humans": 527}
-    assert r.facts.validation_class_counts == {"horses": 128, "humans": 128}
-    r.train.steps_per_epoch = 2
-    r.train.validation_steps = 2
-    result = run_pipeline(p, tmp_path / "runs", epochs=2, quiet=True)
-    assert len(result.history["loss"]) == 2
+    spec = SPECS / "horse_or_human_100px.yaml"  # its ../../shared/data, relative to specs/
+    if not (spec.parent / "../../shared/data/horse-or-human-100px-gray/train").is_dir():
+        spec = tmp_path / spec.name  # a checkout elsewhere: the same spec, pointed at the data
+        spec.write_text((SPECS / spec.name).read_text().replace("../../shared/data", str(shared)))
+    p = Pipeline(spec)
+    assert p.resolved.facts.class_counts == {"horses": 500, "humans": 527}
+    assert p.resolved.facts.validation_class_counts == {"horses": 128, "humans": 128}
+    result = run_pipeline(p, tmp_path / "runs", quiet=True)
+    assert result.status == "completed"
+    assert result.metrics["accuracy"] >= HORSES_FLOOR, result.metrics  # evaluate: data: validation
+    best = min(range(len(result.history["val_loss"])), key=result.history["val_loss"].__getitem__)
+    assert result.metrics["accuracy"] == pytest.approx(result.history["val_accuracy"][best], abs=0.01)
+    labels = {row["class_name"] for row in result.predictions}
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["data"]["counts"]["train"] == {"horses": 500, "humans": 527}
-    assert manifest["data"]["class_names"] == ["horses", "humans"]
+    assert len(result.predictions) == 8 and labels <= {"horses", "humans"}
 
 
 @pytest.mark.slow
