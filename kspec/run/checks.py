@@ -30,14 +30,25 @@ class MonitorFacts:
     """Loss of the very first batch (epoch 1, before any update had an effect)."""
     nan_at: dict[str, Any] | None = None
     """``{"epoch": e, "batch": b, "steps": n, "value": "nan"}``: first non-finite training loss (1-based)."""
+    kept_epoch: int | None = None
+    """The epoch (1-based) whose weights the run kept when early stopping restored them; None: the last."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"first_batch_loss": self.first_batch_loss, "nan_at": self.nan_at}
+        return {"first_batch_loss": self.first_batch_loss, "nan_at": self.nan_at, "kept_epoch": self.kept_epoch}
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> "MonitorFacts":
         d = d or {}
-        return cls(first_batch_loss=d.get("first_batch_loss"), nan_at=d.get("nan_at"))
+        return cls(first_batch_loss=d.get("first_batch_loss"), nan_at=d.get("nan_at"), kept_epoch=d.get("kept_epoch"))
+
+
+def kept_epoch(callbacks: list, facts: MonitorFacts) -> None:
+    """Record in ``facts`` the epoch whose weights an early-stopping callback restored at the end
+    of training (Keras restores the best epoch's weights whenever ``restore_best_weights`` is on)."""
+    for cb in callbacks:
+        if (type(cb).__name__ == "EarlyStopping" and getattr(cb, "restore_best_weights", False)
+                and getattr(cb, "best_weights", None) is not None and getattr(cb, "best_epoch", None) is not None):
+            facts.kept_epoch = int(cb.best_epoch) + 1
 
 
 def make_monitor(facts: MonitorFacts, *, initial_epoch: int, say: Callable[[str], None] = print):
@@ -105,9 +116,23 @@ class RunContext:
     """history.json rows, one per epoch, epoch 1 first."""
     monitor: MonitorFacts = field(default_factory=MonitorFacts)
     span_of: Callable[[tuple], Span | None] = lambda path: None
+    evaluation: dict[str, float] = field(default_factory=dict)
+    """The final evaluation's metrics (``metrics.json``), measured on the weights the run kept."""
 
     def series(self, key: str) -> list[float]:
         return [as_float(r.get(key)) for r in self.rows]
+
+    def kept_row(self) -> dict[str, Any] | None:
+        """The history row of the epoch whose weights the run kept (the last one, unless early
+        stopping restored an earlier epoch's)."""
+        if not self.rows:
+            return None
+        want = self.monitor.kept_epoch
+        if want is not None:
+            for row in self.rows:
+                if row.get("epoch") == want:
+                    return row
+        return self.rows[-1]
 
     @property
     def last_layer(self):
@@ -342,10 +367,13 @@ class Overfitting(RunCheck):
 
 
 class AccuracyAtChance(RunCheck):
-    """What it does: reports a classifier whose best accuracy over all epochs stays within a
-    small margin (0.05, or half the chance level when that is smaller) of chance: 1/number of
-    classes, or the share of the most common class when the class counts are known. Training
-    and validation accuracy are checked separately.
+    """What it does: reports a classifier whose accuracy, on the weights the run keeps, is within
+    a small margin (0.05, or half the chance level when that is smaller) of chance: 1/number of
+    classes, or the share of the most common class when the class counts are known. The kept
+    weights are the last epoch's, or those of the epoch that early stopping restored
+    (``restore_best_weights``); the training and validation accuracy of that epoch and the final
+    evaluation's accuracy are checked separately. A run that was better at some earlier epoch
+    is still reported when the weights it keeps are at chance.
 
     Why is this bad: a model at chance predicts (nearly) one class for everything; it has
     learned nothing from the inputs. Typical causes: labels in a different order than the
@@ -368,24 +396,30 @@ class AccuracyAtChance(RunCheck):
     def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
         key = ctx.accuracy_key()
         chance = ctx.chance()
-        if key is None or chance is None or ctx.monitor.nan_at is not None:
+        row = ctx.kept_row()
+        if key is None or chance is None or row is None or ctx.monitor.nan_at is not None:
             return
         level, how = chance
         margin = min(0.05, level / 2)
-        for k, where in ((key, "training"), (f"val_{key}", "validation")):
-            acc = [v for v in ctx.series(k) if math.isfinite(v)] if any(k in r for r in ctx.rows) else []
-            if not acc:
+        epoch = row.get("epoch")
+        restored = ctx.monitor.kept_epoch is not None and epoch != ctx.rows[-1].get("epoch")
+        kept = f"epoch {epoch}, whose weights early stopping kept" if restored else f"epoch {epoch}, the last"
+        found = [(key, "training", as_float(row.get(key)), kept), (f"val_{key}", "validation",
+                                                                    as_float(row.get(f"val_{key}")), kept)]
+        test = ctx.evaluation.get(key, ctx.evaluation.get("accuracy"))
+        if test is not None:
+            found.append((f"test_{key}", "evaluation", as_float(test), "the kept weights"))
+        for metric, where, acc, at in found:
+            if not math.isfinite(acc) or acc > level + margin:
                 continue
-            best = max(acc)
-            if best <= level + margin:
-                yield self.diag(
-                    ctx, ("compile", "loss"),
-                    f"the {where} accuracy stayed near chance: at best {best:.3f} over {len(acc)} epoch(s), "
-                    f"chance is {level:.3f} ({how})",
-                    hint="check that labels match their inputs and the loss matches the labels (sparse_categorical_"
-                         "crossentropy for integer ids, categorical_crossentropy for one-hot), and try another "
-                         "learning rate",
-                    metric=k, best=best, chance=level)
+            yield self.diag(
+                ctx, ("compile", "loss"),
+                f"the {where} accuracy is at chance: {acc:.3f} at {at}; chance is {level:.3f} ({how}), "
+                f"and a model that learned something scores above {level + margin:.3f}",
+                hint="check that labels match their inputs and the loss matches the labels (sparse_categorical_"
+                     "crossentropy for integer ids, categorical_crossentropy for one-hot), and try another "
+                     "learning rate",
+                metric=metric, accuracy=acc, epoch=epoch, chance=level)
 
 
 class InitialLossOff(RunCheck):

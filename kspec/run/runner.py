@@ -29,7 +29,7 @@ from ..resolve import Resolved
 from . import checkpoint, findings, rundir
 from .common import (RunResult, collect, data_sample, describe_predictions, inference_batch_size,
                      is_classifier, label_ids, predicted_classes, prepare_keras)
-from .checks import MonitorFacts, RunContext, make_monitor, run_checks
+from .checks import MonitorFacts, RunContext, kept_epoch, make_monitor, run_checks
 from .history import gaps, load_rows, make_history_writer, rows_to_history, write_rows
 
 
@@ -326,6 +326,7 @@ def _train(s: Session) -> RunResult:
         status = "interrupted"
     except Exception as e:
         _failed(s, inputs, e)
+    kept_epoch(callbacks, s.monitor)
     timing = manifest["timing"]
     for key, spent in (("fit_s", time.perf_counter() - t1), ("fit_cpu_s", time.process_time() - c1)):
         timing[key] = round((timing.get(key, 0) if s.initial_epoch else 0) + spent, 3)
@@ -426,7 +427,7 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
         except KspecError as e:  # the model is trained and saved: say it, finish the run
             manifest["visualize_error"] = str(e)
             s.announce(f"kspec: visualize: error: {e}")
-    ctx = RunContext(r, s.rows, s.monitor, span_of=s.span_of)
+    ctx = RunContext(r, s.rows, s.monitor, span_of=s.span_of, evaluation=dict(result.metrics or {}))
     result.diagnostics = sorted(run_checks(ctx, r.spec.lint.ignore), key=lambda d: (-d.severity.rank, d.code))
     findings.write(run_dir, result.diagnostics, s.sources)
     manifest["diagnostics"] = {sev.value: sum(1 for d in result.diagnostics if d.severity is sev) for sev in Severity}

@@ -125,6 +125,29 @@ def test_accuracy_above_chance_is_fine():
     assert "KS904" not in codes(RunContext(resolved(), r, MonitorFacts(1.40)))
 
 
+def test_accuracy_at_chance_is_judged_on_the_kept_weights_not_the_best_epoch():
+    collapsed = rows(loss=[1.3, 0.6, 0.9], accuracy=[0.4, 0.9, 0.26])  # good at epoch 2, at chance at the end
+    [d] = [d for d in run_checks(RunContext(resolved(), collapsed, MonitorFacts(1.40))) if d.code == "KS904"]
+    assert d.data["epoch"] == 3 and "0.260 at epoch 3, the last" in d.message
+    kept = MonitorFacts(1.40, kept_epoch=2)  # early stopping restored epoch 2's weights
+    assert "KS904" not in codes(RunContext(resolved(), collapsed, kept))
+    restored_at_chance = rows(loss=[1.3, 1.2, 1.0], accuracy=[0.26, 0.27, 0.6])
+    [d] = [d for d in run_checks(RunContext(resolved(), restored_at_chance, kept)) if d.code == "KS904"]
+    assert "epoch 2, whose weights early stopping kept" in d.message
+
+
+def test_accuracy_at_chance_in_the_final_evaluation():
+    r = rows(loss=[1.3, 1.0, 0.9], accuracy=[0.3, 0.45, 0.5])
+    ctx = RunContext(resolved(), r, MonitorFacts(1.40), evaluation={"loss": 1.38, "accuracy": 0.25})
+    [d] = [d for d in run_checks(ctx) if d.code == "KS904"]
+    assert d.data["metric"] == "test_accuracy" and "evaluation accuracy is at chance" in d.message
+
+
+def test_monitor_facts_keep_the_kept_epoch_for_resumes():
+    m = MonitorFacts(1.4, kept_epoch=3)
+    assert MonitorFacts.from_json(m.to_json()) == m
+
+
 def test_initial_loss_off_points_at_unscaled_pixels():
     text = TINY_CNN.replace(", rescale: 1/255", "")
     [d] = [d for d in run_checks(RunContext(resolved(text), rows(loss=[30.0, 2.0]), MonitorFacts(120.0)))
@@ -195,3 +218,17 @@ def test_oscillating_loss():
     assert "changed in 6 of 6 epochs (100%; expected at most 60%)" in d.message
     noisy_but_falling = rows(loss=[1.0, 0.8, 0.81, 0.6, 0.61, 0.45, 0.46, 0.35])
     assert "KS907" not in codes(RunContext(resolved(), noisy_but_falling, MonitorFacts(1.39)))
+
+
+def test_kept_epoch_is_read_from_an_early_stopping_that_restored_weights():
+    from kspec.run.checks import kept_epoch
+
+    class EarlyStopping:  # the attributes keras.callbacks.EarlyStopping keeps
+        def __init__(self, restore, weights):
+            self.restore_best_weights, self.best_weights, self.best_epoch = restore, weights, 4
+
+    m = MonitorFacts()
+    kept_epoch([EarlyStopping(False, [1]), EarlyStopping(True, None)], m)
+    assert m.kept_epoch is None
+    kept_epoch([object(), EarlyStopping(True, [1])], m)
+    assert m.kept_epoch == 5
