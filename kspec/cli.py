@@ -152,16 +152,17 @@ def lint(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU for large batches).")] = None,
     specs_only: Annotated[bool, typer.Option("--specs-only", help="Skip named files that are not kspec specs (no top-level `kspec:` or `model:`), such as CI workflows; for pre-commit.")] = False,
     set_: SetOption = None,
+    probe: Annotated[bool, typer.Option("--probe", help="Also train each spec for a moment on its data: the loss of one batch against ln(classes) (KS908) and 300 steps on one batch of 16 samples (KS909). Needs the train extra.")] = False,
 ) -> None:
     """Run every lint rule on every spec. Exit 0 clean, 1 findings at or above --fail-on, 2 a spec
     that cannot be read or validated, or a usage error.
 
-    Never imports TensorFlow."""
+    Never imports TensorFlow, unless --probe is given."""
     from .lintcmd import run_lint
 
     code = run_lint(paths, format=format.value if format else None, fail_on=fail_on.value if fail_on else None,
                     select=select, ignore=ignore, config=config, output=output, jobs=jobs, specs_only=specs_only,
-                    overrides=set_)
+                    overrides=set_, probe=probe)
     raise typer.Exit(code)
 
 

@@ -77,15 +77,26 @@ def looks_like_spec(path: Path) -> bool:
 def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | None = None,
              select: Sequence[str] | None = None, ignore: Sequence[str] | None = None, config: Path | None = None,
              output: Path | None = None, jobs: int | None = None, specs_only: bool = False,
-             overrides: Sequence[str] | None = None) -> int:
+             overrides: Sequence[str] | None = None, probe: bool = False) -> int:
     """Everything ``kspec lint`` does after reading its options; returns the exit code. Raises
-    :class:`kspec.diagnostics.KspecError` for a usage error (the caller prints it, exit 2)."""
+    :class:`kspec.diagnostics.KspecError` for a usage error (the caller prints it, exit 2).
+
+    With ``probe``, each spec without errors is also trained for a moment on its data
+    (:mod:`kspec.run.probe`, which needs TensorFlow and is imported only then)."""
     from .analyse.batch import lint_files
     from .analyse.config import check_selector, load_config
     from .overrides import parse as parse_overrides
     from .render import pick
 
     parsed = parse_overrides(overrides or ())
+
+    if probe:
+        from .run import probe as probes
+
+        if not probes.available():
+            _err('error: --probe trains the model for a moment and needs TensorFlow and Keras, which are not '
+                 'installed\nhint: pip install "kspec[train]" (lint without --probe needs neither)')
+            return EXIT_INVALID
 
     files, missing = collect_specs(paths)
     if specs_only:
@@ -109,6 +120,8 @@ def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | 
     for f in result.files:
         if f.error:
             _err(f"error: {f.file}: {f.error}")
+    if probe:
+        _probe_files(result, cfg, parsed)
     rendered = pick(fmt)(result.diagnostics, result.sources)
     if output:
         from .atomic import write_output
@@ -124,6 +137,42 @@ def run_lint(paths: Sequence[str], *, format: str | None = None, fail_on: str | 
     if result.fails(fail):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _probe_files(result, cfg, overrides=()) -> None:
+    """Add the probes' findings to each linted spec that has no error (a spec with errors would
+    only fail to build); what keeps a spec from being probed is said on stderr."""
+    from .diagnostics import KspecError, Severity
+    from .pipeline import Pipeline
+    from .run.checks import PROBE_CHECKS
+    from .run.probe import probe
+
+    if not any(cfg.selected(c) for c in PROBE_CHECKS):
+        return
+    for f in result.files:
+        if f.invalid or f.crashed or f.error:
+            continue
+        if any(d.severity is Severity.ERROR for d in f.diagnostics):
+            _err(f"note: {f.file}: not probed: fix its errors first")
+            continue
+        try:
+            found = probe(Pipeline(f.file, lint_config=cfg, overrides=overrides))
+        except KspecError as e:
+            _err(f"note: {f.file}: not probed: {e}")
+            continue
+        except Exception as e:  # the model or the data failed to build in Keras: say why, go on
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            _err(f"note: {f.file}: not probed: {type(e).__name__}: {first}")
+            continue
+        found = [d.with_severity(Severity(cfg.severity[d.code])) if d.code in cfg.severity else d
+                 for d in found if cfg.selected(_check_of(d))]
+        f.diagnostics = sorted(list(f.diagnostics) + found, key=lambda d: d.sort_key())
+
+
+def _check_of(d):
+    from .run.checks import find
+
+    return find(d.code)
 
 
 # ------------------------------------------------------------------------------------ options
@@ -155,6 +204,9 @@ def parse_lint_args(argv: Sequence[str]) -> dict | None:
             continue
         if a == "--specs-only":
             opts["specs_only"] = True
+            continue
+        if a == "--probe":
+            opts["probe"] = True
             continue
         name, value = a, None
         if a.startswith("--") and "=" in a:

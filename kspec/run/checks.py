@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from ..diagnostics import Diagnostic, Severity, Span
+from ..diagnostics import Diagnostic, Related, Severity, Span
 from .history import as_float
 
 
@@ -118,6 +118,8 @@ class RunContext:
     span_of: Callable[[tuple], Span | None] = lambda path: None
     evaluation: dict[str, float] = field(default_factory=dict)
     """The final evaluation's metrics (``metrics.json``), measured on the weights the run kept."""
+    probe: Any = None
+    """What ``kspec lint --probe`` measured (:class:`kspec.run.probe.ProbeFacts`); None in a run."""
 
     def series(self, key: str) -> list[float]:
         return [as_float(r.get(key)) for r in self.rows]
@@ -181,17 +183,19 @@ class RunCheck:
     code: str = ""
     name: str = ""
     severity: Severity = Severity.WARNING
+    advice = False  # what LintConfig.selected asks of a rule
 
     def check(self, ctx: RunContext) -> Iterator[Diagnostic]:  # pragma: no cover - abstract
         raise NotImplementedError
         yield
 
     def diag(self, ctx: RunContext, path: tuple, message: str, *, hint: str | None = None,
-             severity: Severity | None = None, **data) -> Diagnostic:
+             severity: Severity | None = None, related: tuple[tuple[tuple, str], ...] = (), **data) -> Diagnostic:
         from ..diagnostics import format_path
 
+        rel = tuple(Related(text, ctx.span_of(where), format_path(where)) for where, text in related)
         return Diagnostic(self.code, self.name, severity or self.severity, message, path=format_path(path),
-                          span=ctx.span_of(path), hint=hint, data=data)
+                          span=ctx.span_of(path), hint=hint, related=rel, data=data)
 
 
 def _fmt(v: float) -> str:
@@ -561,8 +565,131 @@ class OscillatingLoss(RunCheck):
             flips=flips, ratio=ratio, swing=swing)
 
 
+def _last_layer_path(ctx: RunContext) -> tuple:
+    return ("model", "layers", len(ctx.resolved.model.layers) - 1)
+
+
+def _learning_rate(ctx: RunContext) -> str:
+    lr = getattr(ctx.resolved.compile.optimizer, "learning_rate", None)
+    return f" (learning rate {lr:g})" if isinstance(lr, (int, float)) else ""
+
+
+class ProbeInitialLoss(RunCheck):
+    """What it does: ``kspec lint --probe`` builds the model with fresh weights and computes the
+    loss of one batch of the training data (up to 128 samples) before any update. For a
+    classifier trained with a cross-entropy loss it compares that loss with ln(K), the loss of
+    a network that gives each of the K classes the same probability (ln 2 for a binary one), and
+    reports it when it is off by more than max(1, ln(K)/2) (TheDeepChecker's ``poor_init_loss``
+    check, measured before training instead of during it).
+
+    Why is this bad: an untrained network starts near ln(K). A much larger first loss means
+    inputs far too large (unscaled pixels), labels that do not fit the output layer, or a last
+    activation that does not fit the loss; a much smaller one means the labels leak into the
+    inputs. Found before training, it costs one forward pass instead of a wasted run.
+
+    Example:
+        data: {type: synthetic, samples: 64, image_size: 8}   # pixels 0..255
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 4, activation: softmax}
+        compile: {optimizer: adam, loss: sparse_categorical_crossentropy}
+
+    Use instead:
+        data: {type: synthetic, samples: 64, image_size: 8, rescale: 1/255}
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 4, activation: softmax}
+        compile: {optimizer: adam, loss: sparse_categorical_crossentropy}
+    """
+
+    code = "KS908"
+    name = "probe-initial-loss"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        p = ctx.probe
+        if p is None or p.initial_loss is None or p.expected is None:
+            return
+        first, expected, k = p.initial_loss, p.expected, p.classes
+        if math.isfinite(first) and abs(first - expected) <= max(1.0, expected / 2):
+            return
+        last = _last_layer_path(ctx)
+        raw = ctx.resolved.facts.raw_range
+        if (not math.isfinite(first) or first > expected) and ctx.resolved.data.rescale is None \
+                and raw is not None and raw[1] > 10:
+            path, hint = ("data",), (f"the inputs go up to {raw[1]:g} and are not rescaled: add `rescale: "
+                                     f"1/{raw[1]:g}` to the data section")
+        else:
+            path, hint = ("compile", "loss"), (
+                "check that the labels fit the loss (integer ids for sparse_categorical_crossentropy, one-hot rows "
+                "for categorical_crossentropy, 0/1 for binary_crossentropy), that the last layer's activation fits "
+                "it, and the input scale")
+        yield self.diag(
+            ctx, path,
+            f"before training, the loss of one batch ({p.initial_samples} samples) is {_fmt(first)}; an untrained "
+            f"classifier over {k} classes starts near ln({k}) = {expected:.3f} (expected within "
+            f"{max(1.0, expected / 2):.3g})", hint=hint,
+            related=((("compile", "loss"), "the loss"), (last, "the output layer")) if path == ("data",)
+            else ((last, "the output layer"),),
+            initial_loss=first, expected=expected, classes=k, samples=p.initial_samples)
+
+
+class ProbeSingleBatch(RunCheck):
+    """What it does: ``kspec lint --probe`` trains the spec's model, with the spec's optimizer
+    and loss, for 300 steps on one batch of 16 training samples, and reports it when the loss
+    of that batch did not fall below half of where it started (or became NaN). A classifier's
+    accuracy on the batch is given with it (TheDeepChecker's ``underfitting_single_batch``).
+
+    Why is this bad: any network that can learn the data set can memorise 16 samples in a few
+    hundred steps. One that cannot has a learning rate far too small (or so large that it
+    diverges), frozen or constant weights, an activation that blocks the gradient (a relu or
+    sigmoid where the loss wants softmax), or labels the loss cannot reach; training longer on
+    more data does not help.
+
+    Example:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.0000001}
+
+    Use instead:
+        compile:
+          optimizer: {type: adam, learning_rate: 0.001}
+    """
+
+    code = "KS909"
+    name = "probe-single-batch"
+    severity = Severity.WARNING
+    MAX_REMAINING = 0.5
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        p = ctx.probe
+        if p is None or p.overfit_before is None or p.overfit_after is None:
+            return
+        before, after = p.overfit_before, p.overfit_after
+        if math.isfinite(after) and math.isfinite(before):
+            if after <= self.MAX_REMAINING * before or before <= 1e-6:
+                return
+            what = (f"lowered its loss only from {_fmt(before)} to {_fmt(after)} "
+                    f"({after / before:.0%} of the start; expected below {self.MAX_REMAINING:.0%}, ideally near 0)")
+        else:
+            what = f"made its loss {_fmt(after)} (it started at {_fmt(before)})"
+        acc = f"; accuracy on the batch is {p.overfit_accuracy:.2f}" if p.overfit_accuracy is not None else ""
+        yield self.diag(
+            ctx, ("compile", "optimizer", "learning_rate"),
+            f"training {p.steps} steps on one batch of {p.overfit_samples} samples{_learning_rate(ctx)} {what}{acc}: "
+            "the model cannot memorise 16 samples, so it will not learn the data set",
+            hint="try a learning rate 10x larger (or smaller when the loss grew), check that every layer is "
+                 "trainable and the last layer's activation fits the loss",
+            related=((("compile", "loss"), "the loss"), (_last_layer_path(ctx), "the output layer")),
+            before=before, after=after, steps=p.steps, samples=p.overfit_samples, accuracy=p.overfit_accuracy)
+
+
+PROBE_CHECKS: tuple[type[RunCheck], ...] = (ProbeInitialLoss, ProbeSingleBatch)
+"""The checks of ``kspec lint --probe``; they read ``RunContext.probe`` and say nothing in a run."""
+
 RUN_CHECKS: tuple[type[RunCheck], ...] = (NanLoss, LossNotDecreasing, Overfitting, AccuracyAtChance, InitialLossOff,
-                                          DivergingLoss, OscillatingLoss)
+                                          DivergingLoss, OscillatingLoss) + PROBE_CHECKS
 BY_CODE = {c.code: c for c in RUN_CHECKS}
 BY_NAME = {c.name: c for c in RUN_CHECKS}
 

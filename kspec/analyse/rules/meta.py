@@ -14,6 +14,8 @@ RUN_CHECK_CODES = {
     "KS905": "initial-loss-off",
     "KS906": "diverging-loss",
     "KS907": "oscillating-loss",
+    "KS908": "probe-initial-loss",
+    "KS909": "probe-single-batch",
 }
 """The run diagnostics (``kspec.run.checks``), which ``lint.ignore`` may also silence. Kept here
 because lint must not import the run stage; a test keeps the two lists equal."""
