@@ -443,13 +443,14 @@ def visualize(
 @boundary
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (from `kspec run`).")],
-    inputs: Annotated[Optional[list[str]], typer.Argument(help="Image files, folders of images, or .npy files (samples as stored, before rescale); for a text run, sentences.")] = None,
+    inputs: Annotated[Optional[list[str]], typer.Argument(help="Image files, folders of images, or .npy files (samples as stored, before rescale); for a text run, sentences; for a table run, CSV / TSV / JSON-lines files of rows.")] = None,
     format: Annotated[PredictFormat, typer.Option("--format", "-f", help="table, json or csv.")] = PredictFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the predictions to this file.")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Default: the spec's batch size.")] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="A series run: forecast this many steps after the end of the series.")] = None,
     generate: Annotated[Optional[int], typer.Option("--generate", min=1, help="A next-word run: generate this many words after --seed-text.")] = None,
     seed_text: Annotated[Optional[str], typer.Option("--seed-text", help="A next-word run: the text generation starts from.")] = None,
+    row: Annotated[Optional[list[str]], typer.Option("--row", help="A table run: one row to predict from, as col=value,col=value (repeat for more rows).")] = None,
 ) -> None:
     """Predicted class and probability (or the value, for regression) for every input; a series
     run's forecast (--steps N); a next-word run's generated text (--generate N --seed-text TEXT)."""
@@ -460,10 +461,11 @@ def predict(
 
         result = predict_sequence(run_dir, inputs or [], steps=steps, generate=generate, seed_text=seed_text)
     else:
-        if not inputs:
+        if not inputs and not row:
             raise KspecError("give the inputs to predict", hint="image or .npy files; sentences for a text run; "
+                             "row files or --row col=value,... for a table run; "
                              "--steps N for a series run; --generate N --seed-text TEXT for a next-word run")
-        result = predict_run(run_dir, inputs, batch_size=batch_size)
+        result = predict_run(run_dir, inputs or [], batch_size=batch_size, rows=row or [])
     for note in result.notes:
         _err(f"note: {note}")
     text = {"table": lambda: result.to_table() + "\n", "json": result.to_json, "csv": result.to_csv}[format.value]()

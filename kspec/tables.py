@@ -182,13 +182,37 @@ class TableLayout:
 
     def to_json(self) -> dict:
         return {"features": self.features, "types": self.types, "target": self.target, "task": self.task,
-                "classes": self.classes, "means": self.means, "stds": self.stds, "categories": self.categories}
+                "classes": self.classes, "means": self.means, "stds": self.stds, "categories": self.categories,
+                "ignored": self.ignored}
+
+    @property
+    def ignored(self) -> list[str]:
+        """Columns declared ``ignore``: a row may hold them, the model never sees them."""
+        return sorted(c for c, t in self.declared.items() if t == "ignore")
 
     @classmethod
     def from_json(cls, d: dict) -> "TableLayout":
-        return cls(features=d["features"], types=d["types"], declared={}, target=d["target"], task=d["task"],
-                   classes=d.get("classes", []), means=d.get("means", {}), stds=d.get("stds", {}),
-                   categories=d.get("categories", {}))
+        return cls(features=d["features"], types=d["types"], declared={c: "ignore" for c in d.get("ignored", [])},
+                   target=d["target"], task=d["task"], classes=d.get("classes", []), means=d.get("means", {}),
+                   stds=d.get("stds", {}), categories=d.get("categories", {}))
+
+    def check_columns(self, rec: "Records") -> None:
+        """Rows to predict from hold every feature column and no column the model was not trained on
+        (the target and ignored columns may be there). Each mistake names the column, with did-you-mean."""
+        allowed = set(self.features) | {self.target} | set(self.ignored)
+        extra = [c for c in rec.columns if c not in allowed]
+        missing = [c for c in self.features if c not in rec.columns]
+        trained = ", ".join(self.features)
+        for c in missing:
+            guess = did_you_mean(c, extra)
+            raise DataFileError(f"{rec.path} has no column {c!r}" + (f"; did you mean {guess!r}?" if guess else "")
+                                + f" (the model was trained on the columns: {trained})",
+                                hint=f"give every feature column: {trained}" + (f"; rename {guess!r} to {c!r}" if guess else ""))
+        for c in extra:
+            guess = did_you_mean(c, self.features)
+            raise DataFileError(f"{rec.path} has a column {c!r} the model was not trained on"
+                                + (f"; did you mean {guess!r}?" if guess else "") + f" (its columns: {trained})",
+                                hint=f"remove the column {c!r}" + (f" or rename it to {guess!r}" if guess else ""))
 
 
 @dataclass

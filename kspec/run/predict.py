@@ -61,15 +61,23 @@ class Predictions:
         return "\n".join(lines)
 
 
-def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = None) -> Predictions:
-    """The predicted class and probability (or the value, for regression) of every input."""
+def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = None,
+                rows: list[str] | None = None) -> Predictions:
+    """The predicted class and probability (or the value, for regression) of every input; for a
+    table run, of every raw row (files of rows in ``inputs``, ``col=value,...`` rows in ``rows``)."""
     from .inputs import read_inputs
     from .common import describe_predictions
     from .saved import SavedRun
 
     saved = SavedRun(run_dir)
     r = saved.resolved
-    if getattr(r.data, "type", None) == "text":
+    kind = getattr(r.data, "type", None)
+    if kind == "table":
+        return _predict_rows(saved, inputs, rows or [], batch_size)
+    if rows:
+        raise KspecError(f"--row gives a table's columns, and {run_dir} was trained on {kind} data",
+                         hint="give the inputs to predict as arguments")
+    if kind in ("text", "keras_text"):
         return _predict_texts(saved, inputs)
     batch = read_inputs(inputs, r)
     from .common import inference_batch_size
@@ -82,6 +90,23 @@ def predict_run(run_dir: Path, inputs: list[str], *, batch_size: int | None = No
         row["input"] = name
         row.update({k: row.pop(k) for k in list(row) if k != "input"})  # input first
     return Predictions(rows, notes=list(saved.notes))
+
+
+def _predict_rows(saved, inputs: list[str], rows: list[str], batch_size: int | None) -> Predictions:
+    """A table model's prediction for every raw row, encoded with the run's fitted layout."""
+    from .common import describe_predictions, inference_batch_size
+    from .tablerows import encode_table_rows
+
+    x, names = encode_table_rows(saved, inputs, rows)
+    r = saved.resolved
+    out = np.asarray(saved.model.predict(x, batch_size=batch_size or inference_batch_size(r, r.train.batch_size),
+                                         verbose=0))
+    described = describe_predictions(out, saved.class_names, r)
+    for name, row in zip(names, described):
+        row.pop("index", None)
+        row["input"] = name
+        row.update({k: row.pop(k) for k in list(row) if k != "input"})
+    return Predictions(described, notes=list(saved.notes))
 
 
 def _predict_texts(saved, texts: list[str]) -> Predictions:

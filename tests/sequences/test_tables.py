@@ -91,3 +91,35 @@ def test_data_inspect_shows_column_types():
     assert report["columns"]["area_m2"]["source"] == "inferred"
     assert report["columns"]["district"]["categories"] == ["centre", "east", "north", "river"]
     assert report["target"] == {"column": "price_k", "task": "regression", "classes": None}
+
+
+def test_rows_to_predict_from_are_encoded_with_the_fitted_layout_and_their_columns_checked(tmp_path):
+    import pytest
+
+    from kspec.diagnostics import KspecError
+    from kspec.run.tablerows import read_rows
+    from kspec.tables import TableLayout, read_records
+
+    (tmp_path / "t.csv").write_text("size,colour,id,kind\n1,red,7,a\n3,blue,8,b\n", encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("{DATA}", "{type: table, path: t.csv, target: kind, columns: {id: ignore}}"))
+    saved = TableLayout.from_json(json.loads(json.dumps(load_table(Pipeline(spec).resolved.data, tmp_path).layout.to_json())))
+    assert saved.ignored == ["id"] and saved.features == ["size", "colour"]
+    (tmp_path / "rows.csv").write_text("colour,size,kind,id\nblue,3,,1\ngreen,,,\n", encoding="utf-8")
+    [(rec, names)] = read_rows([str(tmp_path / "rows.csv")], [], saved)
+    assert names == [f"{tmp_path / 'rows.csv'}:2", f"{tmp_path / 'rows.csv'}:3"]
+    x, _ = encode_rows(rec, [0, 1], saved, with_target=False)
+    # size: (3 - 2) / 1 and the mean for a missing value; colour one-hot over [blue, red] + out-of-vocabulary
+    assert x.tolist() == [[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+    [(rec, names)] = read_rows([], ["size=1,colour=red", "colour=blue,size=2"], saved)
+    assert names == ["--row 1", "--row 2"] and rec.rows == [["1", "red"], ["2", "blue"]]
+    for rows, says in ((["sise=1,colour=red"], "has no column 'size'; did you mean 'sise'?"),
+                       (["size=1,colour=red,colours=x"], "'colours' the model was not trained on; did you mean 'colour'?"),
+                       (["size=1,colour"], "'colour' is not column=value"),
+                       (["size=1,colour=red", "size=2"], "--row 2 and --row 1 name different columns")):
+        with pytest.raises(KspecError) as e:
+            read_rows([], rows, saved)
+        assert says in e.value.message, e.value.message
+    with pytest.raises(KspecError, match="not a table file"):
+        read_rows(["the size is 3"], [], saved)
+    assert read_records(tmp_path / "rows.csv").columns == ["colour", "size", "kind", "id"]

@@ -30,6 +30,21 @@ def test_fruit_classification(tmp_path):
     assert m["accuracy"] >= 0.88
     layout = json.loads((m["dir"] / "table.json").read_text())
     assert layout["classes"] == ["apple", "lemon", "orange"] and "origin" not in layout["features"]
+    assert layout["ignored"] == ["origin"]
+
+    # kspec predict RUN rows.csv / --row: raw rows, encoded with the layout the run fitted
+    from kspec.diagnostics import KspecError
+    from kspec.run.predict import predict_run
+
+    rows = m["dir"].parent / "rows.csv"
+    rows.write_text("colour,weight_g,diameter_cm,origin\nyellow,118,5.6,spain\norange,190,7.8,spain\n")
+    got = predict_run(m["dir"], [str(rows)], rows=["weight_g=165,diameter_cm=7.0,colour=red"])
+    assert [r["input"] for r in got.rows] == [f"{rows}:2", f"{rows}:3", "--row 1"]
+    assert [r["class_name"] for r in got.rows] == ["lemon", "orange", "apple"]
+    with pytest.raises(KspecError, match=r"has no column 'colour'; did you mean 'color'\?"):
+        predict_run(m["dir"], [], rows=["weight_g=165,diameter_cm=7.0,color=red"])
+    with pytest.raises(KspecError, match=r"a column 'weight' the model was not trained on; did you mean 'weight_g'"):
+        predict_run(m["dir"], [], rows=["weight_g=165,diameter_cm=7.0,colour=red,weight=3"])
 
 
 def test_house_price_regression(tmp_path):
