@@ -364,6 +364,54 @@ KERAS_TEXT = {
 }
 
 
+KERAS_START_CHAR, KERAS_OOV_CHAR, KERAS_INDEX_FROM = 1, 2, 3
+"""``load_data``'s defaults for imdb and reuters: every sequence starts with 1, a word outside
+``num_words`` is 2, and a word of rank r in the word index has the id r + 3."""
+
+
+def keras_word_index(name: str, home: Path) -> dict[str, int]:
+    """The word index of a Keras text set (``<name>_word_index.json`` in the Keras cache), which
+    ``keras.datasets.<name>.get_word_index()`` downloads; a clear error when it is absent offline."""
+    import json
+
+    info = KERAS_TEXT[name]
+    path = Path(home) / "datasets" / info.files[1]
+    if not path.is_file():
+        raise KspecError(
+            f"cannot turn raw text into {name} word ids: the word index {info.files[1]} is not in the Keras cache "
+            f"(looked for {path})",
+            hint=f"copy {info.files[1]} into {path.parent} (online, keras.datasets.{name}.get_word_index() "
+                 "downloads it there; KERAS_HOME sets the cache folder)")
+    try:
+        index = json.loads(read_utf8(path, ("data", "name")))
+    except json.JSONDecodeError as e:
+        raise KspecError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}",
+                         hint=f"download {info.files[1]} again") from None
+    if not isinstance(index, dict) or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                                              for k, v in index.items()):
+        raise KspecError(f"{path} is not a word index (a JSON object of word -> rank)",
+                         hint=f"download {info.files[1]} again")
+    return index
+
+
+def encode_keras_text(texts: list[str], word_index: dict[str, int], *, num_words: int | None, maxlen: int,
+                      padding: str, truncating: str) -> np.ndarray:
+    """Raw texts as the ids ``keras.datasets.imdb/reuters.load_data(num_words=...)`` gives, padded as
+    the run padded them: lower-case words without punctuation, the start id first, word ids
+    rank + 3, a word not in the index or outside ``num_words`` the OOV id."""
+    words = Tokenizer().words
+    limit = num_words or (max(word_index.values(), default=0) + KERAS_INDEX_FROM + 1)
+    seqs = []
+    for text in texts:
+        ids = [KERAS_START_CHAR]
+        for w in words(text):
+            rank = word_index.get(w)
+            i = rank + KERAS_INDEX_FROM if rank is not None else KERAS_OOV_CHAR
+            ids.append(i if i < limit else KERAS_OOV_CHAR)
+        seqs.append(ids)
+    return pad_sequences(seqs, maxlen, padding, truncating)
+
+
 def keras_text_facts(data: Any, facts: Any) -> None:
     info = KERAS_TEXT[data.name]
     facts.classification = True

@@ -21,6 +21,13 @@ def text_state(saved) -> TextState:
 
 
 def encode_texts(saved, texts: list[str]) -> np.ndarray:
+    data = saved.resolved.data
+    if getattr(data, "type", None) == "keras_text":  # the Keras word index, as load_data numbers words
+        from ..datasets import keras_home
+        from ..textdata import encode_keras_text, keras_word_index
+
+        return encode_keras_text(texts, keras_word_index(data.name, keras_home()), num_words=data.num_words,
+                                 maxlen=data.maxlen, padding=data.padding, truncating=data.truncating)
     return text_state(saved).encode(texts)
 
 

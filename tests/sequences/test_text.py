@@ -119,3 +119,24 @@ def test_keras_text_facts_need_no_download(tmp_path):
     p, found = lint(tmp_path, "{type: keras_text, name: imdb, num_words: 10000, maxlen: 120}")
     f = p.resolved.facts
     assert found == [] and f.n_train == 25000 and f.sample_shape == (120,) and f.extra["vocab_size"] == 10000
+
+
+def test_raw_text_gets_the_ids_keras_load_data_gives(tmp_path):
+    import pytest
+
+    from kspec.diagnostics import KspecError
+    from kspec.textdata import encode_keras_text, keras_word_index
+
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "reuters_word_index.json").write_text('{"the": 1, "oil": 2, "prices": 17}')
+    index = keras_word_index("reuters", tmp_path)
+    # start 1; rank + 3; 'prices' (20) is outside num_words 20 and 'rose' is unknown: both OOV 2
+    x = encode_keras_text(["The oil, prices rose."], index, num_words=20, maxlen=6, padding="pre", truncating="pre")
+    assert x.tolist() == [[0, 1, 4, 5, 2, 2]]
+    x = encode_keras_text(["the oil prices"], index, num_words=None, maxlen=3, padding="post", truncating="post")
+    assert x.tolist() == [[1, 4, 5]]
+    with pytest.raises(KspecError, match="imdb_word_index.json is not in the Keras cache"):
+        keras_word_index("imdb", tmp_path)
+    (tmp_path / "datasets" / "imdb_word_index.json").write_text('["the"]')
+    with pytest.raises(KspecError, match="is not a word index"):
+        keras_word_index("imdb", tmp_path)

@@ -64,3 +64,58 @@ def test_recurrent_forecasters_beat_the_naive_forecast(tmp_path, spec):
     run_dir = train(spec, tmp_path)
     report = json.loads((run_dir / "forecast.json").read_text())
     assert report["model"]["mae"] < report["baselines"]["naive"]["mae"]
+
+
+def _fake_imdb(home):
+    """A tiny imdb-format Keras cache: imdb.npz (ragged word ranks, as Keras stores them) and
+    imdb_word_index.json. Reviews with "good" / "great" are positive (1), "bad" / "awful" negative."""
+    import numpy as np
+
+    index = {"the": 1, "film": 2, "was": 3, "plot": 4, "good": 5, "bad": 6, "great": 7, "awful": 8, "really": 9}
+    rng = np.random.default_rng(0)
+
+    def reviews(n):
+        x, y = np.empty(n, dtype=object), np.zeros(n, dtype=np.int64)
+        for k in range(n):
+            y[k] = k % 2
+            word = ("bad", "awful", "good", "great")[2 * y[k] + rng.integers(2)]
+            words = ["the", str(rng.choice(["film", "plot"])), "was"] + ["really"] * int(rng.integers(2)) + [word]
+            x[k] = [index[w] for w in words]
+        return x, y
+
+    (home / "datasets").mkdir(parents=True)
+    (x, y), (xt, yt) = reviews(256), reviews(64)
+    np.savez(home / "datasets" / "imdb.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    (home / "datasets" / "imdb_word_index.json").write_text(json.dumps(index))
+    return home / "datasets" / "imdb.npz"
+
+
+def test_keras_text_run_classifies_raw_sentences_with_the_keras_word_index(tmp_path, monkeypatch):
+    """imdb loaded by Keras's own load_data from a fake cache (only the download is replaced);
+    `kspec predict RUN "sentence"` numbers its words as load_data does, from imdb_word_index.json."""
+    import keras.src.datasets.imdb as keras_imdb
+
+    from kspec.diagnostics import KspecError
+    from kspec.pipeline import Pipeline
+    from kspec.run import run_pipeline
+    from kspec.run.predict import predict_run
+
+    npz = _fake_imdb(tmp_path / "keras")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(keras_imdb, "get_file", lambda *a, **kw: str(npz))
+    spec = tmp_path / "imdb.yaml"
+    spec.write_text("kspec: 1\nname: tiny_imdb\n"
+                    "data: {type: keras_text, name: imdb, num_words: 20, maxlen: 8, validation: test}\n"
+                    "model:\n  layers:\n    - {type: Embedding, input_dim: 20, output_dim: 8}\n"
+                    "    - {type: GlobalAveragePooling1D}\n    - {type: Dense, units: 1, activation: sigmoid}\n"
+                    "compile: {optimizer: {type: adam, learning_rate: 0.05}, loss: binary_crossentropy, metrics: [accuracy]}\n"
+                    "train: {epochs: 6, batch_size: 32, seed: 0, verbose: 0}\n")
+    result = run_pipeline(Pipeline(spec), tmp_path / "runs", quiet=True)
+    got = predict_run(result.run_dir, ["The film was really GREAT!", "the plot was awful"])
+    assert [r["input"] for r in got.rows] == ["The film was really GREAT!", "the plot was awful"]
+    assert [r["class_id"] for r in got.rows] == [1, 0], got.rows
+    (tmp_path / "keras" / "datasets" / "imdb_word_index.json").unlink()
+    with pytest.raises(KspecError) as e:
+        predict_run(result.run_dir, ["the film was good"])
+    assert "imdb_word_index.json is not in the Keras cache" in e.value.message
+    assert str(tmp_path / "keras" / "datasets" / "imdb_word_index.json") in e.value.message
