@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import save_with, write_json
+from . import rundir
 
 FOLDER = "resume"
 STATE = "state.json"
@@ -61,9 +62,13 @@ def read_state(run_dir: Path) -> ResumeState | None:
         return None
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
-        state = ResumeState(int(d["epochs_completed"]), folder(run_dir) / d["checkpoint"],
+        name = d["checkpoint"]
+        if not isinstance(name, str):
+            return None
+        state = ResumeState(int(d["epochs_completed"]),
+                            rundir.inside(folder(run_dir), name, f"{FOLDER}/{STATE}: checkpoint"),
                             bool(d.get("stopped", False)), str(d.get("saved_at", "")))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return state if state.ok else None
 

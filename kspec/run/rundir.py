@@ -161,10 +161,58 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise KspecError(f"{run_dir} is not a kspec run directory (no {MANIFEST})",
                          hint="pass a folder created by `kspec run`, e.g. runs/quickstart-20261130-101500")
+    if path.is_symlink():
+        raise KspecError(f"{path} is a symbolic link; a run directory's manifest is a plain file",
+                         hint="a run directory from someone else is data: copy it without links")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise KspecError(f"{path} is not valid JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise KspecError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(manifest, dict):
+        raise KspecError(f"{path} holds {type(manifest).__name__}, not a manifest (a JSON object)")
+    check_contained(run_dir, manifest)
+    return manifest
+
+
+def inside(run_dir: Path, name: str | Path, what: str) -> Path:
+    """``run_dir / name`` for a ``name`` read from the run directory itself (a manifest, a resume
+    state): refused unless it is relative and stays inside the run directory once links are
+    resolved, so a run directory from someone else cannot make kspec read or write elsewhere."""
+    root = Path(run_dir).resolve()
+    text = str(name)
+    path = (root / text).resolve()
+    if Path(text).is_absolute() or ".." in Path(text).parts or (path != root and root not in path.parents):
+        raise KspecError(f"{what} {text!r} in {run_dir} leads outside the run directory",
+                         hint="a run directory names only files inside it; this one was edited or is not "
+                              "from kspec: do not use it, or train again from its spec")
+    return path
+
+
+def check_contained(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a run directory that points outside itself: a symbolic link in it that leads out (kspec
+    would read through it, or write into the folder it names), or a manifest ``base_dir`` (the
+    folder the spec's data paths are relative to) that is not an absolute, normalised folder as
+    kspec records it."""
+    import os
+
+    root = Path(run_dir).resolve()
+    for folder, subdirs, files in os.walk(root):
+        for name in subdirs + files:
+            entry = Path(folder) / name
+            if entry.is_symlink():
+                target = entry.resolve()
+                if target != root and root not in target.parents:
+                    raise KspecError(f"{entry} is a symbolic link that leads outside the run directory "
+                                     f"(to {target})", hint="a run directory from someone else is data: copy it "
+                                                            "without links, or do not use it")
+    base = manifest.get("base_dir")
+    if base is not None:
+        if not isinstance(base, str) or not base or not Path(base).is_absolute() or ".." in Path(base).parts:
+            raise KspecError(f"{Path(run_dir) / MANIFEST}: base_dir {base!r} is not the absolute folder kspec "
+                             "records (the spec's folder)",
+                             hint="the manifest was edited or is not from kspec: do not use this run directory")
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
@@ -186,4 +234,8 @@ def load_pipeline(run_dir: Path, manifest: dict[str, Any]):
     p = Pipeline(text=path.read_text(encoding="utf-8"), file=str(path),
                  base_dir=Path(manifest.get("base_dir") or run_dir), seed=manifest.get("seed"))
     p.require_valid()
+    data = p.resolved.data
+    if isinstance(getattr(data, "cache", None), str):
+        # the one file the data section writes: kept inside the run directory, whatever it names
+        data.cache = str(Path(run_dir).resolve() / ".cache" / (Path(data.cache).name or "images"))
     return p

@@ -57,4 +57,9 @@ class SavedRun:
         try:
             return keras.models.load_model(path, safe_mode=True)
         except Exception as e:
-            raise KspecError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:300]}") from None
+            text = str(e)
+            code = "safe_mode" in text or "arbitrary code" in text
+            hint = ("the model holds Python code (such as a Lambda layer); kspec loads models with Keras's "
+                    "safe_mode=True and never runs code from a run directory" if code else None)
+            first = text.splitlines()[0][:300] if text else ""
+            raise KspecError(f"cannot load the model {path}: {type(e).__name__}: {first}", hint=hint) from None

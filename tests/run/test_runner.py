@@ -379,3 +379,77 @@ def test_resume_refuses_data_that_changed(tmp_path, monkeypatch):
     with pytest.raises(KspecError, match="the data changed since"):
         resume_run(run_dir, quiet=True)
 
+
+def _received(trained, tmp_path, **manifest_changes):
+    """A copy of the trained run directory, as someone else might hand it over, with its manifest edited."""
+    import shutil
+
+    d = tmp_path / "received"
+    shutil.copytree(trained.run_dir, d)
+    m = manifest(d)
+    m.update(manifest_changes)
+    (d / "manifest.json").write_text(json.dumps(m))
+    return d
+
+
+@pytest.mark.parametrize("base_dir", ["../../etc/x", "/work/../etc", 7])
+def test_a_manifest_cannot_point_outside_the_run_directory(trained, tmp_path, base_dir):
+    d = _received(trained, tmp_path, base_dir=base_dir, status="interrupted")
+    (tmp_path / "x.npy").write_bytes(b"")
+    for cmd in (["predict", d, tmp_path / "x.npy"], ["evaluate", d], ["visualize", d], ["run", "--resume", d],
+                ["run", d]):
+        res = cli(*cmd)
+        assert res.exit_code == 2, (cmd, res.output)
+        assert "base_dir" in res.output and "not the absolute folder" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("checkpoint", ["../../../../etc/passwd", "/etc/passwd", "../model.keras"])
+def test_a_resume_state_cannot_name_a_checkpoint_outside_resume(trained, tmp_path, checkpoint):
+    d = _received(trained, tmp_path, status="interrupted")
+    (d / "model.keras").rename(d / "resume.keras")
+    (d / "resume").mkdir()
+    (d / "resume" / "state.json").write_text(json.dumps({"epochs_completed": 1, "checkpoint": checkpoint}))
+    for cmd in (["run", "--resume", d], ["evaluate", d]):
+        res = cli(*cmd)
+        assert res.exit_code == 2 and "leads outside the run directory" in res.output, (cmd, res.output)
+        assert repr(checkpoint) in res.output and "Traceback" not in res.output
+
+
+def test_a_link_out_of_the_run_directory_is_refused(trained, tmp_path):
+    d = _received(trained, tmp_path)
+    (d / "model.keras").rename(tmp_path / "elsewhere.keras")
+    (d / "model.keras").symlink_to(tmp_path / "elsewhere.keras")
+    res = cli("evaluate", d)
+    assert res.exit_code == 2 and "symbolic link that leads outside the run directory" in res.output, res.output
+    (d / "model.keras").unlink()
+    (d / "visualize").rename(tmp_path / "maps")
+    (d / "visualize").symlink_to(tmp_path / "maps", target_is_directory=True)  # writes would land out there
+    res = cli("visualize", d, "--index", "0")
+    assert res.exit_code == 2 and "visualize" in res.output and "leads outside" in res.output, res.output
+
+
+def test_a_model_with_python_code_is_refused_by_safe_mode(trained, tmp_path):
+    import keras
+
+    d = _received(trained, tmp_path)
+    model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Lambda(lambda x: x * 2.0),
+                              keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
+    (d / "model.keras").unlink()
+    model.save(d / "model.keras")
+    res = cli("evaluate", d)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "cannot load the model" in res.output and "Lambda" in res.output
+    assert "safe_mode=True" in res.output and "never runs code from a run directory" in res.output
+
+
+def test_a_data_cache_path_of_a_loaded_run_stays_inside_it(tmp_path):
+    from kspec.run import rundir
+
+    from tests.images.helpers import make_tree, spec_text
+
+    make_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "spec.resolved.json").write_text(spec_text("tree", cache="../../../home/someone/.bashrc"))
+    p = rundir.load_pipeline(run_dir, {"base_dir": str(tmp_path)})
+    assert p.resolved.data.cache == str(run_dir.resolve() / ".cache" / ".bashrc")
