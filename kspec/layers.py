@@ -469,7 +469,7 @@ LAYER_MODULES: dict[str, str] = {}
 """Every supported layer type (Keras class name, aliases included) -> its module in kspec.layerdefs."""
 
 _FAMILIES = {
-    "core": ["Dense", "EinsumDense", "Embedding", "Masking", "Identity", "Activation", "ReLU", "LeakyReLU",
+    "core": ["Dense", "EinsumDense", "Embedding", "ReversibleEmbedding", "Masking", "Identity", "Activation", "ReLU", "LeakyReLU",
              "PReLU", "ELU", "Softmax"],
     "conv": ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
              "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
@@ -486,7 +486,7 @@ _FAMILIES = {
     "recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D",
                   "ConvLSTM3D"],
     "normalization": ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
-                      "RMSNormalization"],
+                      "RMSNormalization", "SpectralNormalization"],
     "regularization": ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
                        "GaussianNoise", "AlphaDropout", "ActivityRegularization"],
     "reshaping": ["Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
@@ -498,6 +498,8 @@ _FAMILIES = {
                       "RandomGaussianBlur", "RandomErasing", "RandomElasticTransform", "RandomPerspective",
                       "RandomShear", "Solarization", "AutoContrast", "Equalization",
                       "ContrastLimitedAdaptiveHistogramEqualization", "AugMix", "RandAugment", "Normalization"],
+    "encoding": ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup"],
+    "audio": ["STFTSpectrogram", "MelSpectrogram"],
 }
 for _module, _names in _FAMILIES.items():
     LAYER_MODULES.update(dict.fromkeys(_names, _module))
@@ -519,6 +521,9 @@ _SEVERAL_INPUTS = ("takes several input tensors; a Sequential model passes one t
                    "write the model in Python with the functional API")
 _CODE = ("runs Python code named in the spec; a spec is data and never executes code",
          "use built-in layers (Activation, Rescaling, Reshape, Permute, ...), or write the model in Python")
+_STRINGS = ("takes strings, and a kspec model's input is numbers: no data kind feeds raw text to the model",
+            "declare the tokenisation in the data section (`type: text`, `tokenizer: {type: TextVectorization, "
+            "...}`): it is fitted on the training split and the model receives token ids")
 REFUSED: dict[str, tuple[str, str]] = {
     "Lambda": ("runs a Python function, and a spec is data that never executes code",
                "use a built-in layer for the operation (Activation, Rescaling, Reshape, Permute, Softmax, "
@@ -545,20 +550,13 @@ REFUSED: dict[str, tuple[str, str]] = {
               "augment in the data pipeline, or write the training loop in Python"),
     "CutMix": ("mixes pairs of samples and their labels, which a layer inside the model never sees",
                "augment in the data pipeline, or write the training loop in Python"),
+    "TextVectorization": _STRINGS, "StringLookup": _STRINGS,
     "MaxNumBoundingBoxes": ("works on bounding-box annotations, which Sequential models do not carry",
                             "prepare bounding boxes in Python"),
 }
 """Keras layer classes a spec cannot name: type -> (why, what to use instead)."""
 
-PENDING: dict[str, str] = {
-    "TextVectorization": "not in the spec language yet (text data is on its way)",
-    "StringLookup": "not in the spec language yet (needs a vocabulary from text data)",
-    "IntegerLookup": "not in the spec language yet (needs a vocabulary adapted on the data)",
-    "CategoryEncoding": "not in the spec language yet", "Discretization": "not in the spec language yet",
-    "Hashing": "not in the spec language yet",
-    "MelSpectrogram": "not in the spec language yet (audio input)", "STFTSpectrogram": "not in the spec language yet (audio input)",
-    "ReversibleEmbedding": "not in the spec language yet", "SpectralNormalization": "not in the spec language yet",
-}
+PENDING: dict[str, str] = {}
 """Keras layer classes with one input and one output that a spec cannot name yet: type -> why."""
 
 LAYER_TYPES: list[str] = sorted(LAYER_MODULES)
@@ -627,6 +625,21 @@ def _validate_recurrent(value: Any) -> LayerBase:
     return out
 
 
+KERNEL_LAYERS = ("Dense", "EinsumDense", "Embedding", "ReversibleEmbedding", "Conv1D", "Conv2D", "Conv3D",
+                 "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D")
+"""The layers SpectralNormalization can wrap: those with one ``kernel`` (or ``embeddings``) weight."""
+
+
+def _validate_kernel(value: Any) -> LayerBase:
+    out = _validate_inner(value)
+    if out.type not in KERNEL_LAYERS:
+        raise PydanticCustomError(
+            "layer_refused", "{tag} has no kernel to normalise",
+            {"tag": out.type, "reason": "has no single `kernel` or `embeddings` weight, and Keras's "
+             "SpectralNormalization fails on such a layer", "instead": "wrap one of " + ", ".join(KERNEL_LAYERS)})
+    return out
+
+
 def _validate_inner(value: Any) -> LayerBase:
     if isinstance(value, dict) and value.get("type") in WRAPPERS:
         raise PydanticCustomError("layer_refused", "{tag} cannot be nested in another wrapper in a spec",
@@ -643,7 +656,8 @@ class _LayerDispatch:
         self.nested = nested
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        check = {False: _validate_layer, True: _validate_inner, "recurrent": _validate_recurrent}[self.nested]
+        check = {False: _validate_layer, True: _validate_inner, "recurrent": _validate_recurrent,
+                 "kernel": _validate_kernel}[self.nested]
         return core_schema.no_info_plain_validator_function(check)
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
@@ -655,9 +669,11 @@ def _union_core_schema(nested: bool) -> core_schema.CoreSchema:
     a named definition."""
     from pydantic import TypeAdapter
 
-    ref = {False: "kspec.layers.Layer", True: "kspec.layers.InnerLayer", "recurrent": "kspec.layers.RecurrentLayer"}[nested]
+    ref = {False: "kspec.layers.Layer", True: "kspec.layers.InnerLayer", "recurrent": "kspec.layers.RecurrentLayer",
+           "kernel": "kspec.layers.KernelLayer"}[nested]
+    only = {"recurrent": RECURRENT, "kernel": KERNEL_LAYERS}.get(nested)  # type: ignore[call-overload]
     classes = tuple(c for c in all_layer_classes() if not (nested and c.__name__ in WRAPPERS)
-                    and (nested != "recurrent" or c.__name__ in RECURRENT))
+                    and (only is None or c.__name__ in only))
     union = Annotated[Union[classes], Field(discriminator="type")]  # type: ignore[valid-type]
     built = dict(TypeAdapter(union).core_schema)
     if built.get("type") == "definitions":
@@ -672,6 +688,8 @@ InnerLayer = Annotated[LayerBase, _LayerDispatch(nested=True)]
 """The layer a wrapper holds: any layer but a wrapper."""
 RecurrentLayer = Annotated[LayerBase, _LayerDispatch(nested="recurrent")]
 """The layer Bidirectional holds: a recurrent layer."""
+KernelLayer = Annotated[LayerBase, _LayerDispatch(nested="kernel")]
+"""The layer SpectralNormalization holds: a layer with one kernel (Dense, a convolution, an Embedding)."""
 
 
 def __getattr__(name: str) -> Any:

@@ -147,6 +147,10 @@ class EinsumDense(_Weighted):
             raise ShapeError("EinsumDense kernel has an axis of unknown size", field="output_shape")
         return tuple(out[1:]), kernel, bias
 
+    def kernel_shape(self, shape: Shape) -> list:
+        """The shape of the kernel Keras builds for a per-sample input shape."""
+        return self._analyse(shape)[1]
+
     def output_shape(self, shape: Shape) -> Shape:
         return self._analyse(shape)[0]
 
@@ -179,6 +183,23 @@ class Embedding(LayerBase):
 
     def param_counts(self, shape: Shape) -> tuple[int, int]:
         return self.input_dim * self.output_dim, 0
+
+
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also map vectors back to token scores (``reverse``), e.g. a language
+    model's output head sharing the embedding weights; in a Sequential model it embeds."""
+
+    type: Literal["ReversibleEmbedding"]  # type: ignore[assignment]
+    tie_weights: bool = True
+    """Reverse with the transposed embeddings (true) or a second matrix of its own."""
+    reverse_dtype: str | None = None
+    """Compute dtype of the reverse projection (default: the layer's)."""
+    logit_soft_cap: Annotated[float, Field(gt=0)] | None = None
+    """Cap the reverse logits with ``cap * tanh(logits / cap)``."""
+
+    def param_counts(self, shape: Shape) -> tuple[int, int]:
+        n = self.input_dim * self.output_dim
+        return (n if self.tie_weights else 2 * n), 0
 
 
 class Masking(LayerBase):

@@ -7,7 +7,8 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
 
-from ..layers import Constraint, Initializer, LayerBase, PosInt, Regularizer, Shape, ShapeError, StrictModel, fmt_shape
+from ..layers import (Constraint, Initializer, KernelLayer, LayerBase, PosInt, Regularizer, Shape, ShapeError, StrictModel,
+                      fmt_shape)
 
 Axis = Union[int, list[int]]
 
@@ -154,3 +155,49 @@ class RMSNormalization(LayerBase):
 
     def param_counts(self, shape: Shape) -> tuple[int, int]:
         return math.prod(d or 0 for d in _axes(self, shape, self.axis)), 0
+
+
+class SpectralNormalization(LayerBase):
+    """Divides the kernel of the layer it wraps by its largest singular value (estimated by power
+    iteration) while training, e.g. for the discriminator of a GAN."""
+
+    type: Literal["SpectralNormalization"]
+    layer: KernelLayer
+    """The wrapped layer: one with a kernel, e.g. ``{type: Dense, units: 8}`` or ``{type: Conv2D, ...}``."""
+    power_iterations: PosInt = 1
+    """Power iterations per training step."""
+    family: ClassVar[str] = "normalization"
+
+    @property
+    def activation_name(self) -> str | None:
+        return self.layer.activation_name
+
+    def infer(self, shape: Shape) -> tuple[Shape, int, int]:
+        try:
+            out, trainable, frozen = self.layer.infer(shape)
+        except ShapeError as e:
+            where = f"layer.{e.field}" if e.field else "layer"
+            raise ShapeError(f"its {self.layer.type} on {fmt_shape(shape)}: {e.message}", field=where,
+                             hint=e.hint) from None
+        frozen += self._columns(shape)  # the power-iteration vector u, (1, kernel.shape[-1])
+        if not self.trainable:
+            trainable, frozen = 0, trainable + frozen
+        return out, trainable, frozen
+
+    def _columns(self, shape: Shape) -> int:
+        inner = self.layer
+        if inner.type in ("Embedding", "ReversibleEmbedding"):
+            return inner.output_dim
+        if inner.type == "Dense":
+            return inner.units
+        if inner.type == "EinsumDense":
+            return int(inner.kernel_shape(shape)[-1])
+        if inner.type.startswith("Depthwise"):
+            return inner.depth_multiplier
+        if inner.type.endswith("Transpose"):  # kernel (..., filters, input channels)
+            c = shape[0] if getattr(inner, "data_format", None) == "channels_first" else shape[-1]
+            if c is None:
+                raise ShapeError("SpectralNormalization around a transposed convolution needs a known number "
+                                 "of input channels", field="layer")
+            return c
+        return inner.filters

@@ -196,3 +196,60 @@ def test_normalization_is_adapted_on_the_training_split_through_the_layers_befor
     first, _, second = model.layers[:3]
     assert np.allclose(np.ravel(first.mean), [2.0, 4.0]) and np.allclose(np.ravel(second.mean), [0.0, 0.0], atol=1e-5)
     assert model.count_params() == p.plan.params
+
+
+@pytest.mark.slow
+def test_discretization_and_integer_lookup_adapt_on_the_training_split():
+    import types
+
+    import numpy as np
+
+    from kspec.emit.model import adapt_layers, build_model
+    from kspec.pipeline import Pipeline
+
+    text = ("kspec: 1\ndata: {type: arrays, x: [[1.0, 2.0], [3.0, 6.0]], y: [1.0, 0.0]}\nmodel:\n  input_shape: [2]\n"
+            "  layers:\n    - {type: IntegerLookup}\n    - {type: Discretization, num_bins: 2}\n"
+            "    - {type: Discretization, bin_boundaries: [0.5], output_mode: multi_hot}\n    - {type: Dense, units: 1}\n"
+            "compile: {optimizer: adam, loss: mse}\n")
+    p = Pipeline(text=text, file="adapt.yaml")
+    assert [lp.output_shape for lp in p.plan.layers] == [(2,), (2,), (2,), (1,)]
+    model = build_model(p.resolved)
+    x = np.array([[1.0, 2.0], [3.0, 6.0], [3.0, 3.0]], dtype="float32")
+    assert adapt_layers(model, p.resolved, types.SimpleNamespace(train=(x, None))) == ["integer_lookup", "discretization"]
+    lookup, bins = model.layers[:2]
+    assert sorted(int(v) for v in lookup.get_vocabulary()[1:]) == [1, 2, 3, 6]
+    assert int(lookup.get_vocabulary()[1]) == 3  # the most frequent value first
+    assert len(bins.bin_boundaries) == 1  # two bins, adapted through the lookup before it
+    assert model.predict(x, verbose=0).shape == (3, 1)
+    assert model.count_params() == p.plan.params
+
+
+def test_layers_whose_keras_shape_is_wrong_or_data_dependent_are_refused_with_the_reason():
+    from kspec.analyse.shapes import infer
+
+    def refusal(layer, shape):
+        plan = infer([TypeAdapter(Layer).validate_python(layer)], shape)
+        assert plan.error is not None, layer
+        return plan.error.message
+
+    assert "depends on the data" in refusal({"type": "IntegerLookup", "output_mode": "multi_hot"}, (3,))
+    assert "rank 2" in refusal({"type": "CategoryEncoding", "num_tokens": 4}, (2, 3))
+    assert "one value per sample" in refusal({"type": "Hashing", "num_bins": 4, "output_mode": "one_hot"}, (3,))
+    assert "fft_length // 2" in refusal({"type": "MelSpectrogram", "fft_length": 64}, (32,))
+    ok = infer([TypeAdapter(Layer).validate_python({"type": "MelSpectrogram", "fft_length": 64})], (33,))
+    assert ok.error is None and ok.layers[0].output_shape == (128, 1)
+
+
+@pytest.mark.parametrize("doc, needle", [
+    ({"type": "TextVectorization"}, "takes strings"),
+    ({"type": "StringLookup"}, "takes strings"),
+    ({"type": "SpectralNormalization", "layer": {"type": "LSTM", "units": 4}}, "no kernel"),
+    ({"type": "Discretization"}, "bin_boundaries or num_bins"),
+    ({"type": "Discretization", "bin_boundaries": [1.0, 0.0]}, "sorted"),
+    ({"type": "IntegerLookup", "vocabulary": [1, 1]}, "repeats"),
+    ({"type": "STFTSpectrogram", "frame_length": 8, "frame_step": 9}, "frame_step"),
+])
+def test_new_layers_refuse_what_keras_refuses(doc, needle):
+    with pytest.raises(ValidationError) as e:
+        TypeAdapter(Layer).validate_python(doc)
+    assert needle in str(e.value)

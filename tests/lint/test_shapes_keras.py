@@ -184,14 +184,17 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
     any_rank = ["Dense"] * 4 + ["Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization",
                                 "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "PReLU", "Identity",
                                 "LayerNormalization", "UnitNormalization", "RMSNormalization", "BatchNormalization",
-                                "GroupNormalization", "Flatten", "Reshape", "Rescaling", "EinsumDense", "Normalization"]
+                                "GroupNormalization", "Flatten", "Reshape", "Rescaling", "EinsumDense", "Normalization",
+                                "Discretization", "Hashing", "IntegerLookup", "SpectralNormalization"]
     by_rank = {
-        1: ["RepeatVector", "Embedding", "Embedding"],
+        1: ["RepeatVector", "Embedding", "Embedding", "ReversibleEmbedding", "CategoryEncoding", "CategoryEncoding",
+            "MelSpectrogram", "Discretization", "Hashing", "IntegerLookup"],
         2: ["Conv1D"] * 3 + ["Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D", "MaxPooling1D", "AveragePooling1D",
                              "GlobalMaxPooling1D", "GlobalAveragePooling1D", "AdaptiveMaxPooling1D",
                              "AdaptiveAveragePooling1D", "SimpleRNN", "LSTM", "GRU", "GRU", "Bidirectional",
                              "Bidirectional", "TimeDistributed", "SpatialDropout1D", "Cropping1D", "UpSampling1D",
-                             "ZeroPadding1D", "Permute", "Masking", "MaxPool1D", "Convolution1D"],
+                             "ZeroPadding1D", "Permute", "Masking", "MaxPool1D", "Convolution1D", "STFTSpectrogram",
+                             "STFTSpectrogram"],
         3: ["Conv2D"] * 3 + ["Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
                              "GlobalMaxPooling2D", "GlobalAveragePooling2D", "AdaptiveMaxPooling2D",
                              "AdaptiveAveragePooling2D", "SpatialDropout2D", "Cropping2D", "UpSampling2D",
@@ -264,6 +267,56 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
                                  {"equation": "abc,cd->abd", "output_shape": [None, u]}]))
         else:
             d.update(equation="...b,bc->...c", output_shape=u)
+    elif t == "ReversibleEmbedding":
+        d.update(input_dim=rng.randint(2, 50), output_dim=rng.randint(1, 8), tie_weights=rng.random() < 0.5)
+    elif t == "CategoryEncoding":
+        d.update(num_tokens=rng.randint(1, 20), output_mode=rng.choice(["multi_hot", "one_hot", "count"]))
+    elif t in ("Discretization", "Hashing", "IntegerLookup"):
+        mode = "int" if rank > 1 or rng.random() < 0.4 else rng.choice(["one_hot", "multi_hot", "count"])
+        if t == "Discretization":
+            d.update(rng.choice([{"num_bins": rng.randint(1, 8)},
+                                 {"bin_boundaries": sorted(round(rng.uniform(-1, 1), 2) for _ in range(rng.randint(0, 5)))}]))
+        elif t == "Hashing":
+            d.update(num_bins=rng.randint(1, 16), salt=rng.choice([None, 7]))
+            if mode == "one_hot" and shape[-1] != 1:  # kspec refuses it: Keras's static shape is wrong there
+                mode = "multi_hot"
+        else:
+            if mode != "int" or rng.random() < 0.3:
+                if rng.random() < 0.5:
+                    d["vocabulary"] = rng.sample(range(0, 30), rng.randint(1, 6))
+                    d["num_oov_indices"] = rng.randint(0, 2)
+                else:
+                    d.update(max_tokens=rng.randint(2, 20), pad_to_max_tokens=True)
+        d["output_mode"] = mode
+    elif t == "MelSpectrogram":
+        n = shape[0] or 0
+        ffts = [f for f in (4, 8, 16, 32, 64) if f // 2 < n]
+        if not ffts:
+            d = {"type": "Hashing", "num_bins": 4}
+        else:
+            d.update(fft_length=rng.choice(ffts), sequence_stride=rng.randint(1, 8), num_mel_bins=rng.randint(1, 16),
+                     power_to_db=rng.random() < 0.7)
+    elif t == "STFTSpectrogram":
+        fl = rng.randint(1, 12)
+        d.update(frame_length=fl, mode=rng.choice(["log", "magnitude", "psd", "real", "imag", "angle", "stft"]),
+                 padding=rng.choice(["valid", "same"]), expand_dims=rng.random() < 0.3)
+        if rng.random() < 0.5:
+            d["frame_step"] = rng.randint(1, fl)
+        if rng.random() < 0.3:
+            d["fft_length"] = fl + rng.randint(0, 8)
+        if rng.random() < 0.15:
+            d["data_format"] = "channels_first"
+    elif t == "SpectralNormalization":
+        kernels = ("Dense", "EinsumDense", "Embedding", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+                   "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D")
+        inner = gen_layer(rng, shape)
+        for _ in range(20):
+            if inner["type"] in kernels:
+                break
+            inner = gen_layer(rng, shape)
+        else:
+            inner = {"type": "Dense", "units": rng.randint(1, 9)}
+        d.update(layer=inner, power_iterations=rng.randint(1, 3))
     elif t == "RepeatVector":
         d.update(n=rng.randint(1, 5))
     elif t == "Embedding":
@@ -360,7 +413,7 @@ def gen_layer(rng: random.Random, shape: tuple) -> dict:
             d.update(mean=0.5, variance=2.0)
         elif rank >= 2 and rng.random() < 0.3:
             d["axis"] = [-1, -2]
-    if t not in ("Bidirectional", "TimeDistributed") and rng.random() < 0.08:
+    if t not in ("Bidirectional", "TimeDistributed", "SpectralNormalization") and rng.random() < 0.08:
         d["trainable"] = False
     return {k: v for k, v in d.items() if v is not None}
 
@@ -405,5 +458,5 @@ def test_generated_stacks_match_keras(keras):
     assert outcomes["ok"] > N_STACKS * 0.5 and outcomes["impossible"] > N_STACKS * 0.03, outcomes
     if N_STACKS >= 1000:
         every = {t for t in LAYER_TYPES if t not in ALIASES} - {"Bidirectional", "TimeDistributed"}
-        nested = seen_types | {"Bidirectional", "TimeDistributed"}
+        nested = seen_types | {"Bidirectional", "TimeDistributed", "SpectralNormalization"}
         assert every <= nested, f"layers never generated: {sorted(every - nested)}"
