@@ -56,6 +56,14 @@ def boundary(fn: Callable) -> Callable:
         except KspecError as e:
             _err(f"error: {e}")
             raise typer.Exit(EXIT_INVALID)
+        except ImportError as e:  # an optional install (TensorFlow, matplotlib, ...) is missing
+            from .extras import missing
+
+            clean = missing(e)
+            if clean is None:
+                raise
+            _err(f"error: {clean}")
+            raise typer.Exit(EXIT_INVALID)
         except KeyboardInterrupt:
             _err("interrupted")
             raise typer.Exit(130)

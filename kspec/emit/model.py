@@ -33,9 +33,10 @@ def keras():
         except ImportError as e:
             os.dup2(saved, 2)
             from ..diagnostics import KspecError
+            from ..extras import missing
 
-            raise KspecError(f"training needs Keras and TensorFlow, which are not installed ({e})",
-                             hint='install them with: pip install "kspec[train]" (lint, validate and shapes work without them)') from None
+            raise (missing(e) or KspecError(f"Keras cannot be imported: {e}",
+                                            hint='reinstall it with: pip install "kspec[train]"')) from None
         except BaseException:
             os.dup2(saved, 2)
             log.seek(0)

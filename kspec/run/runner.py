@@ -51,6 +51,8 @@ class Session:
     monitor: MonitorFacts = field(default_factory=MonitorFacts)
     dist: Any = None
     """The tf.distribute setup (:class:`kspec.run.distribute.Distribution`); None: one device."""
+    fitting: bool = False
+    """``model.fit`` has started (a failure before it is a failed start)."""
 
     def say(self, msg: str) -> None:
         """Progress lines; ``--quiet`` leaves them out."""
@@ -107,7 +109,10 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
     if epochs is not None:
         r.train.epochs = epochs
     _check_before_training(r)
+    from ..emit.model import keras
     from .distribute import run_worker, start
+
+    keras()  # TensorFlow missing or broken: say so before a run directory exists
 
     dist = start(r)  # a strategy must exist before any other TensorFlow op
     if not dist.is_chief:  # another worker of a cluster: trains along, writes nothing
@@ -147,7 +152,7 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
                 report_format=report_format, dist=dist)
     s.say(f"kspec: run directory {run_dir}")
     with rundir.RunLock(run_dir):
-        result = _train(s)
+        result = _train_or_mark(s)
     dist.barrier()  # the other workers wait until the chief has written the run directory
     return result
 
@@ -215,7 +220,7 @@ def resume_run(run_dir: Path, *, quiet: bool = False, report_format: str = "full
         manifest.setdefault("resumed", []).append({"at": rundir.now(), "after_epoch": done,
                                                    "dropped_epochs": max(0, recorded - done)})
         rundir.write_manifest(run_dir, manifest)
-        result = _train(s)
+        result = _train_or_mark(s)
     dist.barrier()
     return result
 
@@ -267,6 +272,23 @@ def _check_visualize(r: Resolved, vis) -> None:
 # ------------------------------------------------------------------------------------ training
 
 
+def _train_or_mark(s: Session) -> RunResult:
+    """:func:`_train`, and a manifest that never stays ``running`` when it stops: a failure before
+    or after fitting (data that cannot be read, a model Keras cannot build, an evaluation error)
+    is recorded as ``failed`` with the reason and an ``error.log``, like one during fitting."""
+    try:
+        return _train(s)
+    except KeyboardInterrupt:
+        if s.manifest.get("status") == "running":
+            s.manifest.update(status="interrupted", ended=rundir.now())
+            rundir.write_manifest(s.run_dir, s.manifest)
+        raise
+    except Exception as e:
+        if s.manifest.get("status") != "running":  # recorded already (a failure during fit)
+            raise
+        _failed(s, None, e)
+
+
 def _train(s: Session) -> RunResult:
     from ..emit.callbacks import build_callbacks
     from ..emit.data import build_inputs
@@ -311,6 +333,7 @@ def _train(s: Session) -> RunResult:
     rundir.write_manifest(run_dir, manifest)
     status = "completed"
     t1, c1 = time.perf_counter(), time.process_time()
+    s.fitting = True
     try:
         if s.initial_epoch < r.train.epochs:
             if dist is not None:
@@ -355,11 +378,19 @@ def _same_as_before(s: Session, before: dict[str, Any], inputs) -> None:
 
 
 def _failed(s: Session, inputs, error: Exception):
-    """Training raised: record it, keep the traceback in error.log, say what happened without one."""
+    """The run raised: record it, keep the traceback in error.log (plain text), and say what
+    happened without one: the lines of Keras's message that say what is wrong, and the spec
+    place they concern (the layer, or the loss) when kspec can tell."""
+    from .failure import locate, strip_ansi, useful_lines
+
     write_rows(s.run_dir, s.rows)
-    log = write_text(s.run_dir / "error.log", "".join(traceback.format_exception(error)))
-    s.manifest.update(status="failed", ended=rundir.now(), error=f"{type(error).__name__}: {error}"[:2000],
-                      epochs_completed=len(s.rows))
+    log = write_text(s.run_dir / "error.log", strip_ansi("".join(traceback.format_exception(error))))
+    when = f"training failed after {len(s.rows)} epoch(s)" if s.fitting else "the run failed before training started"
+    lines = useful_lines(error)
+    s.manifest.update(status="failed", ended=rundir.now(), epochs_completed=len(s.rows),
+                      error=f"{type(error).__name__}: " + strip_ansi(str(error) if isinstance(error, KspecError)
+                                                                    else " ".join(lines))[:2000],
+                      failed=("fit" if s.fitting else "start"))
     rundir.write_manifest(s.run_dir, s.manifest)
     if isinstance(error, KspecError):  # already says what happened and what to do
         raise error from None
@@ -370,9 +401,12 @@ def _failed(s: Session, inputs, error: Exception):
         explained = explain_decode_error(error, images)
         if explained is not None:
             raise explained from None
-    first = (str(error).strip().splitlines() or [""])[0][:500]
-    raise KspecError(f"training failed after {len(s.rows)} epoch(s): {type(error).__name__}: {first}",
-                     hint=f"the full traceback is in {log}") from None
+    place = locate(error, s.r, s.span_of)
+    message = f"{when}: {type(error).__name__}: " + "\n  ".join(lines)
+    if place is not None:
+        message += f"\n  in {place[1]}"
+    raise KspecError(message, hint=f"the full traceback is in {log}",
+                     span=place[0] if place is not None else None) from None
 
 
 def _interrupted(s: Session, saver: checkpoint.Checkpointer) -> None:

@@ -68,3 +68,67 @@ def test_run_without_tensorflow_says_how_to_install_it(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert "kspec[train]" in out.stderr and "Traceback" not in out.stderr
+
+
+ABSENT_HOOK = '''\
+import sys
+
+
+class _Absent:
+    """`import tensorflow` / `import keras` fail as they do where the train extra is not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Absent())
+'''
+
+
+def test_every_command_that_needs_tensorflow_gives_one_clean_message_without_it(tmp_path):
+    """predict, visualize, evaluate, export and run without TensorFlow: exit 2, the same message, no
+    traceback, and no run directory. An image-folder run, so predict decodes images (TensorFlow)."""
+    import json
+
+    from PIL import Image
+
+    from kspec.pipeline import Pipeline
+
+    for cls in ("a", "b"):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (8, 8), (40 * i, 0, 0)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("kspec: 1\ndata: {type: image_folder, directory: imgs, target_size: [8, 8], class_mode: sparse}\n"
+                    "model:\n  layers: [{type: Flatten}, {type: Dense, units: 2, activation: softmax}]\n"
+                    "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\ntrain: {epochs: 1, seed: 0}\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "spec.resolved.json").write_text(json.dumps(Pipeline(spec).resolved.to_json()))
+    (run_dir / "manifest.json").write_text(json.dumps({"version": 1, "status": "completed", "seed": 0,
+                                                       "base_dir": str(tmp_path)}))
+    (run_dir / "model.keras").write_bytes(b"never read: TensorFlow is missing first")
+    image = tmp_path / "imgs" / "a" / "0.png"
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(ABSENT_HOOK)
+    commands = [["predict", run_dir, image], ["visualize", run_dir, "--image", image], ["evaluate", run_dir],
+                ["export", run_dir, "--format", "tflite"], ["run", spec, "--out", tmp_path / "runs"]]
+    code = ("import sys\nfrom kspec.cli import app\n"
+            f"for args in {[[str(a) for a in c] for c in commands]!r}:\n"
+            "    try:\n        app(args)\n    except SystemExit as e:\n        print('exit', args[0], e.code)\n"
+            "    print('--', file=sys.stderr)\n")
+    env = dict(__import__("os").environ, PYTHONPATH=f"{hook}:{ROOT}")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert "Traceback" not in out.stderr, out.stderr[-3000:]
+    assert out.stdout.split("\n")[:-1] == [f"exit {c[0]} 2" for c in commands], out.stdout + out.stderr[-2000:]
+    import re
+
+    blocks = out.stderr.split("--\n")[:-1]  # run prints its lint findings first
+    messages = [re.sub(r" \(No module named '\w+'\)", "", b[b.index("error: "):].strip()) for b in blocks]
+    assert len(messages) == len(commands) and len(set(messages)) == 1, messages
+    assert messages[0] == ("error: this command needs Keras and TensorFlow, which are not installed\n"
+                           '  hint: install them with: pip install "kspec[train]" (lint, validate and shapes work without them)')
+    assert not (tmp_path / "runs").exists()

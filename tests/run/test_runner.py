@@ -255,8 +255,55 @@ def test_training_errors_are_clean_and_keep_the_traceback(tmp_path):
     with pytest.raises(KspecError, match="training failed after 0 epoch") as e:
         run_spec(tmp_path, bad_labels)
     assert "error.log" in e.value.hint
+    # the line that says what is wrong (TensorFlow puts it after the stack of the failing node), and where
+    assert "Received a label value of 7 which is outside the valid range of [0, 2)" in e.value.message
+    assert "in compile.loss" in e.value.message and e.value.span.line == 11  # compile: {..., loss: ...}
+    assert "File \"" not in e.value.message and "Graph execution error" not in e.value.message
     run_dir = next((tmp_path / "runs").iterdir())
-    assert manifest(run_dir)["status"] == "failed" and "Traceback" in (run_dir / "error.log").read_text()
+    m = manifest(run_dir)
+    assert m["status"] == "failed" and m["failed"] == "fit" and "Received a label value of 7" in m["error"]
+    assert "Traceback" in (run_dir / "error.log").read_text()
+
+
+def test_a_keras_build_error_names_the_layer_and_the_run_is_marked_failed(tmp_path, monkeypatch):
+    """Keras raises while building the model (after kspec's static checks passed): the console gets
+    Keras's own message line and the layer's place; error.log is plain text."""
+    import keras
+
+    build = keras.layers.Dense.build
+
+    def failing_build(self, input_shape):
+        if self.units == 4:
+            raise ValueError("\x1b[1mkernel and inputs disagree: expected 4 features, got 1\x1b[0m")
+        return build(self, input_shape)
+
+    monkeypatch.setattr(keras.layers.Dense, "build", failing_build)
+    two = TINY_REGRESSION.replace("- {type: Dense, units: 1}", "- {type: Dense, units: 4}\n    - {type: Dense, units: 1}")
+    with pytest.raises(KspecError, match="before training started") as e:
+        run_spec(tmp_path, two)
+    assert "kernel and inputs disagree: expected 4 features, got 1" in e.value.message
+    assert "in model.layers[0] (Dense 'dense')" in e.value.message and e.value.span.line == 10  # the layer that raised
+    assert "Arguments received by" not in e.value.message and "\x1b[" not in e.value.message
+    run_dir = next((tmp_path / "runs").iterdir())
+    m = manifest(run_dir)
+    assert m["status"] == "failed" and m["failed"] == "start" and "kernel and inputs disagree" in m["error"]
+    log = (run_dir / "error.log").read_text()
+    assert "Traceback" in log and "kernel and inputs disagree" in log and "\x1b" not in log
+
+
+def test_a_failed_start_never_leaves_a_running_manifest(tmp_path, monkeypatch):
+    import kspec.emit.data
+
+    def missing(r):
+        raise KspecError("the data set is not in the Keras cache and the network is off")
+
+    monkeypatch.setattr(kspec.emit.data, "build_inputs", missing)
+    with pytest.raises(KspecError, match="not in the Keras cache"):
+        run_spec(tmp_path, TINY_REGRESSION)
+    for run_dir in (tmp_path / "runs").iterdir():
+        m = manifest(run_dir)
+        assert m["status"] == "failed" and m["failed"] == "start" and "not in the Keras cache" in m["error"]
+        assert not (run_dir / ".lock").exists()
 
 
 def test_tensorboard_logs_when_the_spec_asks(tmp_path):
