@@ -395,8 +395,10 @@ def run(
             from .run.worker import apply_overrides
 
             apply_overrides(p.resolved.train, **dist_opts)
+        from .run.worker import reports_lint
+
         lint_findings = p.lint_diagnostics
-        if lint_findings:
+        if lint_findings and reports_lint(p.resolved.train.distribute):  # once, not once per worker
             _err(pick(format.value)(lint_findings, p.document.sources).rstrip())
         errors = [d for d in lint_findings if d.severity is Severity.ERROR]
         if errors and not no_lint:

@@ -29,6 +29,26 @@ KILL_GRACE_S = 5.0
 """After one worker fails, the others get SIGTERM, then SIGKILL this much later."""
 PORT_RETRIES = 2
 """Fresh ports are tried this many more times when a port was taken between choosing and binding."""
+LOCAL_CLUSTER_ENV = "KSPEC_LOCAL_CLUSTER"
+"""Set in the environment of each worker ``kspec run --local`` starts (the launcher has linted)."""
+
+
+def reports_lint(distribute: Any, env: dict[str, str] | None = None) -> bool:
+    """Whether this ``kspec run`` process prints the spec's lint findings: once per run, so not in a
+    worker that ``--local`` started (its launcher printed them) nor in a cluster's other workers
+    (the chief prints them)."""
+    from ..emit.strategy import cluster_of
+
+    env = os.environ if env is None else env
+    if env.get(LOCAL_CLUSTER_ENV):
+        return False
+    if not isinstance(distribute, MultiWorkerDistribute):
+        return True
+    try:
+        cluster = cluster_of(distribute, env)
+    except KspecError:  # said when training starts
+        return True
+    return cluster is None or cluster.is_chief
 
 
 def parse_workers(text: str) -> int | list[str]:
@@ -177,7 +197,7 @@ def _launch_once(args, configs, out, env, timeout, on_start) -> LocalResult:
     base_env.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, (os.cpu_count() or 1) // n)))
     base_env.setdefault("TF_NUM_INTEROP_THREADS", "1")
     for i, cfg in enumerate(configs):
-        child_env = dict(base_env, TF_CONFIG=json.dumps(cfg))
+        child_env = dict(base_env, TF_CONFIG=json.dumps(cfg), **{LOCAL_CLUSTER_ENV: "1"})
         proc = subprocess.Popen([sys.executable, "-m", "kspec.cli", "run", *args], env=child_env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 text=True, bufsize=1, start_new_session=True)

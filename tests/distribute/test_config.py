@@ -263,3 +263,25 @@ def test_ks603_unshardable_data(tmp_path):
     assert d.severity is Severity.ERROR and "cannot build their input pipeline" in d.message
     found = lint("train: {batch_size: 2, distribute: {type: multi_worker, workers: 2}}\n", data=folder, tmp_path=tmp_path)
     assert "KS603" not in codes(found)
+
+
+def test_lint_findings_are_printed_by_one_process_of_a_cluster(monkeypatch):
+    from kspec.run import worker
+    from kspec.run.worker import LOCAL_CLUSTER_ENV, reports_lint
+
+    dist = MultiWorkerDistribute(type="multi_worker")
+    cfg = lambda i: json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": i}})  # noqa: E731
+    assert reports_lint(dist, {}) and reports_lint(TrainSpec().distribute, {})
+    assert reports_lint(dist, {"TF_CONFIG": cfg(0)}) and not reports_lint(dist, {"TF_CONFIG": cfg(1)})
+    assert not reports_lint(dist, {"TF_CONFIG": cfg(0), LOCAL_CLUSTER_ENV: "1"})  # --local: the launcher did
+    seen = []
+    real = subprocess.Popen
+
+    def popen(args, env=None, **kw):  # a tiny child in place of `kspec run`, with the launcher's environment
+        seen.append(env)
+        return real([sys.executable, "-c", "print('ok')"], env=env, **kw)
+
+    monkeypatch.setattr(worker.subprocess, "Popen", popen)
+    result = worker.launch(["spec.yaml"], 2, timeout=60)
+    assert result.returncode == 0 and len(seen) == 2
+    assert all(e[LOCAL_CLUSTER_ENV] == "1" and not reports_lint(dist, e) for e in seen)
