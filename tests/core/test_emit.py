@@ -51,8 +51,22 @@ REFERENCES = {
                               "Adam", {"learning_rate": 0.001}, "categorical_crossentropy"),
     "horse-or-human": lambda: (course_cnn((300, 300, 3), (16, 32, 64, 64, 64)), "RMSprop", {"learning_rate": 0.001},
                                "binary_crossentropy"),
-    "horse-or-human-100px": lambda: (course_cnn((100, 100, 1)), "RMSprop",
-                                     {"learning_rate": 0.001}, "binary_crossentropy"),
+    "horse-or-human-100px": lambda: ([keras.Input((100, 100, 1)),
+                                      L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+                                      L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                                      L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2),
+                                      L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2),
+                                      L.Flatten(), L.Dropout(0.5), L.Dense(256, activation="relu"),
+                                      L.Dense(1, activation="sigmoid")],
+                                     "Adam", {"learning_rate": 0.0005}, "binary_crossentropy"),
+    "shapes-augmented": lambda: ([keras.Input((28, 28, 1)),
+                                  L.RandomFlip("horizontal"), L.RandomRotation(0.05), L.RandomZoom(0.1),
+                                  L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+                                  L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                                  L.Flatten(), L.Dense(64, activation="relu"), L.Dense(4, activation="softmax")],
+                                 "Adam", {"learning_rate": 0.001}, "sparse_categorical_crossentropy"),
+    "series_lr_sweep": lambda: ([keras.Input((20,)), L.Dense(10, activation="relu"), L.Dense(10, activation="relu"),
+                                 L.Dense(1)], "SGD", {"learning_rate": 1e-8, "momentum": 0.9}, "huber"),
     "series_dense": lambda: ([keras.Input((20,)), L.Dense(10, activation="relu"), L.Dense(10, activation="relu"),
                               L.Dense(1)], "SGD", {"learning_rate": 1e-6, "momentum": 0.9}, "mean_squared_error"),
     # fruit: 2 numeric columns + colour one-hot (4 colours and the out-of-vocabulary slot)
@@ -90,6 +104,8 @@ def _same_arg(field, spec_value, keras_value):
     spec_value, keras_value = _norm(spec_value), _norm(keras_value)
     if field in ("kernel_size", "strides", "pool_size", "dilation_rate") and isinstance(spec_value, int):
         spec_value = (spec_value,) * len(keras_value)
+    if field.endswith("factor") and isinstance(spec_value, (int, float)) and isinstance(keras_value, (list, tuple)):
+        spec_value = (-spec_value, spec_value)  # Keras keeps a bare factor f as the range (-f, f)
     if isinstance(keras_value, dict) and keras_value.get("module") == "keras.layers":  # a wrapped layer
         nested = getattr(spec_value, "model_fields_set", None)
         if nested is None:
