@@ -87,7 +87,7 @@ def _any_of(node):
     return node
 
 
-DRAWN_LAYERS = {"Dense", "Conv2D", "Conv1D", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Embedding",
+DRAWN_LAYERS = {"Dense", "Conv2D", "SpectralNormalization", "Conv1D", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Embedding",
                 "BatchNormalization", "Dropout", "Reshape", "GlobalAveragePooling1D", "MaxPooling2D", "Flatten"}
 """Layer types drawn for the model part: hypothesis-jsonschema cannot canonicalise the union of the
 whole vocabulary in reasonable time (every layer is checked against Keras in test_shapes_keras)."""
@@ -96,7 +96,7 @@ whole vocabulary in reasonable time (every layer is checked against Keras in tes
 def _few_layers(schema):
     """The schema with each layer union cut down to DRAWN_LAYERS, and the definitions left unused removed."""
     defs = schema.get("$defs", {})
-    for name in ("Layer", "InnerLayer", "RecurrentLayer"):
+    for name in ("Layer", "InnerLayer", "RecurrentLayer", "KernelLayer"):
         union = defs.get(name)
         if not union or "oneOf" not in union:
             continue
@@ -138,9 +138,6 @@ def _piecewise_lengths_differ(node) -> bool:
 
 
 @pytest.mark.parametrize("part,examples", [
-    pytest.param("model", 25, marks=pytest.mark.skip(
-        reason="hypothesis-jsonschema takes over 10 minutes on the layer vocabulary's schema; the model part is "
-               "covered by test_types_agree and test_shapes_keras")),
     ("compile", 30), ("train", 30), ("data", 30)])
 def test_schema_valid_documents_are_model_valid_and_lint_never_crashes(part, examples):
     from pydantic import TypeAdapter
@@ -172,6 +169,149 @@ def test_schema_valid_documents_are_model_valid_and_lint_never_crashes(part, exa
         assert not crashed, crashed[0].message
 
     check()
+
+
+# ------------------------------------------------------------------ layers, one branch at a time
+#
+# hypothesis-jsonschema needs minutes for the layer union (and for single weighted layers, whose
+# argument objects are unions too), so layer documents are drawn by a small generator that walks
+# one branch of the schema Pydantic makes ($defs/<Layer type>), nested layer unions cut down to a
+# few types; then mutated (an unknown key, a wrong type, true for an integer, a string for a
+# number, a required key dropped). Each document is judged by kspec and by the exported
+# model.schema.json, which must agree.
+
+
+def _draw(data, node, defs, depth=0):
+    """A value for the JSON Schema ``node`` (the subset Pydantic writes), drawn from ``data``."""
+    from hypothesis import strategies as st
+
+    if "$ref" in node:
+        return _draw(data, defs[node["$ref"].split("/")[-1]], defs, depth)
+    if "const" in node:
+        return node["const"]
+    if "enum" in node:
+        return data.draw(st.sampled_from(node["enum"]))
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return _draw(data, data.draw(st.sampled_from(node[key])), defs, depth)
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = data.draw(st.sampled_from(kind))
+    if kind == "null":
+        return None
+    if kind == "boolean":
+        return data.draw(st.booleans())
+    if kind in ("integer", "number"):
+        lo = node.get("minimum", node.get("exclusiveMinimum", -8))
+        hi = node.get("maximum", node.get("exclusiveMaximum", max(lo, 0) + 40))
+        if kind == "integer":
+            lo = int(lo) + (1 if "exclusiveMinimum" in node and lo == int(lo) else 0)
+            hi = int(hi) - (1 if "exclusiveMaximum" in node and hi == int(hi) else 0)
+            return data.draw(st.integers(lo, max(lo, hi)))
+        return data.draw(st.floats(lo, hi, exclude_min="exclusiveMinimum" in node,
+                                   exclude_max="exclusiveMaximum" in node, allow_nan=False))
+    if kind == "string":
+        if "pattern" in node:
+            return data.draw(st.from_regex(node["pattern"], fullmatch=True).filter(lambda t: len(t) < 40))
+        return data.draw(st.text("abc_-1", min_size=node.get("minLength", 0), max_size=6))
+    if kind == "array":
+        lo = node.get("minItems", 0)
+        hi = node.get("maxItems", lo + 3)
+        n = data.draw(st.integers(lo, min(hi, lo + 3)))
+        return [_draw(data, node.get("items", {"type": "integer"}), defs, depth + 1) for _ in range(n)]
+    if kind == "object" or "properties" in node:
+        props, required = node.get("properties", {}), set(node.get("required", []))
+        out = {}
+        for key, sub in props.items():
+            if key in required or data.draw(st.booleans()):
+                out[key] = _draw(data, sub, defs, depth + 1)
+        return out
+    return data.draw(st.integers(0, 3))  # an unconstrained value
+
+
+def _mutate(data, doc, branch):
+    """A document a step away from ``doc``: the mutation's name and the document."""
+    from hypothesis import strategies as st
+
+    keys = [k for k in doc if k != "type"]
+    how = data.draw(st.sampled_from(["none", "none", "unknown_key", "wrong_type", "bool_for_int",
+                                     "string_for_number", "drop_required"]))
+    doc = dict(doc)
+    props = branch.get("properties", {})
+    if how == "unknown_key":
+        doc[data.draw(st.sampled_from(["unit", "kernal_size", "activations", "extra"]))] = 1
+    elif how == "wrong_type" and keys:
+        doc[data.draw(st.sampled_from(keys))] = data.draw(st.sampled_from([{"x": 1}, [[[]]]]))
+    elif how == "bool_for_int":
+        ints = [k for k in props if '"integer"' in json.dumps(props[k])]
+        if not ints:
+            return "none", doc
+        doc[data.draw(st.sampled_from(ints))] = True
+    elif how == "string_for_number":
+        nums = [k for k in props if '"number"' in json.dumps(props[k]) or '"integer"' in json.dumps(props[k])]
+        if not nums:
+            return "none", doc
+        doc[data.draw(st.sampled_from(nums))] = "3"
+    elif how == "drop_required":
+        req = [k for k in branch.get("required", []) if k != "type" and k in doc]
+        if not req:
+            return "none", doc
+        del doc[data.draw(st.sampled_from(req))]
+    else:
+        how = "none"
+    return how, doc
+
+
+CROSS_FIELD = {"value_error"}
+"""Pydantic error types of rules across fields (give bin_boundaries or num_bins, frame_step at most
+frame_length, ...) that JSON Schema cannot state: the only rejections kspec may add to the schema's."""
+
+
+def test_every_layer_branch_agrees_with_the_exported_schema():
+    from hypothesis import strategies as st
+    from pydantic import TypeAdapter, ValidationError
+
+    from kspec.layers import Layer
+
+    pydantic_schema = _few_layers(TypeAdapter(PART_MODELS["model"]).json_schema(mode="validation"))
+    full_defs = TypeAdapter(PART_MODELS["model"]).json_schema(mode="validation")["$defs"]
+    branches = sorted(b["$ref"].split("/")[-1] for b in full_defs["Layer"]["oneOf"])
+    defs = {**full_defs, **{k: v for k, v in pydantic_schema["$defs"].items() if k.endswith("Layer")}}
+    exported = json.loads((SCHEMAS / "model.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(exported)
+    layer_schema = cls({"$defs": exported["$defs"], "$ref": "#/$defs/Layer"})
+    adapter = TypeAdapter(Layer)
+    seen = {"both_accept": 0, "both_reject": 0, "cross_field": 0}
+    drawn: set[str] = set()
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.data())
+    def check(data):
+        name = data.draw(st.sampled_from(branches))
+        branch = full_defs[name]
+        how, doc = _mutate(data, _draw(data, branch, defs), branch)
+        schema_ok = not list(layer_schema.iter_errors(doc))
+        try:
+            adapter.validate_python(doc)
+            errors = []
+        except ValidationError as e:
+            errors = e.errors()
+        if not errors:
+            assert schema_ok, f"kspec accepts {doc} ({how}) and the schema rejects it"
+            seen["both_accept"] += 1
+            drawn.add(name)
+        elif schema_ok:
+            kinds = {err["type"] for err in errors}
+            assert kinds <= CROSS_FIELD, f"the schema accepts {doc} ({how}); kspec rejects it: {errors}"
+            seen["cross_field"] += 1
+        else:
+            seen["both_reject"] += 1
+        if how in ("unknown_key", "wrong_type"):
+            assert not schema_ok, f"{how}: the schema accepts {doc}"
+
+    check()
+    assert seen["both_accept"] >= 75 and seen["both_reject"] >= 50, seen
+    assert len(drawn) >= len(branches) * 0.4, sorted(set(branches) - drawn)
 
 
 def test_every_field_is_documented():
