@@ -49,3 +49,6 @@ def test_fashion_mnist_mlp_reaches_the_course_accuracy(keras_home, tmp_path):
     cm = np.array(json.loads((run_dir / "confusion_matrix.json").read_text())["matrix"])
     assert cm.sum() == 10000 and (cm.sum(axis=1) == 1000).all()
     assert "evaluation (test): accuracy" in proc.stdout and "run diagnostics:" in proc.stdout
+    # the spec's threshold (training accuracy 0.89) is one the example reaches: at its last epoch
+    assert rows[-1]["accuracy"] >= 0.89 > rows[-2]["accuracy"], rows
+    assert "threshold_stop: accuracy = " in proc.stdout and "reached 0.89 (>=) at epoch 5" in proc.stdout
