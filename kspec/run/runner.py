@@ -613,7 +613,10 @@ def summary_lines(result: RunResult, evaluated_on: str = "test", predictions: bo
     :data:`SHOWN_PREDICTIONS`, with a note where the rest are) and the run directory."""
     h = result.history
     keys = [k for k in h if h[k] and k not in NOT_METRICS]
-    keys = [k for k in keys if not k.startswith("val_")] + [k for k in keys if k.startswith("val_")]
+    train = [k for k in keys if not k.startswith("val_")]
+    train = [k for k in train if k == "loss"] + [k for k in train if k != "loss"]  # loss first, as Keras 2 did
+    keys = train + [f"val_{k}" for k in train if f"val_{k}" in keys]
+    keys += [k for k in h if k.startswith("val_") and k not in keys and h[k]]
     lines = []
     epochs = len(h.get("loss", []))
     verb = {"completed": "trained", "diverged": "stopped (loss not finite) after"}.get(result.status, result.status)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from .helpers import ROOT, history, manifest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
+DATA = Path(os.environ.get("KSPEC_SHARED_DATA", ROOT.parent / "shared" / "data")) / "fashion-mnist"
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
          "t10k-labels-idx1-ubyte.gz")
 

@@ -88,9 +88,9 @@ def test_end_of_run_summary_shows_every_metric_and_says_where_the_predictions_ar
 
     lines = summary_lines(trained, "test")
     [trainedline] = [line for line in lines if line.startswith("kspec: trained 2 epoch(s)")]
-    for key in ("loss", "accuracy", "sparse_top_k_categorical_accuracy", "val_loss", "val_accuracy",
-                "val_sparse_top_k_categorical_accuracy"):
-        assert re.search(rf"(^|[ :]){key} \d", trainedline), (key, trainedline)
+    assert re.findall(r"(\w+) [\d.]+(?:,|$)", trainedline.split(": ", 1)[1]) == [
+        "loss", "accuracy", "sparse_top_k_categorical_accuracy",
+        "val_loss", "val_accuracy", "val_sparse_top_k_categorical_accuracy"], trainedline
     [evaluation] = [line for line in lines if line.startswith("kspec: evaluation (test)")]
     assert "sparse_top_k_categorical_accuracy" in evaluation and "accuracy" in evaluation
     assert set(trained.metrics) >= {"accuracy", "sparse_top_k_categorical_accuracy", "loss"}
