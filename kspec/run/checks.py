@@ -32,14 +32,22 @@ class MonitorFacts:
     """``{"epoch": e, "batch": b, "steps": n, "value": "nan"}``: first non-finite training loss (1-based)."""
     kept_epoch: int | None = None
     """The epoch (1-based) whose weights the run kept when early stopping restored them; None: the last."""
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    """The layer monitor's looks at one fixed batch (:func:`kspec.run.dynamics.sample`), epoch 0
+    (before training) first: ``{"epoch": e, "dead": {i: share}, "saturated": {i: share},
+    "grad": {i: kernel gradient norm}}`` by spec layer index."""
+    layers_error: str | None = None
+    """Why the layer monitor stopped looking, when it did."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"first_batch_loss": self.first_batch_loss, "nan_at": self.nan_at, "kept_epoch": self.kept_epoch}
+        return {"first_batch_loss": self.first_batch_loss, "nan_at": self.nan_at, "kept_epoch": self.kept_epoch,
+                "layers": self.layers, "layers_error": self.layers_error}
 
     @classmethod
     def from_json(cls, d: dict[str, Any] | None) -> "MonitorFacts":
         d = d or {}
-        return cls(first_batch_loss=d.get("first_batch_loss"), nan_at=d.get("nan_at"), kept_epoch=d.get("kept_epoch"))
+        return cls(first_batch_loss=d.get("first_batch_loss"), nan_at=d.get("nan_at"), kept_epoch=d.get("kept_epoch"),
+                   layers=list(d.get("layers") or []), layers_error=d.get("layers_error"))
 
 
 def kept_epoch(callbacks: list, facts: MonitorFacts) -> None:
@@ -565,6 +573,256 @@ class OscillatingLoss(RunCheck):
             flips=flips, ratio=ratio, swing=swing)
 
 
+def _looks(ctx: RunContext, key: str) -> dict[int, list[tuple[int, Any]]]:
+    """Per layer index, the (epoch, value) of every look of the layer monitor at ``key``."""
+    out: dict[int, list[tuple[int, Any]]] = {}
+    for look in ctx.monitor.layers:
+        for i, v in (look.get(key) or {}).items():
+            out.setdefault(int(i), []).append((int(look.get("epoch", 0)), v))
+    return out
+
+
+def _persists(values: list[bool]) -> bool:
+    """True when a condition holds at the last look and at half of the looks or more (two at least)."""
+    return len(values) >= 2 and values[-1] and 2 * sum(values) >= len(values)
+
+
+def _layer_name(ctx: RunContext, i: int) -> str:
+    layer = ctx.resolved.model.layers[i]
+    act = getattr(layer, "activation", None)
+    return f"layer {i} ({layer.type}{', ' + act if isinstance(act, str) else ''})"
+
+
+def _after(epoch: int) -> str:
+    return "before training" if epoch == 0 else f"after epoch {epoch}"
+
+
+class DeadRelu(RunCheck):
+    """What it does: the layer monitor runs one fixed batch of 64 training samples through the
+    model before training and after every epoch, and counts, for each hidden ReLU layer, the
+    units whose output is zero for every sample (and every position of a feature map). It
+    reports a layer where 70% of the units or more are dead at the end of training and in at
+    least half of the looks (DeepDiagnosis reports 70% of a ReLU layer's outputs at or below 0).
+
+    Why is this bad: a ReLU unit whose input is negative for every sample passes no gradient,
+    so it never learns again; the layer works with a fraction of its width. The usual causes
+    are a learning rate so large that one step pushed the biases far negative, inputs that are
+    not scaled, or a bias initialiser that starts the units negative.
+
+    Example:
+        compile:
+          optimizer: {type: sgd, learning_rate: 5.0}
+
+    Use instead:
+        compile:
+          optimizer: {type: sgd, learning_rate: 0.01}
+    """
+
+    code = "KS910"
+    name = "dead-relu"
+    severity = Severity.WARNING
+    SHARE = 0.7
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        for i, looks in sorted(_looks(ctx, "dead").items()):
+            flags = [v >= self.SHARE for _, v in looks]
+            if not _persists(flags):
+                continue
+            epoch, share = looks[-1]
+            yield self.diag(
+                ctx, ("model", "layers", i),
+                f"{share:.0%} of the units of {_layer_name(ctx, i)} are dead {_after(epoch)}: they output 0 for "
+                f"every one of the monitored samples (dead in {sum(flags)} of {len(flags)} looks; expected under "
+                f"{self.SHARE:.0%})",
+                hint="lower the learning rate, scale the inputs, or use `activation: leaky_relu` (or elu) here",
+                layer=i, share=share, epoch=epoch, looks=len(flags), dead_looks=sum(flags))
+
+
+def _grad_ends(look_grads: dict[int, list[tuple[int, Any]]]) -> tuple[int, int] | None:
+    layers = sorted(look_grads)
+    return (layers[0], layers[-1]) if len(layers) >= 2 else None
+
+
+def _grad_pairs(ctx: RunContext) -> tuple[int, int, list[tuple[int, float, float]]] | None:
+    """(first, last weighted layer, [(epoch, |g_first|, |g_last|)]) from the looks."""
+    grads = _looks(ctx, "grad")
+    ends = _grad_ends(grads)
+    if ends is None:
+        return None
+    first, last = ends
+    by_epoch_last = dict(grads[last])
+    pairs = [(e, as_float(g), as_float(by_epoch_last[e])) for e, g in grads[first] if e in by_epoch_last]
+    return first, last, pairs
+
+
+class VanishingGradients(RunCheck):
+    """What it does: the layer monitor computes, on one fixed batch of 64 training samples, the
+    gradient of the loss for the kernel of every weighted layer, before training and after every
+    epoch. It reports vanishing gradients when the first weighted layer's gradient norm is below
+    1e-4 and below 1/1000 of the last weighted layer's (AUTOTRAINER's rule), at the end of
+    training and in at least half of the looks.
+
+    Why is this bad: the first layers, which turn the raw inputs into features, barely move;
+    the network trains like a shallow one on fixed random features. Deep stacks of sigmoid or
+    tanh layers are the classic cause (each multiplies the gradient by at most 0.25 or 1), and
+    so are tiny initial weights.
+
+    Example:
+        model:
+          layers:
+            - {type: Dense, units: 32, activation: sigmoid}
+            - {type: Dense, units: 32, activation: sigmoid}
+            - {type: Dense, units: 32, activation: sigmoid}
+            - {type: Dense, units: 32, activation: sigmoid}
+            - {type: Dense, units: 10, activation: softmax}
+
+    Use instead:
+        model:
+          layers:
+            - {type: Dense, units: 32, activation: relu}
+            - {type: Dense, units: 32, activation: relu}
+            - {type: Dense, units: 10, activation: softmax}
+    """
+
+    code = "KS911"
+    name = "vanishing-gradients"
+    severity = Severity.WARNING
+    RATIO = 1e-3
+    FLOOR = 1e-4
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        found = _grad_pairs(ctx)
+        if found is None or ctx.monitor.nan_at is not None:
+            return
+        first, last, pairs = found
+        flags = [math.isfinite(a) and math.isfinite(b) and b > 0 and a < self.FLOOR and a / b < self.RATIO
+                 for _, a, b in pairs]
+        if not _persists(flags):
+            return
+        epoch, a, b = pairs[-1]
+        yield self.diag(
+            ctx, ("model", "layers", first),
+            f"the gradients vanish before they reach {_layer_name(ctx, first)}: its kernel gradient norm is "
+            f"{a:.3g} {_after(epoch)}, {a / b:.2g}x that of {_layer_name(ctx, last)} ({b:.3g}); expected at least "
+            f"{self.RATIO:g}x or {self.FLOOR:g} (in {sum(flags)} of {len(flags)} looks)",
+            hint="use relu (or another non-saturating activation) in the hidden layers, fewer layers, or "
+                 "BatchNormalization between them",
+            related=((("model", "layers", last), "the last weighted layer"),),
+            layer=first, last_layer=last, first_norm=a, last_norm=b, epoch=epoch)
+
+
+class ExplodingGradients(RunCheck):
+    """What it does: from the same looks as KS911, reports exploding gradients when a weighted
+    layer's kernel gradient is not finite, or when the first weighted layer's gradient norm is
+    more than 1000 times the last one's, at the end of training and in at least half of the
+    looks. AUTOTRAINER's bound is 70; kspec's is looser because a convolution's kernel gradient
+    sums over every position of its feature map, so healthy CNNs exceed 70. A loss that became
+    NaN is KS901's.
+
+    Why is this bad: the first layers take steps thousands of times larger than the last: the
+    weights jump instead of descending and training becomes unstable or ends in NaN. Causes:
+    inputs that are not scaled, a learning rate that is too high, or deep stacks without
+    normalisation.
+
+    Example:
+        data: {type: synthetic, samples: 64, image_size: 8}
+
+    Use instead:
+        data: {type: synthetic, samples: 64, image_size: 8, rescale: 1/255}
+    """
+
+    code = "KS912"
+    name = "exploding-gradients"
+    severity = Severity.WARNING
+    RATIO = 1e3
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        if ctx.monitor.nan_at is not None:
+            return
+        grads = _looks(ctx, "grad")
+        for i, looks in sorted(grads.items()):
+            flags = [not math.isfinite(as_float(g)) for _, g in looks]
+            if _persists(flags):
+                epoch, g = looks[-1]
+                yield self.diag(ctx, ("model", "layers", i),
+                                f"the kernel gradient of {_layer_name(ctx, i)} is {g} {_after(epoch)} "
+                                f"(in {sum(flags)} of {len(flags)} looks)",
+                                hint="lower the learning rate, scale the inputs, or clip gradients (clipnorm: 1.0)",
+                                layer=i, epoch=epoch, value=str(g))
+                return
+        found = _grad_pairs(ctx)
+        if found is None:
+            return
+        first, last, pairs = found
+        flags = [math.isfinite(a) and math.isfinite(b) and b > 0 and a / b > self.RATIO for _, a, b in pairs]
+        if not _persists(flags):
+            return
+        epoch, a, b = pairs[-1]
+        yield self.diag(
+            ctx, ("model", "layers", first),
+            f"the gradients explode on the way to {_layer_name(ctx, first)}: its kernel gradient norm is {a:.3g} "
+            f"{_after(epoch)}, {a / b:.3g}x that of {_layer_name(ctx, last)} ({b:.3g}); expected at most "
+            f"{self.RATIO:g}x (in {sum(flags)} of {len(flags)} looks)",
+            hint="scale the inputs (data.rescale), lower the learning rate, or clip gradients (clipnorm: 1.0)",
+            related=((("model", "layers", last), "the last weighted layer"),),
+            layer=first, last_layer=last, first_norm=a, last_norm=b, epoch=epoch)
+
+
+class SaturatedActivations(RunCheck):
+    """What it does: the layer monitor runs one fixed batch of 64 training samples through the
+    model before training and after every epoch and measures, for each hidden sigmoid or tanh
+    layer, the share of outputs that are saturated: beyond what a pre-activation of +-5 gives
+    (sigmoid below 0.0067 or above 0.9933, tanh beyond +-0.9999). It reports a layer where more
+    than half of the outputs are saturated at the end of training and in at least half of the
+    looks (DeepDiagnosis's rule). The output layer is not checked: confident predictions are
+    saturated by design.
+
+    Why is this bad: where sigmoid or tanh is saturated its slope is nearly zero, so almost no
+    gradient flows through the layer and the layers before it stop learning. Causes: inputs that
+    are not scaled, large initial weights, or a learning rate that pushed the weights far out.
+
+    Example:
+        data: {type: synthetic, samples: 64, image_size: 8}   # pixels 0..255
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 16, activation: tanh}
+            - {type: Dense, units: 4, activation: softmax}
+
+    Use instead:
+        data: {type: synthetic, samples: 64, image_size: 8, rescale: 1/255}
+        model:
+          layers:
+            - {type: Flatten}
+            - {type: Dense, units: 16, activation: tanh}
+            - {type: Dense, units: 4, activation: softmax}
+    """
+
+    code = "KS913"
+    name = "saturated-activations"
+    severity = Severity.WARNING
+    SHARE = 0.5
+
+    def check(self, ctx: RunContext) -> Iterator[Diagnostic]:
+        for i, looks in sorted(_looks(ctx, "saturated").items()):
+            flags = [v > self.SHARE for _, v in looks]
+            if not _persists(flags):
+                continue
+            epoch, share = looks[-1]
+            yield self.diag(
+                ctx, ("model", "layers", i),
+                f"{share:.0%} of the outputs of {_layer_name(ctx, i)} are saturated {_after(epoch)} (pre-activations "
+                f"beyond +-5, where the slope is almost 0; in {sum(flags)} of {len(flags)} looks; expected at most "
+                f"{self.SHARE:.0%})",
+                hint="scale the inputs (data.rescale), lower the learning rate, or use relu in hidden layers",
+                layer=i, share=share, epoch=epoch)
+
+
+MONITOR_CHECKS: tuple[type[RunCheck], ...] = (DeadRelu, VanishingGradients, ExplodingGradients, SaturatedActivations)
+"""The checks that read the layer monitor's looks (:mod:`kspec.run.dynamics`); the monitor is
+installed unless a spec ignores all of them."""
+
+
 def _last_layer_path(ctx: RunContext) -> tuple:
     return ("model", "layers", len(ctx.resolved.model.layers) - 1)
 
@@ -689,7 +947,7 @@ PROBE_CHECKS: tuple[type[RunCheck], ...] = (ProbeInitialLoss, ProbeSingleBatch)
 """The checks of ``kspec lint --probe``; they read ``RunContext.probe`` and say nothing in a run."""
 
 RUN_CHECKS: tuple[type[RunCheck], ...] = (NanLoss, LossNotDecreasing, Overfitting, AccuracyAtChance, InitialLossOff,
-                                          DivergingLoss, OscillatingLoss) + PROBE_CHECKS
+                                          DivergingLoss, OscillatingLoss) + PROBE_CHECKS + MONITOR_CHECKS
 BY_CODE = {c.code: c for c in RUN_CHECKS}
 BY_NAME = {c.name: c for c in RUN_CHECKS}
 

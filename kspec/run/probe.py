@@ -72,44 +72,6 @@ def expected_initial_loss(view) -> tuple[float, int] | None:
     return None
 
 
-def _one_batch(inputs, n: int):
-    """The first ``n`` samples of the training data, as tensors (x, y)."""
-    import tensorflow as tf
-
-    if inputs.in_memory:
-        x, y = inputs.train
-        return tf.nest.map_structure(lambda a: a[:n], x), tf.nest.map_structure(lambda a: a[:n], y)
-    got_x, got_y, have = [], [], 0
-    for batch in inputs.train:
-        xb, yb = batch[0], batch[1]
-        got_x.append(xb)
-        got_y.append(yb)
-        have += int(tf.nest.flatten(xb)[0].shape[0])
-        if have >= n:
-            break
-    if not got_x:
-        raise KspecError("the training data yields no batch", hint="check the data section")
-    cat = lambda parts: tf.nest.map_structure(lambda *t: tf.concat(t, axis=0)[:n], *parts)  # noqa: E731
-    return cat(got_x), cat(got_y)
-
-
-def _loss_fn(resolved):
-    import keras
-
-    from ..emit.model import build_loss
-
-    loss = build_loss(resolved.compile.loss)
-    return keras.losses.get(loss) if isinstance(loss, str) else loss
-
-
-def _value(loss_fn, model, x, y) -> float:
-    """The mean loss of the batch (a loss function gives one value per sample, a loss object the mean)."""
-    import numpy as np
-
-    out = model(x, training=False)
-    return float(np.mean(np.asarray(loss_fn(y, out), dtype=np.float64)))
-
-
 def _accuracy(model, x, y) -> float | None:
     import numpy as np
 
@@ -135,6 +97,7 @@ def measure(pipeline, *, steps: int = STEPS, samples: int = OVERFIT_SAMPLES) -> 
     from ..emit.data import build_inputs
     from ..emit.model import adapt_layers, build_model, compile_model
     from .common import prepare_keras
+    from .dynamics import loss_function, mean_loss, one_batch
 
     t0 = time.perf_counter()
     r = pipeline.resolved
@@ -146,21 +109,21 @@ def measure(pipeline, *, steps: int = STEPS, samples: int = OVERFIT_SAMPLES) -> 
     model = build_model(r)
     compile_model(model, r)
     adapt_layers(model, r, inputs)
-    loss_fn = _loss_fn(r)
-    x, y = _one_batch(inputs, min(LOSS_SAMPLES, max(r.train.batch_size, samples)))
+    loss_fn = loss_function(r)
+    x, y = one_batch(inputs, min(LOSS_SAMPLES, max(r.train.batch_size, samples)))
     facts.initial_samples = int(tf.nest.flatten(x)[0].shape[0])
-    facts.initial_loss = _value(loss_fn, model, x, y)
+    facts.initial_loss = mean_loss(loss_fn, model, x, y)
     ref = expected_initial_loss(view)
     if ref is not None:
         facts.expected, facts.classes = ref
     sx = tf.nest.map_structure(lambda a: a[:samples], x)
     sy = tf.nest.map_structure(lambda a: a[:samples], y)
     facts.overfit_samples = int(tf.nest.flatten(sx)[0].shape[0])
-    facts.overfit_before = _value(loss_fn, model, sx, sy)
+    facts.overfit_before = mean_loss(loss_fn, model, sx, sy)
     data = tf.data.Dataset.from_tensors((sx, sy)).repeat()
     model.steps_per_execution = steps  # one call runs every step: no Python between steps
     model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    facts.overfit_after = _value(loss_fn, model, sx, sy)
+    facts.overfit_after = mean_loss(loss_fn, model, sx, sy)
     if ref is not None:
         facts.overfit_accuracy = _accuracy(model, sx, sy)
     facts.seconds = time.perf_counter() - t0

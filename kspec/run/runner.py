@@ -327,6 +327,9 @@ def _train(s: Session) -> RunResult:
 
     saver = checkpoint.Checkpointer(run_dir)
     callbacks = [make_monitor(s.monitor, initial_epoch=s.initial_epoch, say=s.announce)]
+    layer_monitor = _layer_monitor(s, inputs)
+    if layer_monitor is not None:
+        callbacks.append(layer_monitor)
     callbacks += build_callbacks(r.train.callbacks, run_dir, s.announce)
     callbacks.append(make_history_writer(run_dir, s.rows, checkpointer=saver,
                                          may_checkpoint=lambda: s.monitor.nan_at is None))  # never NaN weights
@@ -361,6 +364,31 @@ def _train(s: Session) -> RunResult:
     if s.monitor.nan_at is not None:
         status = "diverged"
     return _finish(s, inputs, status, t0)
+
+
+def _layer_monitor(s: Session, inputs):
+    """The layer monitor (:mod:`kspec.run.dynamics`) on one fixed training batch, unless the spec
+    ignores every check that reads it, or training is distributed (the model is then replicated)."""
+    from .checks import MONITOR_CHECKS
+
+    r = s.r
+    ignored = set(r.spec.lint.ignore)
+    if all(c.code in ignored or c.name in ignored for c in MONITOR_CHECKS):
+        return None
+    if s.dist is not None and s.dist.strategy is not None:
+        return None
+    from ..analyse.shapes import infer
+    from ..analyse.view import build
+    from .dynamics import SAMPLES, loss_function, make_layer_monitor, one_batch, watched
+
+    try:
+        view = build(r.model.layers, infer(r.model.layers, r.input_shape), r.compile.loss, r.facts)
+        batch = one_batch(inputs, SAMPLES)
+        loss_fn = loss_function(r)
+    except Exception as e:  # the monitor is an extra: never a reason for a run to fail
+        s.monitor.layers_error = f"{type(e).__name__}: {e}"[:300]
+        return None
+    return make_layer_monitor(s.monitor, s.model, batch, loss_fn, watched(view), initial_epoch=s.initial_epoch)
 
 
 def _same_as_before(s: Session, before: dict[str, Any], inputs) -> None:

@@ -232,3 +232,72 @@ def test_kept_epoch_is_read_from_an_early_stopping_that_restored_weights():
     assert m.kept_epoch is None
     kept_epoch([object(), EarlyStopping(True, [1])], m)
     assert m.kept_epoch == 5
+
+
+def looks(**by_epoch):
+    """Layer-monitor looks: ``looks(dead=[{...}, ...], grad=[...])``, one dict per look, epoch 0 first."""
+    n = len(next(iter(by_epoch.values())))
+    return [{"epoch": e, **{k: {str(i): v for i, v in series[e].items()} for k, series in by_epoch.items()}}
+            for e in range(n)]
+
+
+MLP = """\
+kspec: 1
+data: {type: synthetic, samples: 64, image_size: 8, rescale: 1/255}
+model:
+  layers:
+    - {type: Flatten}
+    - {type: Dense, units: 16, activation: relu}
+    - {type: Dense, units: 16, activation: tanh}
+    - {type: Dense, units: 4, activation: softmax}
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+"""
+
+
+def monitored(**by_epoch):
+    return RunContext(resolved(MLP), HEALTHY, MonitorFacts(1.39, layers=looks(**by_epoch)))
+
+
+def test_dead_relu_units_that_stay_dead_are_reported_at_their_layer():
+    [d] = [d for d in run_checks(monitored(dead=[{1: 0.1}, {1: 0.8}, {1: 0.75}])) if d.code == "KS910"]
+    assert d.path == "model.layers[1]" and d.data["share"] == 0.75
+    assert "75% of the units of layer 1 (Dense, relu) are dead after epoch 2" in d.message
+    assert "dead in 2 of 3 looks; expected under 70%" in d.message
+    assert "KS910" not in codes(monitored(dead=[{1: 0.8}, {1: 0.9}, {1: 0.3}]))  # revived at the end
+    assert "KS910" not in codes(monitored(dead=[{1: 0.0}, {1: 0.1}, {1: 0.75}, {1: 0.2}, {1: 0.7}]))  # now and then
+    assert "KS910" not in codes(monitored(dead=[{1: 0.9}]))  # one look says nothing
+
+
+def test_vanishing_gradients_compare_the_first_and_last_weighted_layers():
+    tiny = [{1: 1e-6, 2: 1e-4, 3: 0.5}] * 3
+    [d] = [d for d in run_checks(monitored(grad=tiny)) if d.code == "KS911"]
+    assert d.path == "model.layers[1]" and d.data["last_layer"] == 3
+    assert "kernel gradient norm is 1e-06 after epoch 2, 2e-06x that of layer 3 (Dense, softmax) (0.5)" in d.message
+    assert [r.path for r in d.related] == ["model.layers[3]"]
+    assert "KS911" not in codes(monitored(grad=[{1: 1e-6, 3: 1e-4}] * 3))  # small everywhere: a fitted model
+    assert "KS911" not in codes(monitored(grad=[{1: 0.2, 3: 0.5}] * 3))
+
+
+def test_exploding_gradients_by_ratio_or_by_non_finite_values():
+    [d] = [d for d in run_checks(monitored(grad=[{1: 5e3, 3: 1.0}] * 2)) if d.code == "KS912"]
+    assert d.path == "model.layers[1]" and "5e+03x that of layer 3" in d.message
+    [d] = [d for d in run_checks(monitored(grad=[{1: 0.3, 3: 1.0}, {1: "inf", 3: 1.0}, {1: "nan", 3: "nan"}]))
+           if d.code == "KS912"]
+    assert "the kernel gradient of layer 1 (Dense, relu) is nan after epoch 2 (in 2 of 3 looks)" in d.message
+    assert "KS912" not in codes(monitored(grad=[{1: 50.0, 3: 1.0}] * 3))  # a conv's gradient sums over positions
+
+
+def test_saturated_tanh_is_reported_but_not_a_confident_output_layer():
+    [d] = [d for d in run_checks(monitored(saturated=[{2: 0.9}, {2: 0.95}])) if d.code == "KS913"]
+    assert d.path == "model.layers[2]" and "95% of the outputs of layer 2 (Dense, tanh) are saturated" in d.message
+    assert "KS913" not in codes(monitored(saturated=[{2: 0.4}, {2: 0.5}]))
+
+
+def test_a_spec_that_ignores_every_layer_check_gets_no_layer_monitor():
+    from types import SimpleNamespace
+
+    from kspec.run.runner import _layer_monitor
+
+    spec = MLP + "lint: {ignore: [KS910, vanishing-gradients, KS912, KS913]}\n"
+    s = SimpleNamespace(r=resolved(spec), dist=None, monitor=MonitorFacts())
+    assert _layer_monitor(s, inputs=None) is None and s.monitor.layers_error is None

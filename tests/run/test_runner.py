@@ -65,6 +65,15 @@ def test_manifest_records_what_repeats_the_run(trained):
     assert "model.keras" in m["artifacts"]
 
 
+def test_the_layer_monitor_looked_before_training_and_after_each_epoch(trained):
+    looks = manifest(trained.run_dir)["monitor"]["layers"]
+    assert [look["epoch"] for look in looks] == [0, 1, 2]
+    for look in looks:
+        assert set(look["dead"]) == {"0"} and 0 <= look["dead"]["0"] <= 1  # the relu Conv2D; not the softmax head
+        assert set(look["grad"]) == {"0", "3"} and all(g > 0 for g in look["grad"].values())  # Conv2D and Dense kernels
+        assert look["saturated"] == {}
+
+
 def test_confusion_matrix_covers_the_evaluation_data(trained):
     cm = json.loads((trained.run_dir / "confusion_matrix.json").read_text())
     m = np.array(cm["matrix"])

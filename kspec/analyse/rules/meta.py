@@ -16,6 +16,10 @@ RUN_CHECK_CODES = {
     "KS907": "oscillating-loss",
     "KS908": "probe-initial-loss",
     "KS909": "probe-single-batch",
+    "KS910": "dead-relu",
+    "KS911": "vanishing-gradients",
+    "KS912": "exploding-gradients",
+    "KS913": "saturated-activations",
 }
 """The run diagnostics (``kspec.run.checks``), which ``lint.ignore`` may also silence. Kept here
 because lint must not import the run stage; a test keeps the two lists equal."""
