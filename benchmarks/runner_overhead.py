@@ -15,7 +15,15 @@ seconds, so both are reported:
     python benchmarks/runner_overhead.py --repeat 5 --json results.json
 
 Goal (issue 4): kspec's fit within 5% of the hand-written script's, the same test accuracy
-(0.870 after 5 epochs with seed 0). The data come from ../shared/data/fashion-mnist through a
+(0.870 after 5 epochs with seed 0).
+
+``--monitors`` measures instead what the layer monitor (KS910-KS913: dead ReLU units, vanishing
+and exploding gradients, saturated sigmoid/tanh, sampled on one fixed batch before training and
+after every epoch) costs: the same spec run with the default monitor set and with a copy whose
+``lint: {ignore: [KS910, KS911, KS912, KS913]}`` turns it off, alternating, fit time (wall and
+CPU) side by side, medians and their ratio. Goal (issue 11): at most 3% more fit time.
+
+    python benchmarks/runner_overhead.py --monitors --repeat 3 --epochs 2 The data come from ../shared/data/fashion-mnist through a
 temporary KERAS_HOME of symbolic links, so keras.datasets.fashion_mnist.load_data() reads them
 without downloading; without that folder the benchmark says so and exits 0.
 """
@@ -57,9 +65,9 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_kspec(env: dict, out: Path, epochs: int, seed: int) -> dict:
+def run_kspec(env: dict, out: Path, epochs: int, seed: int, spec: Path = SPEC) -> dict:
     t, c = time.perf_counter(), children_cpu()
-    proc = subprocess.run([sys.executable, "-m", "kspec.cli", "run", str(SPEC), "--out", str(out), "-q",
+    proc = subprocess.run([sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(out), "-q",
                            "--epochs", str(epochs), "--seed", str(seed)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t, children_cpu() - c
@@ -98,6 +106,43 @@ def same_history(a: dict, b: dict) -> tuple[bool, float]:
     return worst == 0.0, worst
 
 
+MONITOR_CODES = ("KS910", "KS911", "KS912", "KS913")
+
+
+def monitors_main(args, env: dict, tmp: Path) -> int:
+    """Fit time of the spec with the default layer monitor against a copy that ignores its checks."""
+    off = tmp / SPEC.name
+    off.write_text(SPEC.read_text(encoding="utf-8") + f"lint: {{ignore: [{', '.join(MONITOR_CODES)}]}}\n",
+                   encoding="utf-8")
+    rows = []
+    for i in range(args.repeat):
+        order = ("on", "off") if i % 2 == 0 else ("off", "on")
+        got = {who: run_kspec(env, tmp / f"runs-{who}", args.epochs, args.seed, SPEC if who == "on" else off)
+               for who in order}
+        looks = len(json.loads((Path(got["on"]["run_dir"]) / "manifest.json").read_text())["monitor"]["layers"])
+        none = len(json.loads((Path(got["off"]["run_dir"]) / "manifest.json").read_text())["monitor"]["layers"])
+        row = {"repeat": i + 1, "looks_on": looks, "looks_off": none}
+        for key in ("fit_s", "fit_cpu_s"):
+            row[f"on_{key}"], row[f"off_{key}"] = got["on"][key], got["off"][key]
+            row[f"{key[:-2]}_ratio"] = got["on"][key] / got["off"][key]
+        rows.append(row)
+        print(f"repeat {i + 1}: fit with monitors {row['on_fit_s']:.2f}s ({looks} looks), without "
+              f"{row['off_fit_s']:.2f}s ({none} looks): x{row['fit_ratio']:.3f}; cpu {row['on_fit_cpu_s']:.2f}s vs "
+              f"{row['off_fit_cpu_s']:.2f}s: x{row['fit_cpu_ratio']:.3f}", flush=True)
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k.endswith(("_s", "_ratio"))}
+    print()
+    print(f"median over {len(rows)} repeat(s), {args.epochs} epochs, seed {args.seed}:")
+    print(f"  fit wall: with monitors {med['on_fit_s']:.2f}s  without {med['off_fit_s']:.2f}s  "
+          f"ratio {med['fit_ratio']:.3f}  (ratio of medians {med['on_fit_s'] / med['off_fit_s']:.3f})")
+    print(f"  fit cpu:  with monitors {med['on_fit_cpu_s']:.2f}s  without {med['off_fit_cpu_s']:.2f}s  "
+          f"ratio {med['fit_cpu_ratio']:.3f}  (ratio of medians {med['on_fit_cpu_s'] / med['off_fit_cpu_s']:.3f})")
+    print(f"  goal (at most 3% more fit time): {'met' if med['fit_ratio'] <= 1.03 else 'NOT met'} (wall); "
+          f"{'met' if med['fit_cpu_ratio'] <= 1.03 else 'NOT met'} (cpu)")
+    if args.json:
+        args.json.write_text(json.dumps({"repeats": rows, "median": med}, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -105,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA, help="folder with the four Fashion-MNIST .gz files")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
+    ap.add_argument("--monitors", action="store_true",
+                    help="measure the layer monitor's cost (with against without) instead of kspec against Keras")
     args = ap.parse_args(argv)
     if not all((args.data / f).is_file() for f in FILES):
         print(f"skipped: the Fashion-MNIST files are not in {args.data} (see ../shared/data/README.md)")
@@ -113,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kspec-overhead-") as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, KERAS_HOME=str(keras_home(args.data, tmp / "keras-home")), TF_CPP_MIN_LOG_LEVEL="2")
+        if args.monitors:
+            return monitors_main(args, env, tmp)
         for i in range(args.repeat):
             order = ("kspec", "keras") if i % 2 == 0 else ("keras", "kspec")
             got = {}

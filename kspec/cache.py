@@ -10,11 +10,12 @@ read-only home, a damaged entry) is the same as an empty one: nothing fails beca
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 RACY_S = 2.0
 """A file modified less than this many seconds before it was looked at may be modified again
@@ -59,3 +60,38 @@ def store(kind: str, key: str, value: Any) -> None:
         write_text(folder / kind / f"{key}.json", json.dumps(value, separators=(",", ":")))
     except (OSError, TypeError, ValueError):
         pass
+
+
+def fingerprint(paths: Iterable[Path | str], *, salt: str, extra: Any = None, now: float | None = None,
+                ctime: bool = False) -> str | None:
+    """A cache key for facts computed from ``paths``: each file's absolute name, size and
+    modification time (the file is not read), plus ``salt`` (what is computed, with its format
+    version) and ``extra`` (JSON: the settings it depends on). None when a file is missing or
+    was changed too recently to be fingerprinted safely (:func:`is_racy`): such facts are
+    computed and not cached. With ``ctime``, a recent status change (a file copied in with its old
+    modification time kept) counts as recent too."""
+    now = time.time() if now is None else now
+    h = hashlib.sha256(f"{salt}\n".encode())
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None
+        if is_racy(st.st_mtime_ns, now) or (ctime and is_racy(st.st_ctime_ns, now)):
+            return None
+        h.update(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    if extra is not None:
+        h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def remember(kind: str, key: str | None, compute: Callable[[], Any]) -> Any:
+    """The value stored under ``kind``/``key``, else ``compute()``, stored when ``key`` is not None."""
+    if key is not None:
+        hit = load(kind, key)
+        if hit is not None:
+            return hit
+    value = compute()
+    if key is not None:
+        store(kind, key, value)
+    return value

@@ -90,6 +90,18 @@ def read_idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
     return np.dtype(_IDX_DTYPES[head[2]]), tuple(dims)
 
 
+def open_idx(path: str | Path):
+    """(dtype, dims, a binary file positioned at the first data byte) of an IDX file; the caller closes it."""
+    path = Path(path)
+    dtype, dims = read_idx_header(path)
+    try:
+        f = _open(path)
+        f.read(4 + 4 * len(dims))
+    except (OSError, EOFError) as e:
+        raise KspecError(f"cannot read IDX file {path}: {e}") from None
+    return dtype, dims, f
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """The whole array of an IDX file."""
     import numpy as np

@@ -26,6 +26,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from .diagnostics import KspecError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -100,6 +102,27 @@ def iter_member(path: Path, key: str) -> tuple[tuple[int, ...], Any, Iterator[np
             zf.close()
 
     return shape, dtype, gen()
+
+
+IDX = "<idx>"
+"""The key of an IDX file in :func:`file_stats`'s parts (an npz member's name, ``""`` a .npy file)."""
+
+
+def iter_idx(path: Path) -> tuple[tuple[int, ...], Any, Iterator[np.ndarray]]:
+    """(shape, dtype, chunks of rows) of an IDX file (gzip or plain), streamed."""
+    from .datasets import open_idx
+
+    dtype, dims, f = open_idx(path)
+    native = dtype.newbyteorder("=")
+
+    def gen():
+        try:
+            for chunk in _chunks_from_stream(f, dims, dtype):
+                yield chunk.astype(native, copy=False)
+        finally:
+            f.close()
+
+    return tuple(dims), native, gen()
 
 
 # ------------------------------------------------------------------------------------ statistics
@@ -270,45 +293,31 @@ def split_overlap(hashes: Any, fraction: float | None) -> int:
 # ------------------------------------------------------------------------------------ sources
 
 
-def _fingerprint(paths: list[Path], extra: Any) -> str | None:
-    """A key from the files' paths, sizes and modification times; None when a file changed too
-    recently to be fingerprinted safely (see :func:`kspec.cache.is_racy`)."""
-    from . import cache
-
-    h = hashlib.sha256(f"kspec-stats-{VERSION}".encode())
-    for p in paths:
-        st = p.stat()
-        if cache.is_racy(st.st_mtime_ns):
-            return None
-        h.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}".encode())
-    h.update(json.dumps(extra, sort_keys=True).encode())
-    return h.hexdigest()
-
-
 def file_stats(parts: dict[str, tuple[Path, str]], *, labels: tuple[str, ...], fraction: float | None) -> dict:
     """Statistics of arrays in files: ``parts`` maps a role (``x``, ``y``, ``x_test`` ...) to
-    (file, key in the npz or ``""`` for a .npy). Cached by the files' fingerprints."""
-    paths = sorted({p for p, _ in parts.values()})
-    key = _fingerprint(paths, {"parts": {r: [str(p), k] for r, (p, k) in sorted(parts.items())},
-                               "fraction": fraction})
+    (file, key in the npz, ``""`` for a .npy or :data:`IDX` for an IDX file). Cached by the files'
+    fingerprints (:func:`kspec.cache.fingerprint`)."""
     from . import cache
 
-    hit = cache.load("stats", key) if key else None
-    if hit is not None:
-        return hit
+    paths = sorted({p for p, _ in parts.values()})
+    key = cache.fingerprint(paths, salt=f"kspec-stats-{VERSION}",
+                            extra={"parts": {r: [str(p), k] for r, (p, k) in sorted(parts.items())},
+                                   "fraction": fraction, "labels": list(labels)})
+    return cache.remember("stats", key, lambda: _compute_file_stats(parts, labels, fraction))
+
+
+def _compute_file_stats(parts: dict[str, tuple[Path, str]], labels: tuple[str, ...], fraction: float | None) -> dict:
     out: dict[str, Any] = {}
     hashes: dict[str, Any] = {}
     for role, (path, k) in parts.items():
         try:
-            shape, dtype, chunks = iter_member(path, k)
+            shape, dtype, chunks = iter_idx(path) if k == IDX else iter_member(path, k)
             out[role], hashes[role] = stats_of(shape, dtype, chunks, label=role in labels,
                                                hashes=role in ("x", "x_test"))
-        except (Unreadable, OSError, ValueError, zipfile.BadZipFile) as e:
-            out[role] = {"error": str(e)}
+        except (Unreadable, KspecError, OSError, ValueError, zipfile.BadZipFile) as e:
+            out[role] = {"error": str(e) if str(path) in str(e) else f"{path} {e}"}
     out["overlap"] = {"test": _overlap(hashes.get("x"), hashes.get("x_test")),
                       "validation": split_overlap(hashes.get("x"), fraction)}
-    if key:
-        cache.store("stats", key, out)
     return out
 
 

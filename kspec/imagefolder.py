@@ -427,23 +427,11 @@ _SCANS: dict[str, "ImageScan"] = {}
 
 
 def _scan_key(paths: Sequence[Path]) -> str | None:
-    """A fingerprint of ``paths`` (absolute names, sizes, modification times), or None when a file
-    is missing or was modified too recently to trust its timestamp."""
+    """A fingerprint of ``paths`` (:func:`kspec.cache.fingerprint`), or None when a file is missing
+    or was modified too recently to trust its timestamp."""
     from . import cache
 
-    h = hashlib.sha256(f"kspec-scan {CHECK_VERSION}\n".encode())
-    now = time.time()
-    rows = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            return None
-        if cache.is_racy(st.st_mtime_ns, now) or cache.is_racy(st.st_ctime_ns, now):
-            return None
-        rows.append(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}")
-    h.update("\n".join(rows).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    return cache.fingerprint(paths, salt=f"kspec-scan {CHECK_VERSION}", ctime=True)
 
 
 def _scan_to_json(scan: "ImageScan", index: dict[Path, int]) -> dict:

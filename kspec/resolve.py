@@ -425,22 +425,16 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         facts.class_counts = None
         facts.origin.update(num_classes=("data", "name"), sample_shape=("data", "name"))
     elif isinstance(data, IdxData):
+        from .datastats import IDX
+
         facts.classification = True
-        dtype, dims = datasets.read_idx_header(_rel(base_dir, data.train_images))
-        facts.sample_shape = tuple(dims[1:])
-        facts.dtype = str(dtype)
-        facts.n_train = dims[0]
-        if dtype == np.uint8:
-            facts.raw_range = (0.0, 255.0)
-        y = datasets.read_idx(_rel(base_dir, data.train_labels))
-        n_test = None
-        if data.test_images:
-            test_dtype, test_dims = datasets.read_idx_header(_rel(base_dir, data.test_images))
-            n_test = test_dims[0]
-            if test_dtype == np.uint8:
-                facts.test_raw_range = (0.0, 255.0)
-        _array_facts(facts, None, y, n_test)
+        parts = {"x": (_rel(base_dir, data.train_images), IDX), "y": (_rel(base_dir, data.train_labels), IDX)}
+        for role, name in (("x_test", data.test_images), ("y_test", data.test_labels)):
+            if name:
+                parts[role] = (_rel(base_dir, name), IDX)
+        datasets.read_idx_header(parts["x"][0])  # a file that is not IDX: say so by name
         facts.origin.update(num_classes=("data", "train_labels"), sample_shape=("data", "train_images"))
+        _stats_facts(facts, _file_stats(parts, data))
     elif isinstance(data, NpzData):
         path = _rel(base_dir, data.path)
         keys = _npz_keys(path)

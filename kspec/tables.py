@@ -345,7 +345,45 @@ def encode_rows(rec: Records, rows: list[int], layout: TableLayout, *, with_targ
     return x, y
 
 
-def table_facts(data: Any, base_dir: Path, facts: Any) -> Table:
+FACTS_VERSION = 1
+"""Version of what :func:`table_facts` records: bump it when that changes, so that facts cached by
+an older kspec are not read."""
+_FACT_FIELDS = ("sample_shape", "dtype", "n_train", "n_validation", "n_test", "raw_range", "classification",
+                "class_names", "num_classes", "label_kind", "label_shape", "class_counts", "target_range")
+_TUPLES = ("sample_shape", "label_shape", "target_range", "raw_range")
+
+
+def table_facts(data: Any, base_dir: Path, facts: Any) -> Table | None:
+    """Fill ``facts`` (a :class:`kspec.resolve.DataFacts`) for a ``table`` data section. The facts
+    are cached (:mod:`kspec.cache`, kind ``table-facts``) by the fingerprint of the table files
+    and the data section, so a second lint of the same table reads no row; the table itself is
+    returned only when it was read (None from the cache)."""
+    from . import cache
+
+    paths = [_rel(base_dir, data.path)] + ([_rel(base_dir, data.test_path)] if data.test_path else [])
+    key = cache.fingerprint(paths, salt=f"kspec-table-facts-{FACTS_VERSION}",
+                            extra={"data": data.model_dump(mode="json"), "class_names": facts.class_names})
+    hit = cache.load("table-facts", key) if key else None
+    if hit is not None:
+        try:
+            for name, value in hit["fields"].items():
+                setattr(facts, name, tuple(value) if name in _TUPLES and value is not None else value)
+            facts.extra.update(hit["extra"])
+            facts.origin.update({k: tuple(v) for k, v in hit["origin"].items()})
+            return None
+        except (KeyError, TypeError, AttributeError):
+            pass
+    extra_before, origin_before = dict(facts.extra), dict(facts.origin)
+    table = _table_facts(data, base_dir, facts)
+    if key:
+        cache.store("table-facts", key, {
+            "fields": {name: getattr(facts, name) for name in _FACT_FIELDS},
+            "extra": {k: v for k, v in facts.extra.items() if extra_before.get(k) != v},
+            "origin": {k: list(v) for k, v in facts.origin.items() if origin_before.get(k) != v}})
+    return table
+
+
+def _table_facts(data: Any, base_dir: Path, facts: Any) -> Table:
     table = load_table(data, base_dir)
     lay = table.layout
     facts.sample_shape = (lay.width,)
