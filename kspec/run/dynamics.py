@@ -7,6 +7,9 @@ gradient of the loss (the norm of each weighted layer's kernel gradient). That i
 64 samples per epoch, next to the thousands of samples an epoch trains on. The samples are kept
 in :class:`kspec.run.checks.MonitorFacts` (``layers``) and judged by KS910-KS913 after training.
 
+Only runs whose training data are arrays are monitored (see ``kspec.run.runner``): reading a
+batch from a tf.data pipeline before training would shift its reshuffling.
+
 Thresholds come from the published tools (DeepDiagnosis, AUTOTRAINER, SageMaker Debugger); see
 each check's documentation in :mod:`kspec.run.checks`.
 """

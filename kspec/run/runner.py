@@ -368,7 +368,8 @@ def _train(s: Session) -> RunResult:
 
 def _layer_monitor(s: Session, inputs):
     """The layer monitor (:mod:`kspec.run.dynamics`) on one fixed training batch, unless the spec
-    ignores every check that reads it, or training is distributed (the model is then replicated)."""
+    ignores every check that reads it, training is distributed (the model is then replicated), or
+    the training data is a tf.data pipeline rather than arrays."""
     from .checks import MONITOR_CHECKS
 
     r = s.r
@@ -376,6 +377,11 @@ def _layer_monitor(s: Session, inputs):
     if all(c.code in ignored or c.name in ignored for c in MONITOR_CHECKS):
         return None
     if s.dist is not None and s.dist.strategy is not None:
+        return None
+    if not inputs.in_memory:
+        # a tf.data pipeline reshuffles per iterator: reading a batch before fit would change the
+        # order training sees (and could leave a file cache half written), so it is not monitored
+        s.monitor.layers_error = "not monitored: the training data is a tf.data pipeline, not arrays"
         return None
     from ..analyse.shapes import infer
     from ..analyse.view import build

@@ -301,3 +301,13 @@ def test_a_spec_that_ignores_every_layer_check_gets_no_layer_monitor():
     spec = MLP + "lint: {ignore: [KS910, vanishing-gradients, KS912, KS913]}\n"
     s = SimpleNamespace(r=resolved(spec), dist=None, monitor=MonitorFacts())
     assert _layer_monitor(s, inputs=None) is None and s.monitor.layers_error is None
+
+
+def test_a_tf_data_pipeline_is_not_read_before_training():
+    from types import SimpleNamespace
+
+    from kspec.run.runner import _layer_monitor
+
+    s = SimpleNamespace(r=resolved(MLP), dist=None, monitor=MonitorFacts())
+    assert _layer_monitor(s, SimpleNamespace(in_memory=False)) is None
+    assert "tf.data pipeline" in s.monitor.layers_error
