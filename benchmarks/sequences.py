@@ -14,6 +14,9 @@ Every measurement runs in its own subprocess (peak memory is per variant):
   replacement for the course's ``Tokenizer``;
 * text epoch time: Embedding + GlobalAveragePooling1D fitted on kspec's encoded arrays and on
   arrays encoded by hand the same way (both are NumPy arrays handed to ``fit``).
+* ``kspec_run``: the same series and text models trained by ``kspec run`` itself (the runner's
+  callbacks, checkpoints and history included), timed by an epoch timer added to the callbacks the
+  runner hands ``fit``.
 
     python benchmarks/sequences.py --json benchmarks/sequences.results.json
 """
@@ -59,8 +62,16 @@ def course_windowed_dataset(series, window_size, batch_size, shuffle_buffer):
 
 
 class _EpochTimer:
+    """Wall time and process CPU time (all threads) of every epoch. On a shared machine the CPU
+    time is the steadier of the two: other jobs slow the wall clock, not the work done."""
+
     def __init__(self):
         self.times = []
+        self.cpu = []
+
+    def result(self) -> dict:
+        return {"epoch_s": self.times, "median_after_first_s": statistics.median(self.times[1:]),
+                "epoch_cpu_s": self.cpu, "median_cpu_after_first_s": statistics.median(self.cpu[1:])}
 
     def callback(self):
         import keras
@@ -69,12 +80,60 @@ class _EpochTimer:
 
         class T(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
-                self.t = time.perf_counter()
+                self.t, self.c = time.perf_counter(), time.process_time()
 
             def on_epoch_end(self, epoch, logs=None):
                 timer.times.append(time.perf_counter() - self.t)
+                timer.cpu.append(time.process_time() - self.c)
 
         return T()
+
+
+def _run_epochs(spec: str, epochs: int) -> dict:
+    """Epoch times of ``kspec run`` itself (its callbacks, checkpoints and history included): the
+    spec trained by the runner, with the epoch timer added to the callbacks the runner gives fit."""
+    import tempfile
+
+    import keras
+
+    from kspec.pipeline import Pipeline
+    from kspec.run import run_pipeline
+
+    timer = _EpochTimer()
+    fit = keras.Model.fit
+
+    def timed_fit(self, *args, callbacks=None, **kwargs):
+        return fit(self, *args, callbacks=list(callbacks or []) + [timer.callback()], **kwargs)
+
+    keras.Model.fit = timed_fit
+    with tempfile.TemporaryDirectory() as out:
+        run_pipeline(Pipeline(text=spec, base_dir=ROOT), Path(out), epochs=epochs, quiet=True)
+    return timer.result()
+
+
+SERIES_RUN_SPEC = """kspec: 1
+name: bench_series
+data: {type: series, split_time: 1000, window_size: 20, shuffle_buffer: 1000}
+model:
+  layers: [{type: Dense, units: 10, activation: relu}, {type: Dense, units: 10, activation: relu}, {type: Dense, units: 1}]
+compile: {optimizer: {type: sgd, learning_rate: 1.0e-6, momentum: 0.9}, loss: mse}
+train: {batch_size: 32, seed: 0, verbose: 0}
+evaluate: false
+"""
+
+TEXT_RUN_SPEC = """kspec: 1
+name: bench_text
+data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
+model:
+  layers:
+    - {type: Embedding, input_dim: 1000, output_dim: 16}
+    - {type: GlobalAveragePooling1D}
+    - {type: Dense, units: 24, activation: relu}
+    - {type: Dense, units: 1, activation: sigmoid}
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+train: {batch_size: 32, seed: 0, verbose: 0}
+evaluate: false
+"""
 
 
 def series_epochs(variant: str, epochs: int) -> dict:
@@ -84,6 +143,8 @@ def series_epochs(variant: str, epochs: int) -> dict:
     from kspec.emit.sequences import series_inputs
     from kspec.series import make_series
 
+    if variant == "kspec_run":
+        return _run_epochs(SERIES_RUN_SPEC, epochs)
     r = _series_spec(1461, 1000)
     keras.utils.set_random_seed(0)
     if variant == "kspec":
@@ -96,7 +157,7 @@ def series_epochs(variant: str, epochs: int) -> dict:
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-6, momentum=0.9), loss="mse")
     timer = _EpochTimer()
     model.fit(ds, epochs=epochs, verbose=0, callbacks=[timer.callback()])
-    return {"epoch_s": timer.times, "median_after_first_s": statistics.median(timer.times[1:])}
+    return timer.result()
 
 
 def series_memory(variant: str, length: int) -> dict:
@@ -161,12 +222,14 @@ def text_epochs(variant: str, epochs: int) -> dict:
     from kspec.pipeline import Pipeline
     from kspec.textdata import Tokenizer, pad_sequences
 
+    if variant == "kspec_run":
+        return _run_epochs(TEXT_RUN_SPEC, epochs)
     keras.utils.set_random_seed(0)
     if variant == "kspec":
         from kspec.emit.sequences import text_inputs
 
         spec = """kspec: 1
-data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, maxlen: 20, padding: post, truncating: post}}
+data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
 model: {layers: [{type: Dense, units: 1, activation: sigmoid}]}
 compile: {optimizer: adam, loss: binary_crossentropy}
 """
@@ -187,7 +250,7 @@ compile: {optimizer: adam, loss: binary_crossentropy}
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     timer = _EpochTimer()
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[timer.callback()])
-    return {"epoch_s": timer.times, "median_after_first_s": statistics.median(timer.times[1:])}
+    return timer.result()
 
 
 def _child(args: list[str]) -> dict:
@@ -213,7 +276,7 @@ def main() -> None:
         print(json.dumps(fn(variant, int(arg))))
         return
     results: dict = {"series_epochs": {}, "series_memory": {}, "text_tokenise": {}, "text_epochs": {}}
-    for variant in ("kspec", "course"):
+    for variant in ("kspec", "kspec_run", "course"):
         results["series_epochs"][variant] = _child(["series_epochs", variant, str(a.epochs)])
         results["text_epochs"][variant] = _child(["text_epochs", variant, str(a.epochs)])
     for variant in ("kspec", "textvectorization"):
@@ -224,6 +287,14 @@ def main() -> None:
     results["ratios"] = {
         "series_epoch_kspec_over_course": round(se["kspec"]["median_after_first_s"] / se["course"]["median_after_first_s"], 3),
         "text_epoch_kspec_over_hand": round(te["kspec"]["median_after_first_s"] / te["course"]["median_after_first_s"], 3),
+        "series_epoch_kspec_run_over_course": round(se["kspec_run"]["median_after_first_s"]
+                                                    / se["course"]["median_after_first_s"], 3),
+        "text_epoch_kspec_run_over_hand": round(te["kspec_run"]["median_after_first_s"]
+                                                / te["course"]["median_after_first_s"], 3),
+        "series_epoch_cpu_kspec_run_over_course": round(se["kspec_run"]["median_cpu_after_first_s"]
+                                                        / se["course"]["median_cpu_after_first_s"], 3),
+        "text_epoch_cpu_kspec_run_over_hand": round(te["kspec_run"]["median_cpu_after_first_s"]
+                                                    / te["course"]["median_cpu_after_first_s"], 3),
         "tokenise_kspec_over_textvectorization": round(results["text_tokenise"]["kspec"]["seconds"]
                                                        / results["text_tokenise"]["textvectorization"]["seconds"], 3),
     }
