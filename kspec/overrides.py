@@ -207,6 +207,28 @@ def _absolute_data_paths(node: Any, path: Path, value: Any, cwd: FsPath) -> None
             value[k] = fix(value[k])
 
 
+def note_overrides(diagnostics: Sequence[Diagnostic], overrides: Sequence[Override]) -> list[Diagnostic]:
+    """``diagnostics`` with a note on each one located in a file whose place holds (or lies inside)
+    a value set with ``--set``: the finding is about the layer, the value came from the command line."""
+    from dataclasses import replace
+
+    from .diagnostics import Related
+
+    out = []
+    for d in diagnostics:
+        notes = []
+        if d.path and not (d.span is not None and d.span.on_command_line):
+            for o in overrides:
+                key = format_path(o.path)
+                if key == d.path or key.startswith(d.path + ".") or key.startswith(d.path + "[") \
+                        or d.path.startswith(key + ".") or d.path.startswith(key + "["):
+                    start = len("--set ") + 1
+                    notes.append(Related(f"the value in effect is {o.text}",
+                                         Span(o.file, 1, start, 1, start + len(o.key)), key))
+        out.append(replace(d, related=tuple(d.related) + tuple(notes)) if notes else d)
+    return out
+
+
 def describe(overrides: Sequence[Override]) -> list[str]:
     """The overrides as ``KEY=VALUE`` arguments (for the manifest and the repeat command)."""
     return [o.argument for o in overrides]

@@ -83,7 +83,12 @@ class Pipeline:
 
         if self.spec is None:
             return []
-        return run_rules(LintContext(self.document, self.resolved, self.plan), self.lint_config)
+        found = run_rules(LintContext(self.document, self.resolved, self.plan), self.lint_config)
+        if self.document.overrides:
+            from .overrides import note_overrides
+
+            found = note_overrides(found, self.document.overrides)
+        return found
 
     @cached_property
     def diagnostics(self) -> list[Diagnostic]:

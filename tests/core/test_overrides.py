@@ -137,6 +137,18 @@ def test_lint_with_set_keeps_its_fast_start(spec):
     assert "command line: --set train.epochs" in proc.stdout
 
 
+def test_a_lint_finding_about_an_overridden_layer_notes_the_option(tmp_path):
+    spec = tmp_path / "line.yaml"
+    spec.write_text(SPEC.replace("data: {type: npz, path: data/mnist.npz}",
+                                 "data: {type: arrays, x: [[1, 2, 3, 4], [0, 1, 0, 1]], y: [1.0, 2.0]}"))
+    p = Pipeline(spec, overrides=["model.layers[1].units=3"])  # 3 outputs for 1 target: KS104 at the layer
+    found = [d for d in p.diagnostics if d.code == "KS104"]
+    assert found and found[0].span.file == str(spec), p.diagnostics
+    notes = [r for r in found[0].related if r.span is not None and r.span.on_command_line]
+    assert [str(r.span) for r in notes] == ["command line: --set model.layers[1].units"]
+    assert notes[0].message == "the value in effect is 3"
+
+
 def test_sarif_has_no_file_location_for_the_command_line(spec):
     import json
 
