@@ -46,6 +46,17 @@ def test_fruit_classification(tmp_path):
     with pytest.raises(KspecError, match=r"a column 'weight' the model was not trained on; did you mean 'weight_g'"):
         predict_run(m["dir"], [], rows=["weight_g=165,diameter_cm=7.0,colour=red,weight=3"])
 
+    from typer.testing import CliRunner
+
+    from kspec.cli import app
+
+    cli = CliRunner().invoke(app, ["predict", str(m["dir"]), "--row", "weight_g=118,diameter_cm=5.6,colour=yellow",
+                                   "--row", "weight_g=190,diameter_cm=7.8,colour=orange", "-f", "json"])
+    assert cli.exit_code == 0, cli.output
+    assert [r["class_name"] for r in json.loads(cli.stdout)["predictions"]] == ["lemon", "orange"]
+    bad = CliRunner().invoke(app, ["predict", str(m["dir"]), "--row", "weight_g=118,diameter=5.6,colour=yellow"])
+    assert bad.exit_code == 2 and "did you mean 'diameter'" in bad.output and "Traceback" not in bad.output
+
 
 def test_house_price_regression(tmp_path):
     m = run("table_houses.yaml", tmp_path)
