@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from .layers import ActivationName, Layer, StrictModel
 
@@ -304,6 +304,42 @@ class TokenizerSpec(StrictModel):
     """Word separator."""
 
 
+class TextVectorizationSpec(StrictModel):
+    """``keras.layers.TextVectorization``'s options, fitted on the training texts only (the
+    vocabulary is saved in the run directory); the model receives its output: token ids, or one
+    value per vocabulary entry."""
+
+    type: Literal["TextVectorization"]
+    max_tokens: Annotated[int, Field(ge=2)] | None = None
+    """Largest vocabulary, reserved ids included (int mode: padding 0 and ``[UNK]`` 1; other modes: ``[UNK]`` 0)."""
+    standardize: Literal["lower_and_strip_punctuation", "lower", "strip_punctuation"] | None = "lower_and_strip_punctuation"
+    """How texts are cleaned before splitting (none: as they are)."""
+    split: Literal["whitespace", "character"] | None = "whitespace"
+    """How texts are cut into tokens (none: the whole text is one token)."""
+    ngrams: Union[Annotated[int, Field(ge=1)], Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)], None] = None
+    """n-grams of tokens as well: 2 means unigrams and bigrams; a list names the lengths, e.g. [1, 3]."""
+    output_mode: Literal["int", "multi_hot", "count", "tf_idf"] = "int"
+    """``int``: a sequence of token ids; ``multi_hot``: 1 per vocabulary entry present; ``count``: how often; ``tf_idf``: counts weighted by inverse document frequency."""
+    output_sequence_length: PosInt | None = None
+    """int mode: length every sequence is cut or padded to, at the end (default: the longest training sequence)."""
+    pad_to_max_tokens: bool = False
+    """Encoded modes: output max_tokens values per text whatever the vocabulary size."""
+
+    @model_validator(mode="after")
+    def _modes(self):
+        if self.output_mode != "int" and self.output_sequence_length is not None:
+            raise ValueError("output_sequence_length is for output_mode int (Keras refuses it with "
+                             f"{self.output_mode})")
+        if self.pad_to_max_tokens and self.max_tokens is None:
+            raise ValueError("pad_to_max_tokens: true needs max_tokens (the width of the output)")
+        return self
+
+
+def _tokenisation(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "vectorization" if kind is not None else "tokenizer"
+
+
 class TextData(DataBase):
     """Texts and labels from a CSV / TSV / JSON-lines file or a class-per-subfolder tree of ``.txt`` files; or a corpus for next-word prediction."""
 
@@ -324,8 +360,10 @@ class TextData(DataBase):
     """A second class-per-subfolder tree, used as test data."""
     task: Literal["classify", "next_word"] = "classify"
     """``classify`` texts by label, or predict the ``next_word`` of every line's n-grams (the course's poetry model)."""
-    tokenizer: TokenizerSpec = TokenizerSpec()
-    """Vocabulary size, out-of-vocabulary token, sequence length, padding and truncating side."""
+    tokenizer: Annotated[Union[Annotated[TextVectorizationSpec, Tag("vectorization")], Annotated[TokenizerSpec, Tag("tokenizer")]],
+                         Discriminator(_tokenisation)] = TokenizerSpec()
+    """Vocabulary size, out-of-vocabulary token, sequence length, padding and truncating side (the course's
+    Tokenizer), or ``type: TextVectorization`` with Keras's TextVectorization options."""
 
 
 class KerasTextData(DataBase):

@@ -11,6 +11,7 @@ order of first appearance) starting at 1, the out-of-vocabulary token first when
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,8 +115,146 @@ def pad_sequences(seqs: list[list[int]], maxlen: int | None = None, padding: str
     return out
 
 
-def tokenizer_of(spec: Any) -> Tokenizer:
+# ------------------------------------------------------------------------------------ TextVectorization
+
+KERAS_STRIP = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+"""Keras's ``DEFAULT_STRIP_REGEX`` (TextVectorization's punctuation)."""
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_WHITESPACE = re.compile(r"[ \t\n\r\v\f]+")
+
+
+@dataclass
+class Vectorizer:
+    """``keras.layers.TextVectorization`` in pure Python, fitted on the training texts: the same
+    standardisation (``tf.strings.lower`` lower-cases ASCII letters only), split, n-grams joined by
+    a space, vocabulary order (count, then the token's bytes, both descending), reserved ids (int
+    mode: 0 padding, 1 ``[UNK]``; other modes: 0 ``[UNK]``) and encodings. In int mode sequences are
+    cut and padded at the end, as Keras does."""
+
+    max_tokens: int | None = None
+    standardize: str | None = "lower_and_strip_punctuation"
+    split: str | None = "whitespace"
+    ngrams: tuple[int, ...] | None = None
+    output_mode: str = "int"
+    pad_to_max_tokens: bool = False
+    vocabulary: list[str] = field(default_factory=list)
+    idf: list[float] | None = None
+    kind: str = "TextVectorization"
+
+    def words(self, text: str) -> list[str]:
+        if self.standardize in ("lower", "lower_and_strip_punctuation"):
+            text = text.translate(_ASCII_LOWER)
+        if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+            text = KERAS_STRIP.sub("", text)
+        if self.split == "whitespace":
+            tokens = [t for t in _WHITESPACE.split(text) if t]
+        elif self.split == "character":
+            tokens = list(text)
+        else:
+            tokens = [text]
+        if self.ngrams:
+            tokens = [" ".join(tokens[i:i + n]) for n in self.ngrams for i in range(len(tokens) - n + 1)]
+        return tokens
+
+    @property
+    def _reserved(self) -> list[str]:
+        return ["", "[UNK]"] if self.output_mode == "int" else ["[UNK]"]
+
+    def fit(self, texts) -> "Vectorizer":
+        import math
+
+        counts: dict[str, int] = {}
+        docs: dict[str, int] = {}
+        n_docs = 0
+        for text in texts:
+            n_docs += 1
+            words = self.words(text)
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+            for w in set(words):
+                docs[w] = docs.get(w, 0) + 1
+        reserved = self._reserved
+        for r in reserved:
+            counts.pop(r, None)
+        ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0].encode("utf-8")), reverse=True)
+        if self.max_tokens:
+            ordered = ordered[:max(0, self.max_tokens - len(reserved))]
+        self.vocabulary = reserved + [w for w, _ in ordered]
+        if self.output_mode == "tf_idf":
+            learned = [math.log(1 + n_docs / (1 + docs[w])) for w, _ in ordered]
+            mean = sum(learned) / len(learned) if learned else 0.0
+            self.idf = [mean] + learned
+        return self
+
+    @property
+    def vocab_size(self) -> int:
+        """Ids run from 0 to vocab_size - 1 (int mode: 0 is padding)."""
+        return len(self.vocabulary)
+
+    @property
+    def width(self) -> int:
+        """Values per sample of an encoded (not int) output."""
+        return int(self.max_tokens) if self.pad_to_max_tokens and self.max_tokens else self.vocab_size
+
+    @property
+    def word_index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.vocabulary) if w}
+
+    @property
+    def oov_token(self) -> str:
+        return "[UNK]"
+
+    def ids(self, text: str) -> list[int]:
+        index = self.word_index
+        oov = index["[UNK]"]
+        return [index.get(w, oov) for w in self.words(text)]
+
+    def sequences(self, texts) -> list[list[int]]:
+        return [self.ids(t) for t in texts]
+
+    def index_word(self) -> dict[int, str]:
+        return {i: w for w, i in self.word_index.items()}
+
+    def encode(self, texts: list[str], maxlen: int) -> np.ndarray:
+        import numpy as np
+
+        if self.output_mode == "int":
+            return pad_sequences(self.sequences(texts), maxlen, "post", "post")
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        for k, text in enumerate(texts):
+            for i in self.ids(text):
+                out[k, i] = 1.0 if self.output_mode == "multi_hot" else out[k, i] + 1.0
+        if self.output_mode == "tf_idf" and self.idf:
+            weights = np.zeros(self.width, dtype=np.float32)
+            weights[:len(self.idf)] = self.idf
+            out *= weights
+        return out
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "max_tokens": self.max_tokens, "standardize": self.standardize,
+                "split": self.split, "ngrams": list(self.ngrams) if self.ngrams else None,
+                "output_mode": self.output_mode, "pad_to_max_tokens": self.pad_to_max_tokens,
+                "vocabulary": self.vocabulary, "idf": self.idf}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Vectorizer":
+        return cls(max_tokens=d.get("max_tokens"), standardize=d.get("standardize"), split=d.get("split"),
+                   ngrams=tuple(d["ngrams"]) if d.get("ngrams") else None, output_mode=d.get("output_mode", "int"),
+                   pad_to_max_tokens=bool(d.get("pad_to_max_tokens")), vocabulary=list(d.get("vocabulary", [])),
+                   idf=d.get("idf"))
+
+
+def vectorizes(spec: Any) -> bool:
+    """The data's tokenisation is a TextVectorization (not the course's Tokenizer)."""
+    return getattr(spec.tokenizer, "type", None) == "TextVectorization"
+
+
+def tokenizer_of(spec: Any) -> Tokenizer | Vectorizer:
     t = spec.tokenizer
+    if vectorizes(spec):
+        ngrams = tuple(range(1, t.ngrams + 1)) if isinstance(t.ngrams, int) else tuple(t.ngrams) if t.ngrams else None
+        return Vectorizer(max_tokens=t.max_tokens, standardize=t.standardize, split=t.split, ngrams=ngrams,
+                          output_mode=t.output_mode, pad_to_max_tokens=t.pad_to_max_tokens)
     return Tokenizer(num_words=t.num_words, oov_token=t.oov_token, lower=t.lower,
                      filters=KERAS_FILTERS if t.filters is None else t.filters, split=t.split)
 
@@ -198,14 +337,17 @@ class TextState:
     """What a text run keeps (``vocabulary.json``): the tokenizer fitted on the training texts,
     the padding, the classes or the n-gram length."""
 
-    tokenizer: Tokenizer
+    tokenizer: Tokenizer | Vectorizer
     maxlen: int
+    """Sequence length (int ids), or the width of a multi_hot / count / tf_idf encoding."""
     padding: str
     truncating: str
     task: str
     classes: list[str] = field(default_factory=list)
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        if isinstance(self.tokenizer, Vectorizer):
+            return self.tokenizer.encode(texts, self.maxlen)
         return pad_sequences(self.tokenizer.sequences(texts), self.maxlen, self.padding, self.truncating)
 
     def to_json(self) -> dict:
@@ -214,7 +356,9 @@ class TextState:
 
     @classmethod
     def from_json(cls, d: dict) -> "TextState":
-        return cls(Tokenizer.from_json(d["tokenizer"]), d["maxlen"], d["padding"], d["truncating"], d["task"],
+        tok = d["tokenizer"]
+        made = Vectorizer.from_json(tok) if tok.get("kind") == "TextVectorization" else Tokenizer.from_json(tok)
+        return cls(made, d["maxlen"], d["padding"], d["truncating"], d["task"],
                    list(d.get("classes", [])))
 
 
@@ -256,6 +400,10 @@ def load_text(data: Any, base_dir: Path) -> EncodedText:
 
     t = data.tokenizer
     if data.task == "next_word":
+        if vectorizes(data):
+            raise DataFileError("next-word prediction builds n-grams of token ids with the course's Tokenizer; "
+                                "TextVectorization does not apply", hint="remove `type: TextVectorization` from "
+                                "the tokenizer section", spec_path=("data", "tokenizer"))
         if data.path is None:
             raise DataFileError("a next-word data set is a text file: give `path`", spec_path=("data",))
         path = _rel(base_dir, data.path)
@@ -298,8 +446,15 @@ def load_text(data: Any, base_dir: Path) -> EncodedText:
                             hint="a classifier needs texts of at least two classes",
                             spec_path=("data", "label_column" if data.directory is None else "directory"))
     tok = tokenizer_of(data).fit(train.texts[i] for i in tr)
-    seqs_len = t.maxlen or max((len(tok.ids(train.texts[i])) for i in tr), default=1) or 1
-    state = TextState(tok, seqs_len, t.padding, t.truncating, "classify", list(classes))
+    if isinstance(tok, Vectorizer):
+        if tok.output_mode == "int":
+            seqs_len = t.output_sequence_length or max((len(tok.ids(train.texts[i])) for i in tr), default=1) or 1
+        else:
+            seqs_len = tok.width
+        state = TextState(tok, seqs_len, "post", "post", "classify", list(classes))
+    else:
+        seqs_len = t.maxlen or max((len(tok.ids(train.texts[i])) for i in tr), default=1) or 1
+        state = TextState(tok, seqs_len, t.padding, t.truncating, "classify", list(classes))
     ids = np.asarray(_class_ids(train.labels, classes, train.where), dtype=np.int64)
     xs = state.encode(train.texts)
     out = EncodedText(state, xs[tr], ids[tr])
@@ -321,11 +476,18 @@ def text_facts(data: Any, base_dir: Path, facts: Any) -> EncodedText:
     loaded = load_text(data, base_dir)
     st = loaded.state
     facts.sample_shape = (st.maxlen,)
-    facts.dtype = "int32"
+    mode = getattr(st.tokenizer, "output_mode", "int")
+    facts.dtype = "int32" if mode == "int" else "float32"
     facts.raw_range = (0.0, float(st.tokenizer.vocab_size - 1))
-    facts.extra.update(vocab_size=st.tokenizer.vocab_size, seq_length=st.maxlen, text_task=st.task,
-                       split_applied=True)
-    facts.origin.update(vocab_size=("data", "tokenizer") if data.tokenizer.num_words else ("data",),
+    facts.extra.update(vocab_size=st.tokenizer.vocab_size, text_task=st.task, split_applied=True)
+    if mode == "int":
+        facts.extra["seq_length"] = st.maxlen
+    else:  # one value per vocabulary entry, not a sequence of ids
+        facts.extra["output_width"] = st.maxlen
+        x = loaded.x_train
+        facts.raw_range = (float(x.min()), float(x.max())) if x.size else None
+    limit = data.tokenizer.max_tokens if vectorizes(data) else data.tokenizer.num_words
+    facts.origin.update(vocab_size=("data", "tokenizer") if limit else ("data",),
                         sample_shape=("data", "tokenizer"), num_classes=("data",))
     facts.n_train = len(loaded.x_train)
     facts.n_validation = len(loaded.x_val) if loaded.x_val is not None else None

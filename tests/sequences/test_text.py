@@ -140,3 +140,81 @@ def test_raw_text_gets_the_ids_keras_load_data_gives(tmp_path):
     (tmp_path / "datasets" / "imdb_word_index.json").write_text('["the"]')
     with pytest.raises(KspecError, match="is not a word index"):
         keras_word_index("imdb", tmp_path)
+
+
+# ------------------------------------------------------------------------------------ TextVectorization
+
+_TEXTS = ["The cat sat on the mat.", "the dog ate THE cat!", "A cat, a dog; a mat?", "Zebra's don't sit",
+          "the end", "dog dog dog"]
+_OPTIONS = [
+    {}, {"max_tokens": 6}, {"ngrams": 2}, {"ngrams": [1, 3], "max_tokens": 12}, {"standardize": "lower"},
+    {"standardize": None, "split": "character"}, {"standardize": "strip_punctuation"},
+    {"output_mode": "multi_hot"}, {"output_mode": "count", "max_tokens": 5},
+    {"output_mode": "tf_idf", "ngrams": 2}, {"output_mode": "multi_hot", "max_tokens": 20, "pad_to_max_tokens": True},
+]
+
+
+@pytest.mark.slow
+def test_vectorizer_matches_keras_text_vectorization():
+    from kspec.emit.model import keras
+    from kspec.textdata import Vectorizer
+
+    k = keras()
+    for opts in _OPTIONS:
+        ngrams = opts.get("ngrams")
+        ours = Vectorizer(max_tokens=opts.get("max_tokens"), standardize=opts.get("standardize", "lower_and_strip_punctuation"),
+                          split=opts.get("split", "whitespace"),
+                          ngrams=tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else tuple(ngrams) if ngrams else None,
+                          output_mode=opts.get("output_mode", "int"), pad_to_max_tokens=opts.get("pad_to_max_tokens", False))
+        ours.fit(_TEXTS[:4])
+        kwargs = dict(opts)
+        if isinstance(kwargs.get("ngrams"), list):
+            kwargs["ngrams"] = tuple(kwargs["ngrams"])
+        layer = k.layers.TextVectorization(**kwargs, **({"output_sequence_length": 9}
+                                                         if opts.get("output_mode", "int") == "int" else {}))
+        layer.adapt(_TEXTS[:4])
+        assert ours.vocabulary == [str(w) for w in layer.get_vocabulary()], opts
+        theirs = np.asarray(layer(np.array(_TEXTS)))
+        mine = ours.encode(_TEXTS, 9)
+        assert mine.shape == theirs.shape, opts
+        assert np.allclose(mine, theirs, atol=1e-5), (opts, mine, theirs)
+
+
+def test_text_vectorization_options_set_the_facts_and_fit_on_the_training_split(tmp_path):
+    from kspec.textdata import TextState
+
+    (tmp_path / "r.csv").write_text(reviews_csv(200), encoding="utf-8")
+
+    def plan(tok):
+        spec = tmp_path / "s.yaml"
+        spec.write_text(f"kspec: 1\ndata: {{type: text, path: r.csv, validation: 0.5, tokenizer: {tok}}}\nmodel:\n"
+                        "  layers:\n    - {type: Dense, units: 1, activation: sigmoid}\n"
+                        "compile: {optimizer: adam, loss: binary_crossentropy}\n", encoding="utf-8")
+        p = Pipeline(spec)
+        return p, p.resolved.facts
+
+    p, f = plan("{type: TextVectorization, max_tokens: 40, output_sequence_length: 7}")
+    assert f.sample_shape == (7,) and f.dtype == "int32" and f.extra["vocab_size"] == 40 and f.extra["seq_length"] == 7
+    p, f = plan("{type: TextVectorization, output_mode: multi_hot}")
+    assert f.dtype == "float32" and f.raw_range == (0.0, 1.0) and "seq_length" not in f.extra
+    assert f.sample_shape == (f.extra["output_width"],) == (f.extra["vocab_size"],)
+    loaded = load_text(p.resolved.data, tmp_path)
+    # fitted on the training half only: every vocabulary entry occurs in a training text
+    train_words = set()
+    vec = loaded.state.tokenizer
+    texts = [t for t, _ in make_reviews(200)]
+    for row in loaded.x_train:
+        train_words |= {vec.vocabulary[i] for i in np.flatnonzero(row)}
+    assert set(vec.vocabulary) - {"[UNK]"} <= train_words | {"[UNK]"}
+    assert len(loaded.x_train) == 100 and texts
+    again = TextState.from_json(loaded.state.to_json())
+    assert np.array_equal(again.encode(["the plot was dull"]), loaded.state.encode(["the plot was dull"]))
+    p, f = plan("{type: TextVectorization, ngrams: 2, max_tokens: 60, output_mode: tf_idf, pad_to_max_tokens: true}")
+    assert f.sample_shape == (60,)
+
+
+def test_text_vectorization_refuses_options_keras_refuses(tmp_path):
+    (tmp_path / "r.csv").write_text(reviews_csv(20), encoding="utf-8")
+    _, found = lint(tmp_path, "{type: text, path: r.csv, tokenizer: {type: TextVectorization, output_mode: count, "
+                              "output_sequence_length: 3}}")
+    assert any("output_sequence_length" in d.message for d in found), [d.message for d in found]
