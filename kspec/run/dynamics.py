@@ -49,13 +49,27 @@ def one_batch(inputs, n: int):
 
 
 def loss_function(resolved) -> Callable:
-    """The spec's loss as a callable (y_true, y_pred)."""
+    """The spec's loss as a ``keras.losses.Loss`` (y_true, y_pred) -> mean, which, as in training,
+    brings labels of shape (n,) and outputs of shape (n, 1) to the same rank first."""
     import keras
 
     from ..emit.model import build_loss
 
     loss = build_loss(resolved.compile.loss)
-    return keras.losses.get(loss) if isinstance(loss, str) else loss
+    fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    if isinstance(fn, keras.losses.Loss):
+        return fn
+
+    def aligned(y_true, y_pred):  # what a Loss object does before calling its function
+        ops = keras.ops
+        y_true = ops.convert_to_tensor(y_true)
+        if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
+            y_true = ops.expand_dims(y_true, -1)
+        elif len(y_true.shape) == len(y_pred.shape) + 1 and y_true.shape[-1] == 1:
+            y_true = ops.squeeze(y_true, -1)
+        return ops.mean(fn(y_true, y_pred))
+
+    return aligned
 
 
 def mean(values) -> float:

@@ -105,6 +105,8 @@ def measure(pipeline, *, steps: int = STEPS, samples: int = OVERFIT_SAMPLES) -> 
     facts = ProbeFacts(steps=steps)
     prepare_keras(r.seed)  # imports TensorFlow quietly
     import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # one model per spec: TensorFlow's retracing notes are expected
     inputs = build_inputs(r)
     model = build_model(r)
     compile_model(model, r)

@@ -83,3 +83,16 @@ def test_the_initial_loss_reference_is_ln_k_for_classifiers_only(head, loss, exp
     p = Pipeline(text=text, file="s.yaml")
     got = expected_initial_loss(build(p.resolved.model.layers, p.plan, p.resolved.compile.loss, p.resolved.facts))
     assert (got[0] if got else None) == (pytest.approx(expected) if expected else None)
+
+
+def test_the_loss_brings_labels_to_the_outputs_rank_as_training_does():
+    pytest.importorskip("keras")
+    import numpy as np
+
+    from kspec.run.dynamics import loss_function
+
+    text = ("kspec: 1\ndata: {type: arrays, x: [[0.0], [1.0], [2.0]], y: [1.0, 2.0, 4.0]}\nmodel:\n  input_shape: [1]\n"
+            "  layers: [{type: Dense, units: 1}]\ncompile: {optimizer: adam, loss: mean_squared_error}\n")
+    mse = loss_function(Pipeline(text=text, file="s.yaml").resolved)
+    y, out = np.array([1.0, 2.0, 4.0]), np.array([[1.0], [2.0], [3.0]], dtype="float32")
+    assert float(mse(y, out)) == pytest.approx(1 / 3)  # not the (3, 3) broadcast's mean
