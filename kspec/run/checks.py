@@ -437,7 +437,8 @@ class AccuracyAtChance(RunCheck):
 class InitialLossOff(RunCheck):
     """What it does: for a softmax classifier trained with a cross-entropy loss, compares the
     loss of the very first batch with ln(number of classes), the loss of a network that has not
-    learned anything yet, and reports it when it is off by more than max(1, ln(K)/2).
+    learned anything yet, and reports it when it is off by more than max(1, ln(K)/2). A binary
+    classifier (one sigmoid unit, binary cross-entropy) is compared with ln(2) the same way.
 
     Why is this bad: freshly initialised weights give every class about the same probability,
     so the first loss is close to ln(K). A much larger value means the inputs are far too large
@@ -466,14 +467,18 @@ class InitialLossOff(RunCheck):
         units = getattr(last, "units", None)
         if first is None or not math.isfinite(first):
             return
-        if getattr(last, "activation", None) != "softmax" or not isinstance(units, int) or units < 2:
-            return
         loss = ctx.resolved.compile.loss
-        if loss.type not in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
-            return
         if getattr(loss, "from_logits", False):
             return
-        expected = math.log(units)
+        act = getattr(last, "activation", None)
+        if (act == "softmax" and isinstance(units, int) and units >= 2
+                and loss.type in ("sparse_categorical_crossentropy", "categorical_crossentropy")):
+            k, head = units, f"softmax classifier over {units} classes"
+        elif act == "sigmoid" and units == 1 and loss.type == "binary_crossentropy":
+            k, head = 2, "binary classifier (one sigmoid unit)"
+        else:
+            return
+        expected = math.log(k)
         if abs(first - expected) <= max(1.0, expected / 2):
             return
         facts = ctx.resolved.facts
@@ -483,12 +488,13 @@ class InitialLossOff(RunCheck):
             path, hint = ("data",), (f"the inputs go up to {raw[1]:g} and are not rescaled: add `rescale: 1/{raw[1]:g}` "
                                      "to the data section")
         else:
-            path, hint = ("compile", "loss"), (
-                f"check the labels (integer ids 0..{units - 1} for sparse_categorical_crossentropy, one-hot vectors "
-                f"for categorical_crossentropy), that the last layer is Dense({units}, softmax), and the input scale")
+            labels = (f"integer ids 0..{units - 1} for sparse_categorical_crossentropy, one-hot vectors for "
+                      f"categorical_crossentropy), that the last layer is Dense({units}, softmax)" if k == units
+                      else "0 or 1 for binary_crossentropy), that the last layer is Dense(1, sigmoid)")
+            path, hint = ("compile", "loss"), f"check the labels ({labels}, and the input scale"
         yield self.diag(ctx, path,
-                        f"the first batch's loss is {_fmt(first)}; an untrained softmax classifier over {units} classes "
-                        f"starts near ln({units}) = {expected:.3f}", hint=hint, first_batch_loss=first,
+                        f"the first batch's loss is {_fmt(first)}; an untrained {head} "
+                        f"starts near ln({k}) = {expected:.3f}", hint=hint, first_batch_loss=first,
                         expected=expected)
 
 

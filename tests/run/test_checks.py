@@ -311,3 +311,13 @@ def test_a_tf_data_pipeline_is_not_read_before_training():
     s = SimpleNamespace(r=resolved(MLP), dist=None, monitor=MonitorFacts())
     assert _layer_monitor(s, SimpleNamespace(in_memory=False)) is None
     assert "tf.data pipeline" in s.monitor.layers_error
+
+
+def test_initial_loss_of_a_binary_sigmoid_classifier_is_compared_with_ln_2():
+    binary = MLP.replace("units: 4, activation: softmax", "units: 1, activation: sigmoid").replace(
+        "sparse_categorical_crossentropy", "binary_crossentropy")
+    [d] = [d for d in run_checks(RunContext(resolved(binary), rows(loss=[2.0, 1.0]), MonitorFacts(3.0)))
+           if d.code == "KS905"]
+    assert "binary classifier (one sigmoid unit) starts near ln(2) = 0.693" in d.message
+    assert d.data["expected"] == pytest.approx(math.log(2)) and "Dense(1, sigmoid)" in d.hint
+    assert "KS905" not in codes(RunContext(resolved(binary), rows(loss=[0.7, 0.6]), MonitorFacts(0.75)))
