@@ -44,7 +44,7 @@ def test_a_few_aliases_are_fine():
     ("kspec: 1\nmodel: " + "[" * 400 + "]" * 400 + "\n", "deep.yaml"),
     ('{"kspec": 1, "model": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}", "deep.json"),
     ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), "deep_block.yaml"),
-])
+], ids=["flow-yaml", "json", "block-yaml"])
 def test_deep_nesting_is_refused_with_its_place(text, file):
     doc = loads(text, file)
     (d,) = doc.diagnostics
