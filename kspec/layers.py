@@ -18,6 +18,7 @@ import ast
 import functools
 import importlib
 import inspect
+import sys
 import math
 import textwrap
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -66,19 +67,37 @@ class ShapeError(Exception):
 
 
 @functools.cache
-def _own_field_docs(cls: type) -> dict[str, str]:
-    """The docstrings written under the fields a class itself declares (``x: int`` then ``\"\"\"...\"\"\"``)."""
+def _module_field_docs(module: str) -> dict[str, dict[str, str]]:
+    """For every class in a module (by qualified name), the docstrings written under its fields
+    (``x: int`` then ``\"\"\"...\"\"\"``). The module's source is parsed once, not once per class."""
+    mod = sys.modules.get(module)
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        tree = ast.parse(inspect.getsource(mod)) if mod is not None else None
     except (OSError, TypeError, SyntaxError):  # pragma: no cover - source not available
-        return {}
-    body = next((n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__), [])
-    out = {}
-    for node, after in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
-            out[node.target.id] = inspect.cleandoc(after.value.value)
+        tree = None
+    out: dict[str, dict[str, str]] = {}
+
+    def visit(body: list, prefix: str) -> None:
+        for cls in body:
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            qualname = prefix + cls.name
+            docs = out.setdefault(qualname, {})
+            for node, after in zip(cls.body, cls.body[1:]):
+                if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                        and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                        and isinstance(after.value.value, str)):
+                    docs[node.target.id] = inspect.cleandoc(after.value.value)
+            visit(cls.body, qualname + ".")
+
+    if tree is not None:
+        visit(tree.body, "")
     return out
+
+
+def _own_field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under the fields a class itself declares."""
+    return _module_field_docs(cls.__module__).get(cls.__qualname__, {})
 
 
 def field_docs(cls: type) -> dict[str, str]:

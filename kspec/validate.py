@@ -127,6 +127,32 @@ def _layer_keys(doc: Document, path: tuple) -> list[str] | None:
     return sorted(f.alias or name for name, f in fields.items())
 
 
+def _model_keys(path: tuple) -> list[str] | None:
+    """The keys of the mapping at ``path`` when plain model fields lead there from ``Spec`` (no
+    union to choose a branch of): read from the classes, without building the JSON Schema."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    cls: type = Spec
+    for part in path:
+        if not isinstance(part, str):
+            return None
+        field = next((f for name, f in cls.model_fields.items() if (f.alias or name) == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        options = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+        # the value here is a mapping: of a section's forms (inline, or a file name) only models count
+        models = [a for a in (typing.get_args(o)[0] if typing.get_origin(o) is typing.Annotated else o
+                              for o in options) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) != 1:
+            return None
+        cls = models[0]
+    return sorted(f.alias or name for name, f in cls.model_fields.items())
+
+
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 
@@ -191,6 +217,8 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
             code, name = "KS011", "unknown-key"
             key = path[-1] if path else "?"
             allowed = _layer_keys(doc, path[:-1])
+            if allowed is None:
+                allowed = _model_keys(path[:-1])
             if allowed is None:
                 obj = _object_at(doc, path[:-1]) or {}
                 allowed = sorted(obj.get("properties", {}))
