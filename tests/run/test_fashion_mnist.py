@@ -43,13 +43,16 @@ def test_fashion_mnist_mlp_reaches_the_course_accuracy(keras_home, tmp_path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["accuracy"] >= 0.85, metrics
     rows = history(run_dir)
-    assert [r["epoch"] for r in rows] == [1, 2, 3, 4, 5]
+    # the spec allows 10 epochs; the threshold callback ends training when 0.89 is reached (epoch 5
+    # with seed 0 here; a CPU with other rounding may cross it an epoch earlier or later)
+    assert 4 <= len(rows) <= 7 and [r["epoch"] for r in rows] == list(range(1, len(rows) + 1)), rows
     assert rows[-1]["val_accuracy"] == pytest.approx(metrics["accuracy"])  # validation: test
     m = manifest(run_dir)
     assert m["data"]["class_names"][9] == "Ankle boot" and m["status"] == "completed"
     cm = np.array(json.loads((run_dir / "confusion_matrix.json").read_text())["matrix"])
     assert cm.sum() == 10000 and (cm.sum(axis=1) == 1000).all()
     assert "evaluation (test): accuracy" in proc.stdout and "run diagnostics:" in proc.stdout
-    # the spec's threshold (training accuracy 0.89) is one the example reaches: at its last epoch
+    # the spec's threshold (training accuracy 0.89) is one the example reaches, and it stops training
     assert rows[-1]["accuracy"] >= 0.89 > rows[-2]["accuracy"], rows
-    assert "threshold_stop: accuracy = " in proc.stdout and "reached 0.89 (>=) at epoch 5" in proc.stdout
+    assert "threshold_stop: accuracy = " in proc.stdout
+    assert f"reached 0.89 (>=) at epoch {len(rows)}" in proc.stdout, proc.stdout
