@@ -17,6 +17,7 @@ FAMILY_TITLES = {
     "core": "core", "activation": "activation", "convolution": "convolution", "pooling": "pooling",
     "recurrent": "recurrent", "normalization": "normalisation", "regularization": "regularisation",
     "reshaping": "reshaping", "preprocessing": "preprocessing / augmentation",
+    "applications": "pretrained backbone (any `keras.applications` model, see transfer-learning.md)",
 }
 
 

@@ -485,7 +485,12 @@ def spatial_output(layer: str, field: str, dims: Shape, kernel: tuple[int, ...],
 # ------------------------------------------------------------------------------ vocabulary
 
 LAYER_MODULES: dict[str, str] = {}
-"""Every supported layer type (Keras class name, aliases included) -> its module in kspec.layerdefs."""
+"""Every supported layer type (Keras class name, aliases included) -> its module in kspec.layerdefs.
+``Application`` is the one type that is not a class of ``keras.layers``: it stands for a model of
+``keras.applications``."""
+
+NOT_KERAS_LAYERS = ("Application",)
+"""Types of the spec language that are not classes of ``keras.layers``."""
 
 _FAMILIES = {
     "core": ["Dense", "EinsumDense", "Embedding", "ReversibleEmbedding", "Masking", "Identity", "Activation", "ReLU", "LeakyReLU",
@@ -519,6 +524,7 @@ _FAMILIES = {
                       "ContrastLimitedAdaptiveHistogramEqualization", "AugMix", "RandAugment", "Normalization"],
     "encoding": ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup"],
     "audio": ["STFTSpectrogram", "MelSpectrogram"],
+    "applications": ["Application"],
 }
 for _module, _names in _FAMILIES.items():
     LAYER_MODULES.update(dict.fromkeys(_names, _module))

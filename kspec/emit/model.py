@@ -48,11 +48,20 @@ def keras():
     return _keras
 
 
-def build_layer(layer, name: str | None = None, dtype: str | None = None) -> Any:
+def build_layer(layer, name: str | None = None, dtype: str | None = None, *, input_shape=None,
+                base_path=None, index: int = 0) -> Any:
     """The Keras layer of a spec layer; a wrapper's nested layers (Bidirectional, TimeDistributed)
-    are built first, named as Keras names them in a fresh process."""
+    are built first, named as Keras names them in a fresh process. An Application layer needs its
+    per-sample ``input_shape`` (and ``base_path``, which turns a weights path of the spec into a
+    file path)."""
     from ..layers import LayerBase
 
+    if layer.type == "Application":
+        from pathlib import Path
+
+        from .applications import build_application
+
+        return build_application(layer, name or layer.name, input_shape, base_path or Path, index=index)
     k = keras()
     cls = getattr(k.layers, layer.type)
     kwargs = layer.keras_kwargs()
@@ -80,9 +89,21 @@ def build_model(resolved: Resolved):
                          hint="add `input_shape: [...]` to the model section")
     layers = [k.Input(shape=tuple(resolved.input_shape))]
     policy = resolved.model.dtype_policy
-    layers += [build_layer(l, name, dtype=policy)
-               for l, name in zip(resolved.model.layers, layer_names(resolved.model.layers))]
+    shapes = _input_shapes(resolved)
+    for i, (l, name) in enumerate(zip(resolved.model.layers, layer_names(resolved.model.layers))):
+        layers.append(build_layer(l, name, dtype=policy, input_shape=shapes[i], base_path=resolved.path, index=i))
     return k.Sequential(layers, name=resolved.model.name or _model_name(resolved))
+
+
+def _input_shapes(resolved: Resolved) -> list:
+    """The input shape of every layer (needed by Application layers only; empty without them)."""
+    if not any(l.type == "Application" for l in resolved.model.layers):
+        return [None] * len(resolved.model.layers)
+    from ..analyse.shapes import infer
+
+    plan = infer(resolved.model.layers, resolved.input_shape)
+    shapes = [p.input_shape for p in plan.layers]
+    return shapes + [None] * (len(resolved.model.layers) - len(shapes))
 
 
 def snake_case(cls_name: str) -> str:

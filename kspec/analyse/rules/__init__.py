@@ -11,7 +11,7 @@ from __future__ import annotations
 from .advice import (ConvWithoutPooling, DropoutBeforePooling, FewerFilters, ManyDenseLayers, MissingBatchNorm,
                      NonZeroBias, SaturatingStack, ShrinkingKernels, WideningDense)
 from .compile import ScheduleAndRateCallback, SwapEmaWithoutEma
-from .data import (ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
+from .data import (BackboneInputRange, ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
                    InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
                    UnscaledInput, ValidationClassesMismatch)
 from .distribute import BatchNotDivisible, ReplicasIdle, UnshardableData
@@ -66,6 +66,7 @@ RULES = (
     UnscaledTargets,
     LabelValues,
     SplitOverlap,
+    BackboneInputRange,
     # training and callbacks
     LearningRateRange,
     BatchSize,

@@ -67,6 +67,8 @@ class UnscaledInput(Rule):
         stop = _first_weighted(ctx.layers)
         if any(layer.type in _SCALING_LAYERS for layer in ctx.layers[:stop]):
             return
+        if any(layer.type == "Application" and _backbone_scale(layer) for layer in ctx.layers[:stop]):
+            return  # a pretrained backbone takes pixels and scales them itself (KS318 checks the range)
         if not _pixels(ctx, f.raw_range):
             yield from self._features(ctx)
             return
@@ -785,6 +787,8 @@ class ColorModeMismatch(Rule):
         scan = ctx.facts.extra.get("image_scan")
         if data.type != "image_folder" or data.color_mode == "grayscale" or scan is None or not scan.modes:
             return
+        if any(layer.type == "Application" for layer in ctx.layers):
+            return  # a pretrained backbone takes 3 channels: rgb is the way to feed it grayscale images
         if not set(scan.modes) <= _GRAY_MODES:
             return
         n = sum(scan.modes.values())
@@ -795,3 +799,85 @@ class ColorModeMismatch(Rule):
             hint="set color_mode: grayscale (and the model's input_shape to [h, w, 1])",
             key=not explicit(ctx, ("data", "color_mode")),
         )
+
+
+_IMAGE_SOURCES = ("keras", "synthetic", "image_folder", "idx", "tfds")
+
+
+def _backbone_scale(layer) -> str | None:
+    """The input range an Application layer takes: ``pixels`` (0..255), ``unit`` (-1..1) or None."""
+    expects = layer.expected_input()
+    if expects == "pixel values 0..255":
+        return "pixels"
+    if expects == "pixel values scaled to -1..1":
+        return "unit"
+    return None
+
+
+class BackboneInputRange(Rule):
+    """What it does: compares the values that reach a pretrained backbone (an ``Application``
+    layer) with what it takes: pixel values 0..255 when it applies its own ``preprocess_input``
+    (the default, and always for EfficientNet, MobileNetV3, EfficientNetV2 and ConvNeXt), -1..1
+    for a MobileNet, Inception, Xception, NASNet or ResNetV2 backbone with
+    ``preprocess_input: false``. It finds ``rescale: 1/255`` (or a Rescaling layer) in front of
+    a backbone that scales its input itself, and unscaled pixels in front of one that does not.
+
+    Why is this bad: the backbone's weights were trained on inputs in one exact range. Images in
+    0..1 become -1..-0.99 after MobileNetV2's preprocessing: nearly black, so the pretrained
+    features are useless and the classifier on top barely learns; 0..255 fed where -1..1 is
+    expected saturates every activation.
+
+    Example:
+        data: {type: keras, name: cifar10, rescale: 1/255}
+        model:
+          layers:
+            - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, pooling: avg, trainable: false}
+            - {type: Dense, units: 10, activation: softmax}
+
+    Use instead:
+        data: {type: keras, name: cifar10}
+        model:
+          layers:
+            - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, pooling: avg, trainable: false}
+            - {type: Dense, units: 10, activation: softmax}
+    """
+
+    code = "KS318"
+    name = "backbone-input-range"
+    severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        at = next((i for i, layer in enumerate(ctx.layers) if layer.type == "Application"), None)
+        if at is None or any(is_weighted(layer) for layer in ctx.layers[:at]):
+            return
+        app = ctx.layers[at]
+        want = _backbone_scale(app)
+        raw = ctx.facts.raw_range
+        if raw is None and ctx.data.type in _IMAGE_SOURCES:
+            raw = (0.0, 255.0)  # image pixels, before rescale
+        if want is None or raw is None:
+            return
+        rescale = ctx.data.rescale
+        lo, hi = raw[0] * (rescale or 1.0), raw[1] * (rescale or 1.0)
+        last = None
+        for i, layer in enumerate(ctx.layers[:at]):
+            if layer.type == "Rescaling":
+                lo, hi = lo * layer.scale + layer.offset, hi * layer.scale + layer.offset
+                last = i
+        where = (ctx.layer_path(last, "scale") if last is not None
+                 else ("data", "rescale") if rescale is not None else ctx.layer_path(at))
+        label = f"layer {at} (Application {app.name})"
+        if want == "pixels" and max(abs(lo), abs(hi)) <= 1.5:
+            yield self.diag(
+                ctx, where,
+                f"{label} takes pixel values 0..255 and scales them itself, but the inputs reach it as "
+                f"{lo:.3g}..{hi:.3g}", received=[lo, hi], expected=[0, 255],
+                hint="remove the rescaling in front of the backbone" + (" (`rescale` in the data section)"
+                                                                        if last is None and rescale is not None else ""))
+        elif want == "unit" and (hi > 2.0 or (lo >= 0 and hi <= 1.5)):
+            yield self.diag(
+                ctx, where if where != ctx.layer_path(at) else ctx.layer_path(at, "preprocess_input"),
+                f"{label} takes -1..1 (preprocess_input: false), but the inputs reach it as {lo:.3g}..{hi:.3g}",
+                received=[lo, hi], expected=[-1, 1],
+                hint="set preprocess_input: true and feed pixel values 0..255 (no rescale), or scale to -1..1 "
+                "(a Rescaling layer with scale: 0.00784313725490196 and offset: -1 on 0..255 pixels)")

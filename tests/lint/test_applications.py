@@ -1,0 +1,121 @@
+"""The Application layer without TensorFlow: shapes and parameter counts from the committed
+table, fine_tune_from, and the mistakes a user makes with a pretrained backbone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from kspec.analyse.shapes import infer
+from kspec.layerdefs.applications import APPLICATIONS, backbone_layers, chain_output, table
+from kspec.layers import Layer
+
+from .helpers import lint_fragment
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = TypeAdapter(Layer)
+CIFAR = "data: {type: keras, name: cifar10}\n"
+
+
+def app(**kw):
+    return LAYER.validate_python({"type": "Application", "name": "MobileNetV2", "alpha": 0.35, "weights": None,
+                                  "include_top": False, **kw})
+
+
+def plan(layer, shape):
+    p = infer([layer], shape)
+    assert p.error is None, p.error
+    return p.layers[0].output_shape, p.layers[0].trainable, p.layers[0].non_trainable
+
+
+def found(fragment: str):
+    return [(d.code, d.path, d.message, d.hint) for d in lint_fragment(fragment)]
+
+
+def test_the_table_covers_every_application():
+    assert sorted(table()) == sorted(APPLICATIONS)
+    for name, entry in table().items():
+        assert entry["min_size"] >= 32 and entry["variants"] and entry["ops"], name
+
+
+def test_mobilenetv2_shapes_and_counts_as_keras_summary_gives_them():
+    # Keras 3.15: MobileNetV2(alpha=0.35, include_top=False, weights=None): 410,208 params, 14,080 non-trainable
+    assert plan(app(), (96, 96, 3)) == ((3, 3, 1280), 396128, 14080)
+    assert plan(app(pooling="avg"), (96, 96, 3)) == ((1280,), 396128, 14080)
+    assert plan(app(pooling="max"), (100, 130, 3))[0] == (1280,)
+    assert plan(app(), (100, 130, 3))[0] == (4, 5, 1280)  # ceil(100/32), ceil(130/32)
+    assert plan(app(trainable=False), (96, 96, 3)) == ((3, 3, 1280), 0, 410208)
+    assert plan(app(include_top=True, classes=5), (96, 96, 3)) == ((5,), 396128 + 1281 * 5, 14080)
+
+
+def test_fine_tune_from_splits_trainable_from_frozen():
+    names, per_layer = backbone_layers("MobileNetV2", 0.35)
+    i = names.index("block_13_expand")
+    shape, trainable, frozen = plan(app(fine_tune_from="block_13_expand", trainable=False), (96, 96, 3))
+    assert trainable == sum(per_layer[i:]) and 0 < trainable < 396128
+    assert trainable + frozen == 410208
+
+
+def test_misspelt_fine_tune_from_gets_did_you_mean():
+    got = found(CIFAR + "model:\n  layers:\n    - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, "
+                "include_top: false, pooling: avg, fine_tune_from: block_13_expnd}\n"
+                "    - {type: Dense, units: 10, activation: softmax}\n")
+    errors = [g for g in got if g[0].startswith("KS0")]
+    assert errors and errors[0][1] == "model.layers[0].fine_tune_from", got
+    assert "did you mean 'block_13_expand'?" in errors[0][2]
+
+
+def test_options_that_the_application_does_not_have_are_refused():
+    got = found(CIFAR + "model:\n  layers:\n    - {type: Application, name: ResNet50, alpha: 0.5, weights: null, "
+                "include_top: false, pooling: avg}\n    - {type: Dense, units: 10, activation: softmax}\n")
+    assert got[0][0] == "KS014" and got[0][1] == "model.layers[0].alpha" and "ResNet50 has no alpha" in got[0][2]
+    got = found(CIFAR + "model:\n  layers:\n    - {type: Application, name: MobileNetV2, alpha: 0.6, weights: null, "
+                "include_top: false, pooling: avg}\n    - {type: Dense, units: 10, activation: softmax}\n")
+    assert got[0][1] == "model.layers[0].alpha" and "0.35" in got[0][2]
+
+
+def test_grayscale_and_small_images_are_shape_errors_with_a_hint():
+    got = found("data: {type: keras, name: mnist}\nmodel:\n  input_shape: [32, 32, 1]\n  layers:\n"
+                "    - {type: Application, name: MobileNetV2, weights: null, include_top: false, pooling: avg}\n"
+                "    - {type: Dense, units: 10, activation: softmax}\n")
+    shape = [g for g in got if g[0] == "KS101"]
+    assert shape and "3 channels" in shape[0][2] and "color_mode: rgb" in shape[0][3], got
+    p = infer([app()], (24, 24, 3))
+    assert p.error is not None and "at least 32x32" in p.error.message
+    p = infer([app(include_top=True, weights="imagenet")], (96, 97, 3))
+    assert p.error is not None and p.error.path == "model.layers[0].include_top"
+
+
+def test_rescale_in_front_of_a_backbone_that_scales_itself_is_ks318():
+    layers = ("model:\n  layers:\n    - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, "
+              "include_top: false, pooling: avg%s}\n    - {type: Dense, units: 10, activation: softmax}\n")
+    got = found("data: {type: keras, name: cifar10, rescale: 1/255}\n" + layers % "")
+    assert [g[1] for g in got if g[0] == "KS318"] == ["data.rescale"], got
+    assert not [g for g in found(CIFAR + layers % "") if g[0] in ("KS318", "KS301")]
+    got = found(CIFAR + layers % ", preprocess_input: false")
+    assert [g[1] for g in got if g[0] == "KS318"] == ["model.layers[0].preprocess_input"], got
+    got = found("data: {type: keras, name: cifar10, rescale: 1/255}\n" + layers % ", preprocess_input: false")
+    assert [g[1] for g in got if g[0] == "KS318"] == ["data.rescale"], got  # 0..1 where -1..1 is expected
+    ok = ("data: {type: keras, name: cifar10}\nmodel:\n  layers:\n"
+          "    - {type: Rescaling, scale: 0.00784313725490196, offset: -1}\n"
+          "    - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, "
+          "pooling: avg, preprocess_input: false}\n    - {type: Dense, units: 10, activation: softmax}\n")
+    assert not [g for g in found(ok) if g[0] == "KS318"]
+
+
+def test_chain_keeps_correct_pad_apart_from_fixed_padding():
+    ops = table()["MobileNetV2"]["ops"]
+    assert any(op[0] == "cpad" for op in ops)
+    assert chain_output(ops, (97, 96)) == (4, 3)
+    mobilenet = table()["MobileNet"]["ops"]  # fixed ((0, 1), (0, 1)) padding: floor, not ceil
+    assert chain_output(mobilenet, (97, 96)) == (3, 3)
+
+
+def test_lint_of_a_backbone_spec_imports_no_tensorflow():
+    code = ("import sys; from kspec.lintcmd import run_lint; rc = run_lint(['specs/transfer_mobilenet.yaml']); "
+            "print(rc, [m for m in ('tensorflow', 'keras') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().endswith("[]"), (out.stdout, out.stderr)

@@ -1,0 +1,96 @@
+"""The Application layer on Keras: the committed table against the installed Keras, parameter
+counts against the built model, weights from a file, and imagenet weights missing offline."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kspec.pipeline import Pipeline
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SPEC = """\
+kspec: 1
+name: backbone
+data: {{type: npz, path: tiny.npz}}
+model:
+  input_shape: [96, 96, 3]
+  layers:
+    - {{type: Application, name: MobileNetV2, alpha: 0.35, include_top: false, pooling: avg, {extra}}}
+    - {{type: Dense, units: 2, activation: softmax}}
+compile: {{optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}}
+train: {{epochs: 1, batch_size: 4, seed: 0, verbose: 0}}
+"""
+
+
+def write_spec(tmp_path: Path, extra: str) -> Path:
+    x = np.random.default_rng(0).integers(0, 256, size=(4, 96, 96, 3), dtype=np.uint8)
+    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=np.array([0, 1, 0, 1]))
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.format(extra=extra))
+    return path
+
+
+def counts(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+@pytest.fixture(scope="module")
+def keras():
+    from kspec.emit.model import keras as load
+
+    return load()
+
+
+def test_table_lists_every_keras_application_and_is_current(keras):
+    from kspec.emit.appgen import APPS, drift
+    from kspec.layerdefs.applications import APPLICATIONS
+
+    names = {n for n, f in vars(keras.applications).items() if inspect.isfunction(f) and n[0].isupper()}
+    assert names == set(APPLICATIONS) == set(APPS)
+    assert drift("MobileNetV2", {"alpha": 0.35}, 96) == []
+
+
+def test_fine_tune_from_counts_match_keras_and_weights_load_from_a_file(keras, tmp_path):
+    from kspec.analyse.shapes import infer
+    from kspec.emit.model import build_model
+
+    r = Pipeline(write_spec(tmp_path, "weights: null, trainable: false, fine_tune_from: block_13_expand")).resolved
+    plan = infer(r.model.layers, r.input_shape)
+    model = build_model(r)
+    assert (counts(model.trainable_weights), counts(model.non_trainable_weights)) == (plan.trainable, plan.non_trainable)
+    wrapper = model.layers[0]
+    base = next(l for l in wrapper.layers if isinstance(l, keras.Model))
+    assert base.get_layer("block_13_depthwise_BN").trainable is True  # from block_13_expand on: trainable
+    assert base.get_layer("block_12_project").trainable is False
+    call = [n for l in wrapper.get_config()["layers"] if l["name"] == base.name for n in l["inbound_nodes"]]
+    assert call[0]["kwargs"].get("training") is False  # BatchNormalization in inference mode
+
+    base.save_weights(tmp_path / "backbone.weights.h5")
+    r2 = Pipeline(write_spec(tmp_path, "weights: backbone.weights.h5, trainable: false")).resolved
+    model2 = build_model(r2)
+    base2 = next(l for l in model2.layers[0].layers if isinstance(l, keras.Model))
+    for a, b in zip(base.weights, base2.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert counts(model2.trainable_weights) == infer(r2.model.layers, r2.input_shape).trainable == 2 * 1281  # the Dense head only
+
+
+def test_imagenet_weights_missing_offline_fail_before_training(tmp_path):
+    spec = write_spec(tmp_path, "weights: imagenet, trainable: false")
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home")}
+    out = subprocess.run([sys.executable, "-m", "kspec", "run", str(spec), "--out", str(tmp_path / "runs")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    text = out.stdout + out.stderr
+    assert out.returncode == 2, text
+    assert "model.layers[0].weights" in text and "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5" in text
+    assert str(tmp_path / "keras-home" / "models") in text and "Traceback" not in text
+    assert "epoch" not in text.lower()
