@@ -133,6 +133,8 @@ def build(name: str, kwargs: dict, size: int, include_top: bool = False, classes
     ops: list = []
     prev = (size, size)
     for lname in path if not include_top else []:
+        if lname not in shapes:
+            continue  # an operation such as ConvNeXt's ``inputs + x``, not a layer: it keeps the size
         layer = model.get_layer(lname)
         out = tuple(shapes[lname][1:3]) if len(shapes[lname]) == 4 else None
         if out is None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..diagnostics import KspecError
-from .model import keras
 
 CAFFE_MEANS = (103.939, 116.779, 123.68)  # BGR, as keras.applications.imagenet_utils subtracts them
 TORCH_MEAN = (0.485, 0.456, 0.406)
@@ -84,10 +83,8 @@ def _weights(layer, base_path: Callable[[str], Path], where: str):
     return str(path)
 
 
-def build_application(layer, name: str, shape, base_path: Callable[[str], Path], *, index: int = 0,
-                      dtype: str | None = None) -> Any:
-    """The Keras model of one Application layer for per-sample input ``shape``."""
-    k = keras()
+def build_application(k, layer, name: str, shape, base_path: Callable[[str], Path], *, index: int = 0) -> Any:
+    """The Keras model of one Application layer for per-sample input ``shape`` (``k``: the keras module)."""
     where = f"model.layers[{index}].weights"
     kwargs: dict[str, Any] = {"include_top": layer.include_top, "weights": _weights(layer, base_path, where),
                               "input_shape": tuple(shape)}

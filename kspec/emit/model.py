@@ -61,7 +61,7 @@ def build_layer(layer, name: str | None = None, dtype: str | None = None, *, inp
 
         from .applications import build_application
 
-        return build_application(layer, name or layer.name, input_shape, base_path or Path, index=index)
+        return build_application(keras(), layer, name or layer.name, input_shape, base_path or Path, index=index)
     k = keras()
     cls = getattr(k.layers, layer.type)
     kwargs = layer.keras_kwargs()

@@ -160,7 +160,7 @@ class Application(LayerBase):
             raise SpecValueError(f"{name} has no layer {v!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                                  f"write {guess!r}" if guess else
                                  f"name one of its {len(names)} layers, e.g. {names[len(names) * 3 // 4]!r} "
-                                 "(`kspec shapes --format json` does not list them; Keras's summary() does)")
+                                 f"(keras.applications.{name}(weights=None).summary() lists them)")
         return v
 
     @property

