@@ -51,6 +51,9 @@ APPS: dict[str, tuple[str, str, dict[str, list]]] = {
 }
 WEIGHT_SIZES = {"MobileNet": [128, 160, 192, 224], "MobileNetV2": [96, 128, 160, 192, 224]}
 """Input sizes with their own imagenet weights (other sizes load the 224 ones)."""
+OWN_CHECKS = {"MobileNetV3Small": (32, 224), "MobileNetV3Large": (32, 224)}
+"""(minimum, default size) of the applications that check their input without obtain_input_shape
+(MobileNetV3 warns, and loads the 224 weights, at any other size, with or without its top)."""
 PREPROCESSING_CLASSES = ("Rescaling", "Normalization")
 WINDOW = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D")
 
@@ -280,10 +283,12 @@ def generate(name: str, sizes: tuple[int, int] | None = None, family: dict | Non
                 got = list(spatial_after(entry["ops"], (s, s)))
                 if got != built["spatial"]:
                     raise RuntimeError(f"{name}: chain gives {got} at {s}, Keras {built['spatial']}")
-            entry["min_size"] = a["min_size"]
-            entry["default_size"] = b["default_size"]  # MobileNet's depends on the size (b's is not one of its)
+            entry["min_size"] = a["min_size"] or OWN_CHECKS[name][0]
+            entry["default_size"] = b["default_size"] or OWN_CHECKS[name][1]  # MobileNet's depends on the size
             if name in WEIGHT_SIZES:
                 entry["weight_sizes"] = WEIGHT_SIZES[name]
+            if name in OWN_CHECKS:
+                entry["top_any_size"] = True
             default = a
         flatten = name.startswith("VGG")
         if kin is not None and not flatten and not variants(name)[1:] and "top_per_feature" in kin:

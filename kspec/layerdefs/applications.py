@@ -199,7 +199,7 @@ class Application(LayerBase):
         if (h is not None and h < m) or (w is not None and w < m):
             raise ShapeError(f"{self.name} needs images of at least {m}x{m}, got {h}x{w}",
                              hint=f"resize the images to at least {m}x{m} (target_size, or a Resizing layer)")
-        if self.include_top and self.weights == "imagenet":
+        if self.include_top and self.weights == "imagenet" and not e.get("top_any_size"):
             d = e["default_size"]
             sizes = e.get("weight_sizes") or [d]
             if h != w or h not in sizes:
