@@ -8,6 +8,7 @@ loss vs activation, ...) are lint rules. Field docstrings are the schema descrip
 from __future__ import annotations
 
 import re
+import typing
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
@@ -683,7 +684,14 @@ _CallbackUnion = Annotated[
           SwapEMAWeights, LearningRateScheduler],
     Field(discriminator="type"),
 ]
-CallbackName = Literal[tuple(["threshold_stop", *CALLBACK_KERAS, *CALLBACK_ALIASES])]  # type: ignore[valid-type]
+_BARE_CALLBACKS = [  # a callback may be named alone only when none of its arguments is required
+    name for cls in (ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard,
+                     TerminateOnNaN, SwapEMAWeights, LearningRateScheduler)
+    if not any(f.is_required() for key, f in cls.model_fields.items() if key != "type")
+    for name in typing.get_args(cls.model_fields["type"].annotation)
+]
+CallbackName = Literal[tuple(  # type: ignore[valid-type]
+    _BARE_CALLBACKS + [alias for alias, name in CALLBACK_ALIASES.items() if name in _BARE_CALLBACKS])]
 Callback = Annotated[
     _CallbackUnion,
     BeforeValidator(type_normaliser(CALLBACK_ALIASES, CALLBACK_REFUSED, "callback"),
