@@ -549,6 +549,20 @@ def report(
 
 @app.command()
 @boundary
+def trust(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory from elsewhere (another machine, a colleague).")],
+) -> None:
+    """Accept a run directory that was not made by kspec on this machine: afterwards the data files
+    its spec.resolved.json names are read where they point (until then, only inside the run
+    directory). Read that file first: a run directory from someone else may name any file."""
+    from .run.rundir import trust as seal_run
+
+    manifest = seal_run(run_dir)
+    typer.echo(f"kspec: {run_dir} is trusted on this machine (base folder {manifest.get('base_dir')})")
+
+
+@app.command()
+@boundary
 def eject(
     spec: Annotated[Path, typer.Argument(help="A spec file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The script to write.")] = Path("train.py"),

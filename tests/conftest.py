@@ -14,6 +14,8 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # kspec's on-disk cache of file facts (kspec.cache): a folder of this test session, not the user's
 os.environ.setdefault("KSPEC_CACHE_DIR", tempfile.mkdtemp(prefix="kspec-test-cache-"))
+# the key that seals run directories made on this machine (kspec.run.rundir.seal): the test session's own
+os.environ.setdefault("KSPEC_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="kspec-test-key-"), "run.key"))
 
 
 def example_specs() -> list[Path]:

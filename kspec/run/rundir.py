@@ -215,6 +215,108 @@ def check_contained(run_dir: Path, manifest: dict[str, Any]) -> None:
                              hint="the manifest was edited or is not from kspec: do not use this run directory")
 
 
+# ------------------------------------------------------------------ run directories made here
+#
+# A run directory records the spec it trained, and that spec names data files anywhere on disk.
+# One made by kspec on this machine is sealed: the manifest holds an HMAC of its resolved spec and
+# base folder under a key that never leaves this machine. A run directory that is not sealed with
+# this machine's key (received from someone else, or edited) reads data only inside itself until
+# the user accepts it with `kspec trust RUN_DIR`.
+
+KEY_ENV = "KSPEC_KEY_FILE"
+
+
+def key_file() -> Path:
+    """Where this machine's key for sealing run directories is kept."""
+    import os
+
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV])
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "kspec" / "run.key"
+
+
+def _key(create: bool) -> bytes | None:
+    import os
+    import secrets
+
+    path = key_file()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made by another process meanwhile
+        return path.read_bytes()
+    except OSError:
+        return None
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def seal(resolved_text: str, base_dir: str, *, create: bool = True) -> str | None:
+    """The seal of a run directory's resolved spec and base folder under this machine's key (None
+    when no key can be kept: the run directory is then treated as one from elsewhere)."""
+    import hashlib
+    import hmac
+
+    key = _key(create)
+    if not key:
+        return None
+    return hmac.new(key, f"{base_dir}\0{resolved_text}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sealed(manifest: dict[str, Any], resolved_text: str) -> bool:
+    import hmac
+
+    got = manifest.get("seal")
+    want = seal(resolved_text, str(manifest.get("base_dir")), create=False)
+    return isinstance(got, str) and want is not None and hmac.compare_digest(got, want)
+
+
+def check_data_paths(run_dir: Path, data: Any, base_dir: Path) -> None:
+    """For a run directory not sealed on this machine: every data path its spec names must lie
+    inside the run directory."""
+    from ..overrides import DATA_PATH_KEYS
+
+    root = Path(run_dir).resolve()
+    for key in sorted(DATA_PATH_KEYS - {"cache"}):
+        value = getattr(data, key, None)
+        if not isinstance(value, (str, Path)) or not str(value):
+            continue
+        target = (Path(base_dir) / value).resolve()
+        if target != root and root not in target.parents:
+            raise KspecError(
+                f"{Path(run_dir) / 'spec.resolved.json'} names data.{key} {str(value)!r} ({target}), outside the "
+                "run directory, and the run directory was not made by kspec on this machine (or was edited "
+                "since)",
+                hint=f"a run directory from elsewhere is data: read its spec.resolved.json; if you trust the "
+                     f"files it names, accept it with `kspec trust {run_dir}`")
+
+
+def trust(run_dir: Path) -> dict[str, Any]:
+    """Seal a run directory with this machine's key: its spec's data paths are then read where they
+    point, as for a run made here."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    path = run_dir / "spec.resolved.json"
+    if not path.is_file() or path.is_symlink():
+        raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
+    value = seal(path.read_text(encoding="utf-8"), str(manifest.get("base_dir")))
+    if value is None:
+        raise KspecError(f"no key to seal run directories can be kept at {key_file()}",
+                         hint=f"set {KEY_ENV} to a file kspec may create (kept private, mode 600)")
+    manifest["seal"] = value
+    write_manifest(run_dir, manifest)
+    return manifest
+
+
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
     write_json(run_dir / MANIFEST, manifest)
 
@@ -231,10 +333,13 @@ def load_pipeline(run_dir: Path, manifest: dict[str, Any]):
     path = Path(run_dir) / "spec.resolved.json"
     if not path.is_file():
         raise KspecError(f"{run_dir} has no spec.resolved.json", hint="the run directory is incomplete")
-    p = Pipeline(text=path.read_text(encoding="utf-8"), file=str(path),
-                 base_dir=Path(manifest.get("base_dir") or run_dir), seed=manifest.get("seed"))
+    text = path.read_text(encoding="utf-8")
+    base_dir = Path(manifest.get("base_dir") or run_dir)
+    p = Pipeline(text=text, file=str(path), base_dir=base_dir, seed=manifest.get("seed"))
     p.require_valid()
     data = p.resolved.data
+    if not sealed(manifest, text):
+        check_data_paths(run_dir, data, base_dir)
     if isinstance(getattr(data, "cache", None), str):
         # the one file the data section writes: kept inside the run directory, whatever it names
         data.cache = str(Path(run_dir).resolve() / ".cache" / (Path(data.cache).name or "images"))

@@ -121,7 +121,7 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
     run_dir = rundir.new_run_dir(Path(out_root), name)
     rundir.copy_sources(run_dir, p.document.sources)
     write_text(run_dir / "lint.json", findings.render_json(p.lint_diagnostics, p.document.sources))
-    write_json(run_dir / "spec.resolved.json", r.to_json())
+    resolved_text = write_json(run_dir / "spec.resolved.json", r.to_json()).read_text(encoding="utf-8")
     spec_file = str(p.path.resolve()) if p.path else None
     repeat = ["kspec", "run", spec_file or str(run_dir), "--seed", str(r.seed)]
     if epochs is not None:
@@ -136,6 +136,7 @@ def run_pipeline(p: Pipeline, out_root: Path, *, epochs: int | None = None, quie
         "name": name,
         "spec_file": spec_file,
         "base_dir": str(r.base_dir.resolve()),
+        "seal": rundir.seal(resolved_text, str(r.base_dir.resolve())),  # made here: its data paths are trusted
         "spec_hash": r.spec_hash(),
         "seed": r.seed,
         "seed_drawn": r.seed_was_drawn,

@@ -95,6 +95,7 @@ def test_every_command_that_needs_tensorflow_gives_one_clean_message_without_it(
     from PIL import Image
 
     from kspec.pipeline import Pipeline
+    from kspec.run import rundir
 
     for cls in ("a", "b"):
         (tmp_path / "imgs" / cls).mkdir(parents=True)
@@ -106,9 +107,11 @@ def test_every_command_that_needs_tensorflow_gives_one_clean_message_without_it(
                     "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\ntrain: {epochs: 1, seed: 0}\n")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "spec.resolved.json").write_text(json.dumps(Pipeline(spec).resolved.to_json()))
+    resolved = json.dumps(Pipeline(spec).resolved.to_json())
+    (run_dir / "spec.resolved.json").write_text(resolved)
     (run_dir / "manifest.json").write_text(json.dumps({"version": 1, "status": "completed", "seed": 0,
-                                                       "base_dir": str(tmp_path)}))
+                                                       "base_dir": str(tmp_path),
+                                                       "seal": rundir.seal(resolved, str(tmp_path))}))
     (run_dir / "model.keras").write_bytes(b"never read: TensorFlow is missing first")
     image = tmp_path / "imgs" / "a" / "0.png"
     hook = tmp_path / "hook"

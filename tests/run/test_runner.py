@@ -506,6 +506,50 @@ def test_a_data_cache_path_of_a_loaded_run_stays_inside_it(tmp_path):
     make_tree(tmp_path / "tree", {"a": 2, "b": 2})
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "spec.resolved.json").write_text(spec_text("tree", cache="../../../home/someone/.bashrc"))
-    p = rundir.load_pipeline(run_dir, {"base_dir": str(tmp_path)})
+    text = spec_text("tree", cache="../../../home/someone/.bashrc")
+    (run_dir / "spec.resolved.json").write_text(text)
+    # sealed as kspec seals a run it made here (the tree lies outside the run directory)
+    p = rundir.load_pipeline(run_dir, {"base_dir": str(tmp_path), "seal": rundir.seal(text, str(tmp_path))})
     assert p.resolved.data.cache == str(run_dir.resolve() / ".cache" / ".bashrc")
+
+
+NPZ_SPEC = """\
+kspec: 1
+name: npz
+data: {type: npz, path: data.npz, validation: 0.25}
+model:
+  input_shape: [2]
+  layers:
+    - {type: Dense, units: 1}
+compile: {optimizer: sgd, loss: mean_squared_error}
+train: {epochs: 1, seed: 0, verbose: 0}
+"""
+
+
+def test_a_run_directory_from_elsewhere_reads_data_only_inside_itself_until_trusted(tmp_path):
+    import shutil
+
+    from .helpers import run_spec as train
+
+    (tmp_path / "spec").mkdir()
+    x = np.arange(32, dtype="float32").reshape(16, 2)
+    np.savez(tmp_path / "spec" / "data.npz", x_train=x, y_train=x.sum(axis=1))
+    made = train(tmp_path, NPZ_SPEC).run_dir
+    assert cli("evaluate", made, "--data", "validation").exit_code == 0  # made here: sealed, data read where it is
+    d = tmp_path / "received"
+    shutil.copytree(made, d)
+    m = manifest(d)
+    m["seal"] = "0" * 64  # sealed with another machine's key
+    (d / "manifest.json").write_text(json.dumps(m))
+    res = cli("evaluate", d, "--data", "validation")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "data.path 'data.npz'" in res.output and "outside the run directory" in res.output, res.output
+    assert "accept it with `kspec trust" in " ".join(res.output.split()), res.output
+    assert cli("trust", d).exit_code == 0
+    assert cli("evaluate", d, "--data", "validation").exit_code == 0, "trusted: read where it points"
+    # an edited spec breaks the seal again: it may now name any file
+    resolved = json.loads((d / "spec.resolved.json").read_text())
+    resolved["data"]["path"] = "/etc/passwd.npz"
+    (d / "spec.resolved.json").write_text(json.dumps(resolved))
+    res = cli("evaluate", d, "--data", "validation")
+    assert res.exit_code == 2 and "'/etc/passwd.npz'" in res.output and "outside the run directory" in res.output
