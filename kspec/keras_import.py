@@ -197,6 +197,10 @@ def _minimal(cls, layer: dict[str, Any]) -> dict[str, Any]:
         v = layer.get(key)
         if isinstance(v, list) and v and all(x == v[0] for x in v):
             layer[key] = v[0]
+    for key, v in list(layer.items()):  # Keras keeps a bare augmentation factor f as the range (-f, f)
+        if key.endswith("factor") and isinstance(v, (list, tuple)) and len(v) == 2 \
+                and all(isinstance(x, (int, float)) for x in v) and v[0] == -v[1] and v[1] > 0:
+            layer[key] = v[1]
     if "pool_size" in layer and "strides" in fields and _same(layer.get("strides"), layer.get("pool_size")):
         layer["strides"] = None
     out = {"type": layer["type"]}

@@ -70,6 +70,13 @@ def _conv(k: int, filters: int = 16) -> str:
 
 _pool = "    - {type: MaxPooling2D}\n"
 
+BACKBONE = """\
+data: {{type: keras, name: cifar10, {rescale}}}
+model:
+  layers:
+    - {{type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, pooling: avg, trainable: false{pre}}}
+    - {{type: Dense, units: 10, activation: softmax}}
+"""
 ARRAYS = """\
 data:
   type: arrays
@@ -883,6 +890,12 @@ compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
          line=5, says=("2 of the 2 validation samples", "last 0.2"), id="validation-split"),
     Case("KS317", False, ARRAYS.format(x="[[0.1], [0.2], [0.3], [0.4]]", y="[0, 1, 0, 1]",
                                        extra="x_test: [[0.15], [0.25]]\n  y_test: [0, 1]\n  validation: test") + BINARY),
+    # ---------------------------------------------------------------- KS318 backbone-input-range
+    Case("KS318", True, BACKBONE.format(rescale="rescale: 1/255", pre=""), line=1,
+         says=("takes pixel values 0..255", "remove the rescaling")),
+    Case("KS318", True, BACKBONE.format(rescale="", pre=", preprocess_input: false"), line=4,
+         says=("takes -1..1",), id="unscaled-pixels"),
+    Case("KS318", False, BACKBONE.format(rescale="", pre="")),
 ]
 
 
