@@ -65,6 +65,10 @@ class _Schedule(StrictModel):
     name: str | None = None
     """Name of the schedule (Keras's default when absent)."""
 
+    def initial(self) -> float:
+        """The rate of the first step (a schedule without ``initial_learning_rate`` says its own)."""
+        return self.initial_learning_rate  # type: ignore[attr-defined]
+
 
 class ExponentialDecay(_Schedule):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (keras.optimizers.schedules.ExponentialDecay)."""
@@ -79,9 +83,6 @@ class ExponentialDecay(_Schedule):
     staircase: bool = False
     """Decay in whole steps of decay_steps (integer division) instead of smoothly."""
 
-    def initial(self) -> float:
-        return self.initial_learning_rate
-
 
 class InverseTimeDecay(_Schedule):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the Keras 2 ``decay`` argument with decay_steps 1)."""
@@ -95,9 +96,6 @@ class InverseTimeDecay(_Schedule):
     """Decay per decay_steps steps."""
     staircase: bool = False
     """Decay in whole steps of decay_steps instead of smoothly."""
-
-    def initial(self) -> float:
-        return self.initial_learning_rate
 
 
 class PiecewiseConstantDecay(_Schedule):
@@ -137,9 +135,6 @@ class PolynomialDecay(_Schedule):
     cycle: bool = False
     """Start again after decay_steps (with a longer period) instead of staying at the end rate."""
 
-    def initial(self) -> float:
-        return self.initial_learning_rate
-
 
 class CosineDecay(_Schedule):
     """Cosine decay from initial_learning_rate to ``alpha * initial_learning_rate``, after an optional linear warm-up."""
@@ -174,9 +169,6 @@ class CosineDecayRestarts(_Schedule):
     """Each restart begins at this fraction of the previous start."""
     alpha: Unit = 0.0
     """Lowest rate as a fraction of the period's start."""
-
-    def initial(self) -> float:
-        return self.initial_learning_rate
 
 
 SCHEDULE_CLASSES = (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay,
