@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import inspect
 import re
-import sys
+
+from .mdtable import MarkedTable, cell, table
 
 SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead")
 
@@ -29,9 +30,6 @@ SPEC_CODES: dict[str, tuple[str, str]] = {
     "KS015": ("unknown-format-version", "The spec's `kspec:` format version is not one this kspec reads."),
 }
 """Codes of the parse and validate stages (not lint rules): code -> (name, description)."""
-
-_TABLE_START = "<!-- rules:start -->"
-_TABLE_END = "<!-- rules:end -->"
 
 
 def sections(rule) -> dict[str, str]:
@@ -86,50 +84,21 @@ def render_rule_markdown(rule) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def rules_table() -> str:
     """The Markdown table of every lint rule: code, name, default severity, summary."""
     from .analyse.rules import RULES
 
-    rows = ["| Code | Name | Severity | What it does |", "| --- | --- | --- | --- |"]
-    for rule in sorted(RULES, key=lambda r: r.code):
-        rows.append(f"| {rule.code} | `{rule.name}` | {rule.severity.value} | {_cell(summary(rule))} |")
-    return "\n".join(rows) + "\n"
+    return table(
+        ["Code", "Name", "Severity", "What it does"],
+        ([rule.code, f"`{rule.name}`", rule.severity.value, cell(summary(rule))]
+         for rule in sorted(RULES, key=lambda r: r.code)),
+    )
 
 
-def table_in(text: str) -> str | None:
-    """The rule table between the markers of a Markdown text, or None when there are no markers."""
-    if _TABLE_START not in text or _TABLE_END not in text:
-        return None
-    return text.split(_TABLE_START, 1)[1].split(_TABLE_END, 1)[0].strip("\n") + "\n"
-
-
-def with_table(text: str) -> str:
-    """``text`` with the rule table between its markers replaced by the current one."""
-    head, rest = text.split(_TABLE_START, 1)
-    _, tail = rest.split(_TABLE_END, 1)
-    return f"{head}{_TABLE_START}\n{rules_table()}{_TABLE_END}{tail}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    from pathlib import Path
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        sys.stdout.write(rules_table())
-        return 0
-    for name in args:
-        path = Path(name)
-        text = path.read_text(encoding="utf-8")
-        if table_in(text) is None:
-            print(f"{path}: no {_TABLE_START} ... {_TABLE_END} markers", file=sys.stderr)
-            return 2
-        path.write_text(with_table(text), encoding="utf-8")
-        print(f"updated the rule table in {path}")
-    return 0
+TABLE = MarkedTable("rules", "rule", rules_table)
+table_in = TABLE.table_in
+with_table = TABLE.with_table
+main = TABLE.main
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,11 +7,8 @@ every layer class of the installed Keras.
 
 from __future__ import annotations
 
-import sys
-
 from .layers import ALIASES, LAYER_TYPES, PENDING, REFUSED, layer_class
-
-START, END = "<!-- layers:start -->", "<!-- layers:end -->"
+from .mdtable import MarkedTable, cell, table
 
 FAMILY_TITLES = {
     "core": "core", "activation": "activation", "convolution": "convolution", "pooling": "pooling",
@@ -38,45 +35,17 @@ def statuses() -> dict[str, tuple[str, str]]:
     return out
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def layers_table() -> str:
-    rows = ["| Keras class | status | what it is, or why not |", "| --- | --- | --- |"]
-    for name, (status, note) in sorted(statuses().items()):
-        rows.append(f"| `{name}` | {status} | {_cell(note)} |")
-    return "\n".join(rows) + "\n"
+    return table(
+        ["Keras class", "status", "what it is, or why not"],
+        ([f"`{name}`", status, cell(note)] for name, (status, note) in sorted(statuses().items())),
+    )
 
 
-def table_in(text: str) -> str | None:
-    if START not in text or END not in text:
-        return None
-    return text.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
-
-
-def with_table(text: str) -> str:
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{layers_table()}{END}{tail}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    from pathlib import Path
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        sys.stdout.write(layers_table())
-        return 0
-    for name in args:
-        path = Path(name)
-        text = path.read_text(encoding="utf-8")
-        if table_in(text) is None:
-            print(f"{path}: no {START} ... {END} markers", file=sys.stderr)
-            return 2
-        path.write_text(with_table(text), encoding="utf-8")
-        print(f"updated the layer table in {path}")
-    return 0
+TABLE = MarkedTable("layers", "layer", layers_table)
+table_in = TABLE.table_in
+with_table = TABLE.with_table
+main = TABLE.main
 
 
 if __name__ == "__main__":  # pragma: no cover
