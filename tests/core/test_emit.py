@@ -85,6 +85,9 @@ REFERENCES = {
     "text_sentiment_bilstm": lambda: ([keras.Input((20,)), L.Embedding(1000, 16), L.Bidirectional(L.LSTM(16)),
                                        L.Dense(24, activation="relu"), L.Dense(1, activation="sigmoid")],
                                       "Adam", {"learning_rate": 0.001}, "binary_crossentropy"),
+    # TextVectorization multi_hot: one input per vocabulary entry (691 words and word pairs, [UNK] first)
+    "text_bag_of_words": lambda: ([keras.Input((691,)), L.Dense(16, activation="relu"), L.Dense(1, activation="sigmoid")],
+                                  "Adam", {"learning_rate": 0.01}, "binary_crossentropy"),
     "text_next_word": lambda: ([keras.Input((9,)), L.Embedding(81, 32), L.Bidirectional(L.LSTM(64)),
                                 L.Dense(81, activation="softmax")],
                                "Adam", {"learning_rate": 0.01}, "sparse_categorical_crossentropy"),
