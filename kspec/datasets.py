@@ -174,6 +174,9 @@ def read_array_file(path: Path) -> dict[str, np.ndarray]:
         raise KspecError(f"data file {path} does not exist", hint="check the path (relative to the spec)") from None
     except ValueError as e:
         raise KspecError(f"cannot read {path}: {e}", hint="save arrays with numeric dtypes (no Python objects)") from None
+    except EOFError:
+        raise KspecError(f"cannot read {path}: the file is empty or cut short",
+                         hint="save it again with numpy.save / numpy.savez") from None
     except OSError as e:
         raise KspecError(f"cannot read {path}: {e}") from None
     if isinstance(loaded, np.ndarray):

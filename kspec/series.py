@@ -165,6 +165,11 @@ def window_plan(data: Any, length: int) -> WindowPlan:
         raise DataFileError(f"a window of {data.window_size} inputs + {data.horizon} target(s) does not fit the "
                             f"training period ({split} time steps before split_time)",
                             hint="use a smaller window_size or a later split_time", spec_path=("data", "window_size"))
+    if split < length and plan.n_validation == 0:
+        raise DataFileError(f"the validation period ({length - split} time steps from split_time {split}) is "
+                            f"shorter than the horizon ({data.horizon}): no window can be validated",
+                            hint=f"use a split_time of at most {length - data.horizon}, or a shorter horizon",
+                            spec_path=("data", "split_time" if data.split_time is not None else "validation"))
     return plan
 
 

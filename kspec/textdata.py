@@ -270,8 +270,12 @@ class TextSet:
     """Per text: the file and line (``file:line``) or file it came from."""
 
 
-def _from_records(rec: Records, data: Any, *, labelled: bool, spec_prefix: str = "") -> TextSet:
+def _from_records(rec: Records, data: Any, *, labelled: bool, spec_prefix: str = "",
+                  spec_path: tuple = ("data", "path")) -> TextSet:
     texts = rec.column(data.text_column, ("data", "text_column"))
+    if not rec.rows:
+        raise DataFileError(f"{rec.path} has a header and no texts",
+                            hint="add rows of text and label, or point to the right file", spec_path=spec_path)
     where = [rec.where(i) for i in range(len(rec.rows))]
     labels = None
     if labelled and data.label_column is not None:
@@ -465,7 +469,7 @@ def load_text(data: Any, base_dir: Path) -> EncodedText:
         test, _ = _from_tree(_rel(base_dir, data.test_directory), ("data", "test_directory"), list(classes))
     elif data.test_path is not None:
         test = _from_records(read_records(_rel(base_dir, data.test_path), data.format, spec_path=("data", "test_path")),
-                             data, labelled=True)
+                             data, labelled=True, spec_path=("data", "test_path"))
     if test is not None:
         out.x_test = state.encode(test.texts)
         out.y_test = np.asarray(_class_ids(test.labels, classes, test.where), dtype=np.int64)

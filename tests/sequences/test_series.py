@@ -115,6 +115,24 @@ def test_bad_series_is_an_error_located_in_spec_and_file(tmp_path, content, data
     assert d.span is not None and d.span.line == 2 and d.path.startswith("data")
 
 
+@pytest.mark.parametrize("data, where", [
+    ("{type: series, generator: {length: 100}, window_size: 20, horizon: 10, split_time: 95}", "data.split_time"),
+    ("{type: series, generator: {length: 100}, window_size: 20, horizon: 10, validation: 0.05}", "data.validation"),
+])
+def test_a_validation_period_shorter_than_the_horizon_is_an_error(tmp_path, data, where):
+    _, found = lint(tmp_path, data)
+    assert [d.code for d in found if d.severity.name.lower() == "error"][:1] == ["KS701"]
+    d = next(d for d in found if d.code == "KS701")
+    assert "validation period (5 time steps from split_time 95) is shorter than the horizon (10)" in d.message
+    assert d.path == where and "at most 90" in d.hint
+
+
+def test_an_empty_npy_file_is_named(tmp_path):
+    (tmp_path / "s.npy").write_bytes(b"")
+    _, found = lint(tmp_path, "{type: series, path: s.npy, window_size: 3}")
+    assert any("s.npy: the file is empty or cut short" in d.message for d in found), [d.message for d in found]
+
+
 def test_nan_in_npy_names_the_index(tmp_path):
     values = np.arange(30.0)
     values[17] = np.nan

@@ -101,12 +101,52 @@ def test_next_word_ngrams(tmp_path):
     ("text,label\nhello,a\n,b\n", "{type: text, path: t.csv}", "t.csv:3: the text is empty"),
     ("text,label\nhello,a\nbye,a\n", "{type: text, path: t.csv}", "one class ('a')"),
     ("text,sentiment\nhello,a\nbye,b\n", "{type: text, path: t.csv}", "no column 'label' (its header: text, sentiment)"),
+    ("text,label\n", "{type: text, path: t.csv}", "t.csv has a header and no texts"),
+    ("text,label\nhello,a\n  ,b\n", "{type: text, path: t.csv}", "t.csv:3: the text is empty"),
 ])
 def test_bad_text_file_is_an_error_in_spec_and_file(tmp_path, content, data, words):
     (tmp_path / "t.csv").write_text(content)
     _, found = lint(tmp_path, data)
     assert [d.code for d in found] == ["KS701"], [(d.code, d.message) for d in found]
     assert words in found[0].message and found[0].span is not None
+
+
+@pytest.mark.parametrize("test_file, words, where", [
+    ("text,label\n", "u.csv has a header and no texts", "data.test_path"),
+    ("txt,label\nhi,a\n", "u.csv has no column 'text'; did you mean 'txt'?", "data.text_column"),
+    ("text,label\n,a\n", "u.csv:2: the text is empty", "data.text_column"),
+])
+def test_bad_test_file_is_an_error_too(tmp_path, test_file, words, where):
+    (tmp_path / "t.csv").write_text("text,label\nhello,a\nbye,b\n")
+    (tmp_path / "u.csv").write_text(test_file)
+    _, found = lint(tmp_path, "{type: text, path: t.csv, test_path: u.csv}")
+    assert [d.code for d in found] == ["KS701"] and words in found[0].message and found[0].path == where
+
+
+@pytest.mark.parametrize("files, data, words", [
+    ({"t.csv": "text,label\nhello,a\nbye,a\n"}, "{type: text, path: t.csv}", "one class ('a')"),
+    ({"t.csv": b"text,label\nhello,a\ncaf\xe9,b\n"}, "{type: text, path: t.csv}", "t.csv:3:4 is not UTF-8"),
+    ({"d/a/1.txt": "hello", "d/b/2.txt": " \n"}, "{type: text, directory: d}", "2.txt is empty"),
+    ({"s.csv": "v\n1\n\n2\nnan\n"}, "{type: series, path: s.csv, column: v, window_size: 1}", "s.csv:5: the series 'v' is nan"),
+    ({}, "{type: series, generator: {length: 30}, window_size: 30}", "longer than the series (30 time steps)"),
+])
+def test_run_refuses_bad_data_before_training(tmp_path, files, data, words):
+    """`kspec run` stops at lint: the message points into the spec and the data file, and no run
+    directory is made."""
+    from typer.testing import CliRunner
+
+    from kspec.cli import app
+
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(content if isinstance(content, bytes) else content.encode())
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("{DATA}", data), encoding="utf-8")
+    out = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "runs")])
+    assert out.exit_code == 1, out.output
+    assert f"{spec}:2:" in out.output and ": error[KS701]" in out.output and words in out.output, out.output
+    assert "refusing to train" in out.output and "Traceback" not in out.output
+    assert not (tmp_path / "runs").exists()
 
 
 def test_non_utf8_text_names_line_and_column(tmp_path):
