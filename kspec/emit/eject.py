@@ -10,8 +10,8 @@ machine: the same loss history.
 Data: inline ``arrays`` are written into the script; a Keras data set is loaded with
 ``keras.datasets.<name>.load_data()``; every other in-memory source (the generated shapes set,
 IDX, npz, npy files) is written, as stored before any preprocessing, to ``<script>_data.npz``
-next to the script, so the script does not need kspec to regenerate or decode it. Image folders
-and multi-device training are not ejected (a clear error says so).
+next to the script, so the script does not need kspec to regenerate or decode it. An image folder
+becomes kspec's tf.data pipeline written out (:mod:`kspec.emit.eject_images`).
 """
 
 from __future__ import annotations
@@ -82,9 +82,6 @@ def _py(value: Any, indent: int) -> str:
 
 
 def _check(r: Resolved) -> None:
-    if isinstance(r.data, ImageFolderData):
-        raise KspecError("kspec eject does not write image-folder pipelines yet (data.type: image_folder)",
-                         hint="eject a spec with in-memory data (arrays, npz, npy, idx, keras, synthetic)")
     dist = getattr(r.train, "distribute", None)
     strategy = getattr(dist, "strategy", None) if dist is not None else None
     if strategy not in (None, "default"):
@@ -148,12 +145,75 @@ def _data_code(r: Resolved, data_file: str | None) -> list[str]:
 
 def _model_code(r: Resolved) -> list[str]:
     name = _model_name(r)
+    before: list[str] = []
+    shapes = None
     lines = ["model = keras.Sequential(", "    [", f"        keras.Input(shape={tuple(r.input_shape)!r}),"]
-    for layer in r.model.layers:
+    for i, layer in enumerate(r.model.layers):
+        if layer.type == "Application":
+            if shapes is None:
+                from ..analyse.shapes import infer
+
+                shapes = [p.input_shape for p in infer(r.model.layers, r.input_shape).layers]
+            fn, code = _application_code(r, layer, tuple(shapes[i]), i)
+            before += code
+            lines.append(f"        {fn}(),")
+            continue
         kwargs = _without_defaults("layers", layer.type, layer.keras_kwargs())
         lines.append(f"        keras.layers.{layer.type}({_kw(kwargs)}),")
     lines += ["    ],", f"    name={name!r},", ")"]
-    return lines
+    return before + lines
+
+
+def _application_code(r: Resolved, layer, shape: tuple, index: int) -> tuple[str, list[str]]:
+    """A function that builds an Application layer as kspec does (``emit.applications``): the
+    backbone, then ``Input -> preprocess_input as layers -> backbone`` as one small model."""
+    from .applications import CAFFE_MEANS, TORCH_MEAN, TORCH_STD
+
+    stem = layer.name.lower()
+    fn = f"{stem}_layer" if index == 0 else f"{stem}_layer_{index}"
+    weights = layer.weights
+    if weights not in (None, "imagenet"):
+        weights = str(r.path(weights).resolve())
+    kwargs: dict[str, Any] = {"include_top": layer.include_top, "weights": weights, "input_shape": shape}
+    if layer.include_top:
+        kwargs.update(classes=layer.classes, classifier_activation=layer.classifier_activation)
+    else:
+        kwargs["pooling"] = layer.pooling
+    for key in ("alpha", "minimalistic", "include_preprocessing"):
+        if getattr(layer, key) is not None:
+            kwargs[key] = getattr(layer, key)
+    code = ["", "", f"def {fn}():",
+            f'    """{layer.name} as one layer: its preprocess_input, then the backbone."""',
+            f"    base = keras.applications.{layer.name}({_kw(kwargs)})"]
+    if layer.fine_tune_from is not None:
+        code += [f"    start = [l.name for l in base.layers].index({layer.fine_tune_from!r})",
+                 "    for inner in base.layers[:start]:  # frozen below fine_tune_from",
+                 "        inner.trainable = False"]
+    elif not layer.trainable:
+        code.append("    base.trainable = False")
+    code.append(f"    inputs = keras.Input(shape={shape!r}, name={stem + '_input'!r})")
+    mode = layer.mode if layer.preprocess_input else "internal"
+    if mode == "tf":
+        code.append(f"    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name={stem + '_preprocess'!r})(inputs)")
+    elif mode == "torch":
+        code += [f"    x = keras.layers.Rescaling(1 / 255.0, name={stem + '_rescale'!r})(inputs)",
+                 f"    x = keras.layers.Normalization(mean={list(TORCH_MEAN)!r}, "
+                 f"variance={[s * s for s in TORCH_STD]!r}, name={stem + '_normalize'!r})(x)"]
+    elif mode == "caffe":
+        code += [f"    swap = keras.layers.Conv2D(3, 1, name={stem + '_preprocess'!r}, trainable=False)  # RGB -> BGR, minus the means",
+                 f"    swap.build((None, *{shape!r}))",
+                 "    kernel = np.zeros((1, 1, 3, 3), dtype='float32')",
+                 "    for c in range(3):",
+                 "        kernel[0, 0, 2 - c, c] = 1.0",
+                 f"    swap.set_weights([kernel, -np.array({list(CAFFE_MEANS)!r}, dtype='float32')])",
+                 "    x = swap(inputs)"]
+    else:
+        code.append("    x = inputs")
+    from_scratch = layer.weights is None and layer.trainable and layer.fine_tune_from is None
+    code += [f"    x = base(x, training={None if from_scratch else False!r})"
+             + ("" if from_scratch else "  # BatchNormalization in inference mode"),
+             f"    return keras.Model(inputs, x, name={layer.name!r})", "", ""]
+    return fn, code
 
 
 def _model_name(r: Resolved) -> str:
@@ -244,6 +304,12 @@ def _fit_code(r: Resolved) -> list[str]:
     d = r.data
     verbose = t.verbose if t.verbose != "auto" else "auto"
     lines = []
+    if isinstance(d, ImageFolderData):
+        lines += ["history = model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, validation_data=validation, shuffle=False,",
+                  f"                    validation_steps=VALIDATION_STEPS, epochs=EPOCHS, callbacks=callbacks, verbose={verbose!r})",
+                  "(OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
+                  "model.save(OUT / 'model.keras')"]
+        return lines
     if t.steps_per_epoch:
         lines += ["import tensorflow as tf", "", "",
                   "def repeating(x, y, shuffle):",
@@ -267,6 +333,8 @@ def _fit_code(r: Resolved) -> list[str]:
 
 def _after_code(r: Resolved) -> list[str]:
     spec = r.spec
+    if isinstance(r.data, ImageFolderData):
+        return _after_images_code(r)
     lines = []
     ev = spec.evaluate
     if ev is not False:
@@ -292,6 +360,27 @@ def _after_code(r: Resolved) -> list[str]:
     return lines
 
 
+def _after_images_code(r: Resolved) -> list[str]:
+    """Evaluation and predictions on the validation images (an image folder has no test set)."""
+    spec = r.spec
+    lines = []
+    if spec.evaluate is not False:
+        lines += ["", "if validation is not None:",
+                  "    metrics = model.evaluate(validation, steps=VALIDATION_STEPS, verbose=0, return_dict=True)",
+                  "    print('evaluation (validation):', {k: round(float(v), 4) for k, v in metrics.items()})"]
+    p = spec.predict
+    if p is not None:
+        if p.x is not None:
+            lines += ["", f"inputs = np.asarray({_py(p.x, 20)}, dtype=np.float32) * np.float32(SCALE)"]
+        else:
+            lines += ["", "inputs = None", "if validation is not None:",
+                      f"    inputs = np.concatenate([np.asarray(b[0]) for b in validation])[:{p.count}]"]
+        lines += ["if inputs is not None:", "    print('predictions:')",
+                  "    for i, out in enumerate(model.predict(inputs, verbose=0)):",
+                  "        print(i, np.round(out, 4).tolist())"]
+    return lines
+
+
 def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     """Write ``script`` (and its data file when one is needed); returns the paths written."""
     from ..atomic import write_text
@@ -301,22 +390,31 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     data_file = None
     written = []
     d = r.data
+    images = isinstance(d, ImageFolderData)
     big_inline = isinstance(d, ArraysData) and _count(d.x) + _count(d.y) > INLINE_LIMIT
-    if not isinstance(d, (ArraysData, KerasData)) or big_inline:
+    if not isinstance(d, (ArraysData, KerasData, ImageFolderData)) or big_inline:
         data_file = script.stem + "_data.npz"
         written.append(_write_data(r, script.with_name(data_file)))
     callbacks, threshold = _callbacks_code(r)
     head = [f'"""Train {r.spec.name or spec_name} with Keras: written by `kspec eject` from {spec_name}.',
             "", "Plain Keras, no kspec: the same model, data preparation, callbacks and training settings as",
             f"`kspec run` (seed {r.seed}). Artifacts go to OUT: history.json, model.keras.", '"""', "",
-            "import json", "from pathlib import Path", "", "import numpy as np", "import keras", "",
-            f"SEED = {r.seed}", f"EPOCHS = {r.train.epochs}", f"BATCH_SIZE = {r.train.batch_size}",
+            *(["import json", "import math", "import os", "import random", "from pathlib import Path", "",
+                "import numpy as np", "import tensorflow as tf", "import keras", ""] if images else
+              ["import json", "from pathlib import Path", "", "import numpy as np", "import keras", ""]),
+            f"SEED = {r.seed}", f"EPOCHS = {r.train.epochs}", f"BATCH_SIZE = {(d.batch_size if images else None) or r.train.batch_size}",
             "HERE = Path(__file__).resolve().parent",
             f"OUT = HERE / {script.stem + '_out'!r}", "OUT.mkdir(exist_ok=True)", "",
             "keras.utils.set_random_seed(SEED)  # Python, NumPy and the backend"]
     if threshold:
         head += THRESHOLD_STOP.rstrip().splitlines() + [""]
-    body = head + ["", "# data"] + _data_code(r, data_file) + ["", "# model"] + _model_code(r) + _compile_code(r)
+    if images:
+        from .eject_images import image_data_code
+
+        data_code = image_data_code(r, script)
+    else:
+        data_code = _data_code(r, data_file)
+    body = head + ["", "# data"] + data_code + ["", "# model"] + _model_code(r) + _compile_code(r)
     body += ["model.summary()", "", "# training"] + callbacks + _fit_code(r) + _after_code(r)
     written.insert(0, write_text(script, "\n".join(body) + "\n"))
     return written

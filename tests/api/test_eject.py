@@ -79,10 +79,80 @@ def test_eject_quickstart_writes_its_generated_data_beside_the_script(tmp_path):
     assert "/ np.float32(255)" in text and "n_val = max(1, int(round(len(x) * 0.2)))" in text
 
 
-def test_eject_refuses_image_folders_with_a_message(tmp_path):
-    result = CliRunner().invoke(app, ["eject", str(SPECS / "shapes_folder.yaml"), "-o", str(tmp_path / "t.py")])
-    assert result.exit_code == 2 and "image-folder" in result.output
-    assert not (tmp_path / "t.py").exists()
+TINY_FOLDER = """kspec: 1
+name: tiny-folder
+data:
+  type: image_folder
+  directory: tree
+  validation: 0.25
+  target_size: [8, 8]
+  color_mode: grayscale
+  class_mode: categorical
+  rescale: 1/255
+  batch_size: 4
+  cache: true
+  augmentation: {rotation_range: 10, width_shift_range: 0.1, zoom_range: 0.1, horizontal_flip: true,
+                 brightness_range: [0.8, 1.2]}
+model:
+  input_shape: [8, 8, 1]
+  layers:
+    - {type: Conv2D, filters: 4, kernel_size: 3, activation: relu}
+    - {type: Flatten}
+    - {type: Dense, units: 3, activation: softmax}
+compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+train: {epochs: 2, batch_size: 4, seed: 1}
+evaluate: {data: validation}
+predict: {from_data: validation, count: 3}
+"""
+
+
+def tiny_tree(root: Path) -> None:
+    """3 classes x 6 noise images of 10x9 pixels (resized to 8x8 by the pipeline)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k, c in enumerate(["circle", "square", "triangle"]):
+        (root / c).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 255, (10, 9), dtype=np.uint8) // (k + 1), "L").save(root / c / f"{i}.png")
+
+
+def run_in_process_without_kspec(script: Path) -> dict:
+    """Run the script here (TensorFlow is loaded already: seconds, not a fresh interpreter's start),
+    with ``import kspec`` made to fail, so the script cannot lean on kspec."""
+    import runpy
+
+    saved = {k: v for k, v in sys.modules.items() if k == "kspec" or k.startswith("kspec.")}
+    for k in saved:
+        sys.modules[k] = None  # type: ignore[assignment]  # `import kspec` raises ImportError
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        sys.modules.update(saved)
+    return json.loads((script.with_name(script.stem + "_out") / "history.json").read_text())
+
+
+@pytest.mark.slow
+def test_ejected_image_folder_trains_exactly_like_kspec_run(tmp_path):
+    """Same files, split, cache order, augmentation seeds and rescale: the same history, to the bit."""
+    pytest.importorskip("tensorflow")
+    import kspec
+
+    tiny_tree(tmp_path / "tree")
+    (tmp_path / "spec.yaml").write_text(TINY_FOLDER)
+    spec = kspec.load(tmp_path / "spec.yaml")
+    spec.eject(tmp_path / "train.py")
+    script = tmp_path / "train.py"
+    assert imports_of(script) <= {"json", "math", "os", "random", "pathlib", "numpy", "tensorflow", "keras"}
+    text = script.read_text()
+    assert "DIRECTORY = HERE / 'tree'" in text and "SCALE = 1 / 255" in text and "CACHE = 'memory'" in text
+    assert "split(items, classes, 0.25, DATA_SEED)" in text and "def augment(x, seed):" in text
+    ours = spec.run(out=tmp_path / "runs", quiet=True).history
+    ejected = run_in_process_without_kspec(tmp_path / "train.py")
+    assert len(ejected["loss"]) == 2
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert ejected[key] == ours[key], key
 
 
 @pytest.mark.slow
