@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,8 +256,8 @@ class Distribution:
         with strategy.scope():
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
-        train_fn = self._fn("train", lambda: _step_function(tf, strategy, model.train_step))
-        test_fn = self._fn("test", lambda: _step_function(tf, strategy, model.test_step))
+        train_fn = self._fn("train", lambda: _step_function(tf, strategy, model.train_step, model))
+        test_fn = self._fn("test", lambda: _step_function(tf, strategy, model.test_step, model))
         metrics_fn = self._fn("metrics", lambda: _global_metrics(tf, model))
         cbs = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model,
                                            verbose=verbose, epochs=epochs, steps=d.steps_per_epoch)
@@ -277,48 +278,58 @@ class Distribution:
         iterator = iter(d.train) if d.repeat_train else None
         epoch_logs: dict[str, Any] = {}
         reset = self._fn("reset", lambda: _metric_reset(_tf(), model))
+        agree = not _stop_is_alike(cbs)
         for epoch in range(initial_epoch, epochs):
             self.epoch, self.epoch_done = epoch, False
-            reset()
             cbs.on_epoch_begin(epoch)
             it = iterator if iterator is not None else iter(d.train)
-            logs = None
+            logs = totals = None
             for step in range(d.steps_per_epoch):
                 cbs.on_train_batch_begin(step)
                 try:
                     batch = next(it)
                 except StopIteration:  # a finite pass shorter than expected: every worker sees the same end
                     break
-                logs = train_fn(batch)
+                if step == 0 and self.steps_run == 0:  # the first step builds Keras's compiled metrics
+                    reset()
+                logs, totals = train_fn(batch, reset=metric_key(model) if step == 0 and self.steps_run else None)
                 self.steps_run += 1
                 cbs.on_train_batch_end(step, logs)
-            epoch_logs = _floats(metrics_fn()) if logs is not None else {}
+            if logs is None:
+                reset()
+                epoch_logs = {}
+            else:
+                epoch_logs = _floats(totals if totals is not None else metrics_fn())
             if d.validation is not None:
                 val = self._evaluate_loop(model, d.validation, test_fn, metrics_fn, cbs, steps=d.validation_steps)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             self.epoch_done = True
-            stop = self._reduce("SUM", 1.0 if model.stop_training else 0.0) > 0  # any worker
-            model.stop_training = stop
-            if stop:
+            if agree:  # any worker's stop stops all; without it, every worker decided alike on the same logs
+                model.stop_training = self._reduce("SUM", 1.0 if model.stop_training else 0.0) > 0
+            if model.stop_training:
                 break
         return epoch_logs
 
     def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None, steps: int | None = None) -> dict[str, float]:
         """One pass over ``dataset``; with ``steps``, ``dataset`` repeats and ``steps`` batches are one
-        pass, read from one iterator kept for the whole of training."""
-        self._fn("reset", lambda: _metric_reset(_tf(), model))()
+        pass, read from one iterator kept for the whole of training. The metrics are reset in the
+        first step and read from the last one's all-reduce."""
         if cbs is not None:
             cbs.on_test_begin()
-        logs = None
+        logs = totals = None
         if steps:
             it = self._fn(f"validation_iterator_{id(dataset)}", lambda: iter(dataset))
-            for _ in range(steps):
-                logs = test_fn(next(it))
+            batches = (next(it) for _ in range(steps))
         else:
-            for batch in dataset:
-                logs = test_fn(batch)
-        out = _floats(metrics_fn()) if logs is not None else {}
+            batches = iter(dataset)
+        for i, batch in enumerate(batches):
+            logs, totals = test_fn(batch, reset=metric_key(model) if i == 0 else None)
+        if logs is None:
+            self._fn("reset", lambda: _metric_reset(_tf(), model))()
+            out = {}
+        else:
+            out = _floats(totals if totals is not None else metrics_fn())
         if cbs is not None:
             cbs.on_test_end(out)
         return out
@@ -336,25 +347,70 @@ class Distribution:
         return keras.models.load_model(path, safe_mode=True)
 
 
-def _step_function(tf, strategy, step):
-    """One distributed step returning its batch logs: each replica's own metric values, averaged
-    over the replicas in one packed all-reduce (what Keras's ``fit`` reports per batch under a
-    strategy). Epoch logs are read separately, exactly (:func:`_global_metrics`)."""
-    keys: list[str] = []
+def _step_function(tf, strategy, step, model=None):
+    """One distributed step returning ``(batch logs, epoch logs)``.
 
-    def replica_step(batch):
+    Batch logs: each replica's own metric values, averaged over the replicas (what Keras's ``fit``
+    reports per batch under a strategy). Epoch logs: the model's metrics over everything every
+    replica has seen since they were reset, exactly what reading them in cross-replica context
+    gives (Keras's metric variables sum-aggregate across replicas), but carried in the step's own
+    all-reduce: every replica's metric variables travel packed with its batch logs, and
+    ``model.get_metrics_result()`` is computed on their sums. So an epoch costs no collective of
+    its own to read its metrics. ``run(batch, reset=metric_key(model))`` resets the metrics in the
+    step itself (the first step of an epoch or an evaluation); the key, the metric variables'
+    identities, traces the step again if Keras has built more metrics since (it builds the compiled
+    metrics in the first step). Epoch logs are ``None`` when a metric has a
+    variable that is not float32 or not sum-aggregated (then :func:`_global_metrics` reads them).
+
+    The packed all-reduce is a SUM; the batch logs are divided by the number of replicas after it,
+    the same division TensorFlow's MEAN all-reduce makes."""
+    keys: list[str] = []
+    packed: list[Any] = []  # the metric variables carried in the all-reduce, fixed at tracing
+
+    def metric_variables() -> list:
+        if model is None:
+            return []
+        out = [v for m in model.metrics for v in m.variables]
+        ok = all(str(getattr(v, "dtype", "")) == "float32" and getattr(v, "aggregation", "sum") == "sum" for v in out)
+        return out if ok and out else []
+
+    def replica_step(batch, reset):
+        if reset is not None and model is not None:
+            model.reset_metrics()
         logs = step(batch)
         scalars = {k: v for k, v in logs.items() if len(getattr(v, "shape", ())) == 0}
         keys[:] = sorted(scalars)
-        return tf.stack([tf.cast(scalars[k], tf.float32) for k in keys]) if keys else tf.zeros([0])
+        packed[:] = metric_variables()
+        parts = [tf.reshape(tf.cast(scalars[k], tf.float32), [1]) for k in keys]
+        parts += [tf.reshape(tf.convert_to_tensor(v.value), [-1]) for v in packed]
+        return tf.concat(parts, 0) if parts else tf.zeros([0])
+
+    n = strategy.num_replicas_in_sync
 
     @tf.function(reduce_retracing=True)
-    def run(batch):
-        per = strategy.run(replica_step, args=(batch,))
-        values = strategy.reduce("MEAN", per, axis=None)
-        return {k: values[i] for i, k in enumerate(keys)}
+    def run(batch, reset=None):
+        per = strategy.run(lambda b: replica_step(b, reset), args=(batch,))
+        total = strategy.reduce("SUM", per, axis=None)
+        batch_logs = {k: total[i] / n for i, k in enumerate(keys)}
+        if not packed:
+            return batch_logs, None
+        import keras
+
+        at, mapping = len(keys), []
+        for v in packed:
+            size = math.prod(v.shape)
+            mapping.append((v, tf.reshape(total[at:at + size], v.shape)))
+            at += size
+        with keras.StatelessScope(state_mapping=mapping):
+            epoch_logs = model.get_metrics_result()
+        return batch_logs, epoch_logs
 
     return run
+
+
+def metric_key(model) -> tuple:
+    """The identities of the model's metric variables: a step traced with one key resets those."""
+    return tuple(id(v) for m in model.metrics for v in m.variables)
 
 
 def _metric_reset(tf, model):
@@ -367,7 +423,7 @@ def _metric_reset(tf, model):
 
     def reset():
         if not eager:
-            key = tuple(id(v) for m in model.metrics for v in m.variables)
+            key = metric_key(model)
             try:
                 if key not in graphs:
                     graphs.clear()
@@ -385,6 +441,22 @@ def _global_metrics(tf, model):
     """The model's metrics over everything every worker has seen since they were reset: read in
     cross-replica context, Keras's sum-aggregated metric variables are all-reduced."""
     return tf.function(model.get_metrics_result)
+
+
+STOP_ON_LOGS = ("RunMonitor", "ThresholdStopCallback", "HistoryWriter")
+"""kspec's own callbacks whose stop decision (if any) depends on the logs alone."""
+
+
+def _stop_is_alike(cbs) -> bool:
+    """True when every callback decides ``stop_training`` from the logs alone (or never). The logs
+    are all-reduced, hence the same on every worker, so every worker then stops at the same epoch
+    without an agreement; any other callback keeps the per-epoch all-reduce of "stop?"."""
+    import keras
+
+    c = keras.callbacks
+    alike = (c.History, c.ProgbarLogger, c.EarlyStopping, c.TerminateOnNaN, c.ReduceLROnPlateau,
+             c.LearningRateScheduler, c.ModelCheckpoint, c.CSVLogger, c.TensorBoard, c.SwapEMAWeights)
+    return all(type(cb) in alike or type(cb).__name__ in STOP_ON_LOGS for cb in getattr(cbs, "callbacks", cbs))
 
 
 def _lost_errors() -> tuple:
