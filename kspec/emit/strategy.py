@@ -420,6 +420,8 @@ class DistributedInputs:
     sharding: dict[str, str] = field(default_factory=dict)
     repeat_train: bool = False
     """True: ``train`` repeats; iterate one iterator across epochs for ``steps_per_epoch`` steps."""
+    element_spec: Any = None
+    """The shapes and dtypes of one (global) training batch, before distribution."""
 
 
 def per_replica_batch(global_batch: int, replicas: int, what: str = "train.batch_size") -> int:
@@ -482,6 +484,7 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
     if sharded_by_file:
         train = inputs.train
         out.train = strategy.distribute_datasets_from_function(lambda ctx: train.with_options(_options(tf, "OFF")))
+        out.element_spec = train.element_spec
         out.repeat_train = True
         n = resolved.facts.n_train
         out.steps_per_epoch = t.steps_per_epoch or max(1, math.ceil((n or 0) / global_batch))
@@ -495,11 +498,13 @@ def distribute_inputs(info: StrategyInfo, inputs: Any, resolved: Any, *, sharded
         ds = array_dataset(tf, x, y, global_batch, shuffle=inputs.shuffle, seed=resolved.seed, repeat=True,
                            passes=not t.steps_per_epoch)
         out.train = strategy.experimental_distribute_dataset(ds)
+        out.element_spec = ds.element_spec
         out.repeat_train = True
         out.steps_per_epoch = t.steps_per_epoch or math.ceil(len(x) / global_batch)
         out.sharding["train"] = "by data (auto-shard DATA): each worker keeps its slice of every global batch"
     else:
         out.train = strategy.experimental_distribute_dataset(inputs.train.with_options(_options(tf, "DATA")))
+        out.element_spec = inputs.train.element_spec
         out.repeat_train = True
         out.steps_per_epoch = t.steps_per_epoch or inputs.steps_per_epoch
         out.sharding["train"] = "by data (auto-shard DATA)"

@@ -256,6 +256,7 @@ class Distribution:
         with strategy.scope():
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+            _build_metrics(model, d.element_spec)
         train_fn = self._fn("train", lambda: _step_function(tf, strategy, model.train_step, model))
         test_fn = self._fn("test", lambda: _step_function(tf, strategy, model.test_step, model))
         metrics_fn = self._fn("metrics", lambda: _global_metrics(tf, model))
@@ -279,6 +280,9 @@ class Distribution:
         epoch_logs: dict[str, Any] = {}
         reset = self._fn("reset", lambda: _metric_reset(_tf(), model))
         agree = not _stop_is_alike(cbs)
+        # An epoch of one step resets the metrics in that step; a longer one resets them in a
+        # graph of its own (one call per epoch, instead of tracing the whole step a second time).
+        fuse = d.steps_per_epoch == 1
         for epoch in range(initial_epoch, epochs):
             self.epoch, self.epoch_done = epoch, False
             cbs.on_epoch_begin(epoch)
@@ -290,13 +294,14 @@ class Distribution:
                     batch = next(it)
                 except StopIteration:  # a finite pass shorter than expected: every worker sees the same end
                     break
-                if step == 0 and self.steps_run == 0:  # the first step builds Keras's compiled metrics
+                if step == 0 and not fuse:
                     reset()
-                logs, totals = train_fn(batch, reset=metric_key(model) if step == 0 and self.steps_run else None)
+                logs, totals = train_fn(batch, reset=metric_key(model) if fuse else None)
                 self.steps_run += 1
                 cbs.on_train_batch_end(step, logs)
             if logs is None:
-                reset()
+                if fuse:
+                    reset()
                 epoch_logs = {}
             else:
                 epoch_logs = _floats(totals if totals is not None else metrics_fn())
@@ -313,8 +318,8 @@ class Distribution:
 
     def _evaluate_loop(self, model, dataset, test_fn, metrics_fn, cbs=None, steps: int | None = None) -> dict[str, float]:
         """One pass over ``dataset``; with ``steps``, ``dataset`` repeats and ``steps`` batches are one
-        pass, read from one iterator kept for the whole of training. The metrics are reset in the
-        first step and read from the last one's all-reduce."""
+        pass, read from one iterator kept for the whole of training. The metrics are read from the
+        last step's all-reduce (and reset in the first step when the pass is one step)."""
         if cbs is not None:
             cbs.on_test_begin()
         logs = totals = None
@@ -323,10 +328,15 @@ class Distribution:
             batches = (next(it) for _ in range(steps))
         else:
             batches = iter(dataset)
-        for i, batch in enumerate(batches):
-            logs, totals = test_fn(batch, reset=metric_key(model) if i == 0 else None)
+        fuse = steps == 1
+        reset = self._fn("reset", lambda: _metric_reset(_tf(), model))
+        if not fuse:
+            reset()
+        for batch in batches:
+            logs, totals = test_fn(batch, reset=metric_key(model) if fuse else None)
         if logs is None:
-            self._fn("reset", lambda: _metric_reset(_tf(), model))()
+            if fuse:
+                reset()
             out = {}
         else:
             out = _floats(totals if totals is not None else metrics_fn())
@@ -406,6 +416,19 @@ def _step_function(tf, strategy, step, model=None):
         return batch_logs, epoch_logs
 
     return run
+
+
+def _build_metrics(model, element_spec) -> None:
+    """Build Keras's compiled metrics before the first step is traced, from the shapes of a batch,
+    as Keras's own ``fit`` does under a strategy (``Trainer._symbolic_build``): the step traced
+    first then resets all of them, and is not traced again once they exist."""
+    build = getattr(model, "_symbolic_build", None)
+    if build is None or element_spec is None:
+        return
+    try:
+        build(data_batch=element_spec)
+    except Exception:  # the first step builds them instead (and is traced again once)
+        pass
 
 
 def metric_key(model) -> tuple:
