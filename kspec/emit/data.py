@@ -158,6 +158,7 @@ def array_inputs(resolved: Resolved, *, batch_size: int, seed: int) -> Inputs:
     if t.steps_per_epoch:
         inputs.train = _repeating(x, y, batch_size, data.shuffle, seed)
         inputs.steps_per_epoch = t.steps_per_epoch
+        inputs.fixed_batch = lambda n: (x[:n], y[:n])
     if validation is not None and t.validation_steps:
         inputs.validation = _repeating(validation[0], validation[1], batch_size, False, seed)
         inputs.validation_steps = t.validation_steps
@@ -186,6 +187,7 @@ def build_inputs(resolved: Resolved) -> Inputs:
                  "text": sequences.text_inputs, "keras_text": sequences.keras_text_inputs}[kind]
         return build(resolved, batch_size=batch, seed=resolved.seed)
     if isinstance(resolved.data, ImageFolderData):
+        from . import images
         from .images import image_folder_inputs
 
         res = image_folder_inputs(resolved, batch_size=resolved.data.batch_size or batch, seed=resolved.seed)
@@ -194,7 +196,7 @@ def build_inputs(resolved: Resolved) -> Inputs:
                       validation_steps=res.validation_steps, batch_size=resolved.data.batch_size or batch,
                       fingerprint=res.fingerprint, counts=dict(res.counts),
                       skipped_files=[str(f) for f in res.skipped_files], notes=list(getattr(res, "notes", [])),
-                      images=res)
+                      images=res, fixed_batch=lambda n: images.fixed_batch(resolved, res, n))
     return array_inputs(resolved, batch_size=batch, seed=resolved.seed)
 
 

@@ -65,6 +65,8 @@ class ImageInputs:
     validation_batch_size: int | None
     train_files: list[Path] = field(default_factory=list)
     validation_files: list[Path] = field(default_factory=list)
+    train_labels: list[int] = field(default_factory=list)
+    """The class id of each of ``train_files``."""
     cache: str = "off"
     """``memory``, the cache file prefix, or ``off``."""
     notes: list[str] = field(default_factory=list)
@@ -515,7 +517,32 @@ def image_folder_inputs(resolved, *, batch_size: int, seed: int) -> ImageInputs:
         skipped_files=[f"{b.path}: {b.problem}" for b in plan.skipped], fingerprint=fingerprint,
         batch_size=batch_size, validation_batch_size=vbatch if plan.validation else None,
         train_files=[p for p, _ in plan.train], validation_files=[p for p, _ in (plan.validation or [])],
-        cache=cache_mode, notes=notes)
+        train_labels=[lab for _, lab in plan.train], cache=cache_mode, notes=notes)
+
+
+def fixed_batch(resolved, inputs: ImageInputs, n: int):
+    """``n`` training images (evenly spaced over the training files, which are listed class by class,
+    so every class is in it) with their labels, decoded, resized and rescaled as ``inputs.train``
+    does it but without augmentation; read file by file, apart from the training pipeline, so its
+    order and its caches are untouched. None with ``class_mode: none`` (no labels)."""
+    data = resolved.data
+    if data.class_mode not in ("binary", "categorical", "sparse") or not inputs.train_files:
+        return None
+    tf = _tf()
+    files, labels = inputs.train_files, inputs.train_labels
+    picks = sorted({int(i * len(files) / n) for i in range(min(n, len(files)))})
+    load = make_loader(tf, data.target_size, data.color_mode, data.interpolation)
+    x = tf.stack([load(tf.constant(str(files[i]))) for i in picks])
+    scale = 1.0 if data.rescale is None else float(data.rescale)
+    x = to_float(tf, x, scale) if scale > 0 else tf.cast(x, tf.float32) * scale
+    ids = np.asarray([labels[i] for i in picks], dtype=np.int32)
+    if data.class_mode == "binary":
+        y = ids.astype(np.float32)
+    elif data.class_mode == "categorical":
+        y = np.eye(len(inputs.class_names), dtype=np.float32)[ids]
+    else:
+        y = ids
+    return x.numpy(), y
 
 
 # ------------------------------------------------------------------------------------ single images

@@ -29,6 +29,10 @@ class Inputs:
     """The image-folder pipeline (``emit.images.ImageInputs``) these came from, for error messages."""
     state: Any = None
     """What a series, text or table run keeps after training (windows and normalisation, vocabulary, column layout)."""
+    fixed_batch: Any = None
+    """``n -> (x, y)``: ``n`` training samples as ``train`` yields them (decoded, scaled, no augmentation), read
+    apart from ``train`` in a fixed order, so taking them changes nothing that training sees; the layer
+    monitor's batch when ``train`` is a tf.data pipeline. None: arrays, or a source without one."""
 
     @property
     def in_memory(self) -> bool:

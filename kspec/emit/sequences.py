@@ -88,6 +88,17 @@ def series_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
         inputs.train = train.repeat()
         inputs.steps_per_epoch = r.train.steps_per_epoch
     inputs.state = state
+
+    def fixed_batch(n: int):  # n training windows spread evenly over the period, through the same gather
+        every = state.plan.train_starts
+        if not len(every):
+            return None
+        starts = [every[int(i * len(every) / n)] for i in range(min(n, len(every)))]
+        ds = _window_dataset(values, starts, state.plan, len(starts), shuffle=False, buffer=None, seed=seed,
+                             sample_shape=shape)
+        return next(iter(ds))
+
+    inputs.fixed_batch = fixed_batch
     return inputs
 
 

@@ -369,8 +369,9 @@ def _train(s: Session) -> RunResult:
 
 def _layer_monitor(s: Session, inputs):
     """The layer monitor (:mod:`kspec.run.dynamics`) on one fixed training batch, unless the spec
-    ignores every check that reads it, training is distributed (the model is then replicated), or
-    the training data is a tf.data pipeline rather than arrays."""
+    ignores every check that reads it or training is distributed (the model is then replicated).
+    From a tf.data pipeline the batch is the source's own separate read
+    (:attr:`~kspec.emit.inputs.Inputs.fixed_batch`), never a batch of the training iterator."""
     from .checks import MONITOR_CHECKS
 
     r = s.r
@@ -379,10 +380,10 @@ def _layer_monitor(s: Session, inputs):
         return None
     if s.dist is not None and s.dist.strategy is not None:
         return None
-    if not inputs.in_memory:
-        # a tf.data pipeline reshuffles per iterator: reading a batch before fit would change the
-        # order training sees (and could leave a file cache half written), so it is not monitored
-        s.monitor.layers_error = "not monitored: the training data is a tf.data pipeline, not arrays"
+    if not inputs.in_memory and getattr(inputs, "fixed_batch", None) is None:
+        # reading a batch of the pipeline itself before fit would change the order training sees
+        # (it reshuffles per iterator) and could leave a file cache half written
+        s.monitor.layers_error = "not monitored: the training data is a tf.data pipeline with no separate read"
         return None
     from ..analyse.shapes import infer
     from ..analyse.view import build
@@ -391,6 +392,9 @@ def _layer_monitor(s: Session, inputs):
     try:
         view = build(r.model.layers, infer(r.model.layers, r.input_shape), r.compile.loss, r.facts)
         batch = one_batch(inputs, SAMPLES)
+        if batch is None:
+            s.monitor.layers_error = "not monitored: the training data has no labelled samples to look at"
+            return None
         loss_fn = loss_function(r)
     except Exception as e:  # the monitor is an extra: never a reason for a run to fail
         s.monitor.layers_error = f"{type(e).__name__}: {e}"[:300]

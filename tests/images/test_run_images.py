@@ -24,8 +24,11 @@ def test_run_records_classes_counts_and_skipped_files(tmp_path):
     make_tree(tmp_path / "tree", {"a": 6, "b": 5, "c": 5})
     bad = tmp_path / "tree" / "c" / "c_000.png"
     bad.write_bytes(bad.read_bytes()[:30])
-    (tmp_path / "spec.json").write_text(spec_text("tree", validation=0.25, on_bad_file="skip",
-                                                  train={"epochs": 2}))
+    body = json.loads(spec_text("tree", validation=0.25, on_bad_file="skip", train={"epochs": 2}))
+    # a ReLU layer whose bias keeps most units below zero, for the layer monitor (KS910)
+    body["model"]["layers"][1:1] = [{"type": "Dense", "units": 16, "activation": "relu",
+                                     "bias_initializer": {"type": "Constant", "value": -3.0}}]
+    (tmp_path / "spec.json").write_text(json.dumps(body))
     res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
     assert res.exit_code == 0, res.output
     run_dir = next((tmp_path / "runs").iterdir())
@@ -35,6 +38,23 @@ def test_run_records_classes_counts_and_skipped_files(tmp_path):
     assert manifest["data"]["skipped_files"][0].startswith(str(bad))
     assert len(manifest["data"]["fingerprint"]) == 64
     assert json.loads((run_dir / "classes.json").read_text())["class_names"] == ["a", "b", "c"]
+
+    # The layer monitor takes its batch from a separate read of the files: training sees the same
+    # shuffled batches with and without it (identical histories of a model that learns).
+    monitor = manifest["monitor"]
+    assert monitor["layers_error"] is None and [look["epoch"] for look in monitor["layers"]] == [0, 1, 2]
+    assert all(look["dead"]["1"] >= 0.7 for look in monitor["layers"])
+    [dead] = [d for d in json.loads((run_dir / "diagnostics.json").read_text())["diagnostics"] if d["code"] == "KS910"]
+    assert dead["path"] == "model.layers[1]"
+    body["lint"] = {"ignore": ["KS910", "KS911", "KS912", "KS913"]}
+    (tmp_path / "off.json").write_text(json.dumps(body))
+    res = runner.invoke(app, ["run", str(tmp_path / "off.json"), "--out", str(tmp_path / "off"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    off_dir = next((tmp_path / "off").iterdir())
+    assert json.loads((off_dir / "manifest.json").read_text())["monitor"]["layers"] == []
+    rows, off_rows = (json.loads((d / "history.json").read_text())["epochs"] for d in (run_dir, off_dir))
+    assert rows == off_rows and len(rows) == 2
+    assert rows[0]["loss"] != rows[1]["loss"]  # it trains, so the order of the batches matters
 
 
 @pytest.mark.slow
@@ -101,3 +121,4 @@ def test_run_names_a_file_that_fails_only_when_decoded(tmp_path):
     res = runner.invoke(app, ["run", str(tmp_path / "spec.json"), "--out", str(tmp_path / "runs"), "--quiet"])
     assert res.exit_code == 2, res.output
     assert "damaged.jpg" in res.output and "Traceback" not in res.output
+

@@ -36,6 +36,12 @@ def test_dense_forecaster_beats_the_naive_forecast(tmp_path):
     assert (run_dir / "forecast.png").stat().st_size > 10_000
     assert json.loads((run_dir / "series.json").read_text())["train_windows"] == 980
     assert "forecast of the validation period" in out.stdout
+    # the layer monitor looked at the first training windows, read apart from the shuffled pipeline
+    monitor = json.loads((run_dir / "manifest.json").read_text())["monitor"]
+    assert monitor["layers_error"] is None and monitor["layers"][0]["epoch"] == 0
+    assert monitor["layers"][-1]["epoch"] == 100 and set(monitor["layers"][-1]["dead"]) == {"0", "1"}
+    assert not [d for d in json.loads((run_dir / "diagnostics.json").read_text())["diagnostics"]
+                if d["code"] in ("KS910", "KS911", "KS912", "KS913")]
 
     ahead = kspec("predict", str(run_dir), "--steps", "4", "-f", "json")
     assert ahead.returncode == 0, ahead.stderr
@@ -44,3 +50,20 @@ def test_dense_forecaster_beats_the_naive_forecast(tmp_path):
     assert all(20 < r["forecast"] < 160 for r in rows)
     wrong = kspec("predict", str(run_dir), "--generate", "3", "--seed-text", "hello")
     assert wrong.returncode == 2 and "next-word" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_the_layer_monitor_batch_is_training_windows_spread_over_the_period():
+    from kspec.emit.sequences import series_inputs
+    from kspec.pipeline import Pipeline
+    from kspec.series import windows
+
+    r = Pipeline(SPECS / "series_dense.yaml").resolved
+    inputs = series_inputs(r, batch_size=32, seed=0)
+    x, y = inputs.fixed_batch(64)
+    starts = inputs.state.plan.train_starts
+    assert len(starts) == 980
+    want_x, want_y = windows(inputs.state.normalised(), [starts[i * 980 // 64] for i in range(64)], 20, 1)
+    assert x.shape == (64, 20) and (x.numpy() == want_x).all() and (y.numpy() == want_y).all()
+    assert want_x[-1, 0] == inputs.state.normalised()[starts[63 * 980 // 64]]  # reaches the end of the period
+    first = next(iter(inputs.train))[0].numpy()
+    assert not (first == want_x[:32]).all()  # the training pipeline shuffles; the look's batch is fixed
