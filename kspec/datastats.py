@@ -394,3 +394,86 @@ def inline_stats(arrays: dict[str, Any], *, labels: tuple[str, ...], fraction: f
         overlap["validation"] = sum(r in head for r in train[-n_val:])
     out["overlap"] = overlap
     return out
+
+
+# ------------------------------------------------------------------------------------ image folders
+
+IMAGE_STATS_VERSION = 1
+IMAGE_SAMPLE = 256
+"""Training images :func:`image_stats` decodes per tree; larger trees are sampled evenly per class."""
+IMAGE_EXAMPLES = 5
+"""Constant images named in the statistics (the rest are counted)."""
+_PIL_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+
+
+def sample_files(files_by_class: dict[str, list[Path]], limit: int) -> list[Path]:
+    """At most ``limit`` files, each class in proportion to its size (at least one each), evenly
+    spaced within the class: a deterministic sample that sees every class."""
+    total = sum(len(v) for v in files_by_class.values())
+    out: list[Path] = []
+    for files in files_by_class.values():
+        if not files:
+            continue
+        per = len(files) if total <= limit else max(1, round(limit * len(files) / total))
+        stride = len(files) / per
+        out.extend(files[int(i * stride)] for i in range(per))
+    return out
+
+
+def image_stats(files_by_class: dict[str, list[Path]], color_mode: str, root: Path, *,
+                limit: int = IMAGE_SAMPLE) -> dict:
+    """Pixel statistics of an image folder, from a sample of its files (:func:`sample_files`):
+    each image decoded with Pillow and converted to ``color_mode`` as training converts it, before
+    resizing (which can only narrow the range); bounded memory (one image at a time).
+
+    ``{"sampled": n, "total": N, "unreadable": k, "min", "max", "mean", "std", "constant": c,
+    "constant_files": [...]}``: the value range and the mean and standard deviation over every
+    channel of the sampled images; ``constant``: sampled images whose every pixel has one value
+    (per channel). A decoded 8-bit image holds no NaN or infinity, so none are counted. Cached with
+    :mod:`kspec.cache` (kind ``image-stats``) by the sampled files' names, sizes and modification
+    times: a second lint of an unchanged tree decodes nothing."""
+    from . import cache
+
+    chosen = sample_files(files_by_class, limit)
+    total = sum(len(v) for v in files_by_class.values())
+    key = cache.fingerprint(chosen, salt=f"kspec-image-stats-{IMAGE_STATS_VERSION}",
+                            extra={"mode": color_mode, "total": total, "root": str(root)})
+    return cache.remember("image-stats", key, lambda: _image_stats(chosen, color_mode, root, total))
+
+
+def _image_stats(chosen: list[Path], color_mode: str, root: Path, total: int) -> dict:
+    from PIL import Image, ImageStat
+
+    mode = _PIL_MODES[color_mode]
+    lo, hi = math.inf, -math.inf
+    s = sq = count = 0.0
+    read = unreadable = constant = 0
+    examples: list[str] = []
+    for path in chosen:
+        try:
+            with Image.open(path) as im:
+                im = im.convert(mode)
+                ext = im.getextrema()
+                st = ImageStat.Stat(im)
+        except Exception:  # a damaged file is KS311's to report; it adds nothing here
+            unreadable += 1
+            continue
+        bands = ext if isinstance(ext[0], tuple) else (ext,)
+        read += 1
+        lo = min(lo, *(b[0] for b in bands))
+        hi = max(hi, *(b[1] for b in bands))
+        s += sum(st.sum)
+        sq += sum(st.sum2)
+        count += sum(st.count)
+        if all(b[0] == b[1] for b in bands):
+            constant += 1
+            if len(examples) < IMAGE_EXAMPLES:
+                try:
+                    examples.append(Path(path).relative_to(root).as_posix())
+                except ValueError:
+                    examples.append(str(path))
+    mean = s / count if count else None
+    std = math.sqrt(max(sq / count - mean * mean, 0.0)) if count else None
+    return {"sampled": read, "total": total, "unreadable": unreadable, "min": lo if read else None,
+            "max": hi if read else None, "mean": mean, "std": std, "constant": constant,
+            "constant_files": examples}

@@ -13,6 +13,8 @@ What :func:`folder_facts` puts into :class:`kspec.resolve.DataFacts` for lint ru
     extra["validation_listing"]      FolderListing of the validation folder (when there is one)
     extra["validation_class_names"]  class subfolders of the validation folder
     extra["image_scan"]              ImageScan of (a sample of) the files: sizes, modes, bad files
+    raw_range, stats["x"]            pixel range, mean and std of a sample of the training images,
+                                     and how many of them are one flat value (``stats["x"]["images"]``)
     extra["validation_image_scan"]   the same for the validation folder
     extra["split_applied"]           True: n_train / n_validation already account for a split
 
@@ -613,6 +615,7 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
     facts.class_counts = counts
     facts.n_train = min(sum(counts.values()), data.limit) if data.limit else sum(counts.values())
     facts.extra["image_scan"] = _remembered_scan(memo, listing, SCAN_LIMIT)
+    _pixel_facts(facts, listing, data)
     if data.validation_directory:
         vroot = resolve_dir(data.validation_directory, base_dir)
         vfound, vmemo = cached_listing(vroot, data.formats, data.follow_links)
@@ -622,6 +625,20 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
         facts.n_validation = vlist.total
         facts.extra["validation_listing"] = vlist
         facts.extra["validation_image_scan"] = _remembered_scan(vmemo, vlist, SCAN_LIMIT // 4)
+
+
+def _pixel_facts(facts: Any, listing: FolderListing, data: Any) -> None:
+    """The pixel statistics of (a sample of) the training images (:func:`kspec.datastats.image_stats`)
+    as ``facts.stats["x"]`` and ``facts.raw_range``; the range stays 0..255 when no image decodes."""
+    from .datastats import image_stats
+
+    st = image_stats(listing.files, data.color_mode, listing.root)
+    if not st.get("sampled"):
+        return
+    facts.raw_range = (float(st["min"]), float(st["max"]))
+    facts.stats["x"] = {"shape": [facts.n_train, *facts.sample_shape], "dtype": "uint8", "numeric": True,
+                        "min": st["min"], "max": st["max"], "mean": st["mean"], "std": st["std"], "integral": True,
+                        "images": st}
 
 
 def validation_listing(found: FolderListing, class_names: Sequence[str]) -> FolderListing:

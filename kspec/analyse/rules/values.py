@@ -80,7 +80,9 @@ class NonFiniteValues(Rule):
 
 class ConstantValues(Rule):
     """What it does: reports input features (columns of tabular data) that hold one value in
-    every training sample, and targets or labels that are the same for every sample.
+    every training sample, targets or labels that are the same for every sample, and images of an
+    image folder that are one flat value (all black, all white: every pixel the same, per
+    channel), counted in the sample of training images that resolve decodes.
 
     Why is this bad: a constant feature carries no information and only adds weights; a constant
     target means there is nothing to learn (the model predicts that value and the loss drops to
@@ -123,6 +125,7 @@ class ConstantValues(Rule):
                     f"{'has' if len(const) == 1 else 'have'} one value in every training sample (column "
                     f"{shown})", hint="drop the constant columns; they add weights and carry no information",
                     received=const)
+        yield from self._images(ctx, x.get("images"))
         y = stats.get("y", {})
         if y.get("min") is not None and y["shape"][0] >= 2 and y["min"] == y["max"]:
             yield self.diag(
@@ -130,6 +133,25 @@ class ConstantValues(Rule):
                 f"every one of the {fmt_count(y['shape'][0])} training {_labels_words(ctx)} is {y['min']:g}: "
                 "there is nothing to learn", hint="check that the labels were loaded from the right file or column",
                 severity=Severity.WARNING, received=y["min"])
+
+
+    def _images(self, ctx: LintContext, images: dict | None) -> Iterator[Diagnostic]:
+        if not images or not images.get("constant"):
+            return
+        n, flat, total = images["sampled"], images["constant"], images["total"]
+        named = ", ".join(images["constant_files"]) + (", ..." if flat > len(images["constant_files"]) else "")
+        of = f"of the {fmt_count(n)} training images" if n == total else \
+            f"of {fmt_count(n)} training images sampled (of {fmt_count(total)})"
+        if flat == n and n >= 2:
+            yield self.diag(ctx, ("data", "directory"),
+                            f"every one {of} is a single flat value ({named}): there is nothing to learn",
+                            hint="check that the folder holds the real images (not blank exports or placeholders)",
+                            severity=Severity.WARNING, received=flat, expected=0)
+            return
+        yield self.diag(ctx, ("data", "directory"),
+                        f"{fmt_count(flat)} {of} {'is' if flat == 1 else 'are'} one flat value, every pixel the "
+                        f"same ({named})", hint="remove blank or placeholder images; they carry no information "
+                        "about their class", received=flat, expected=0)
 
 
 TARGET_SCALE = 10.0
