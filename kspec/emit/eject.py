@@ -11,7 +11,8 @@ Data: inline ``arrays`` are written into the script; a Keras data set is loaded 
 ``keras.datasets.<name>.load_data()``; every other in-memory source (the generated shapes set,
 IDX, npz, npy files) is written, as stored before any preprocessing, to ``<script>_data.npz``
 next to the script, so the script does not need kspec to regenerate or decode it. An image folder
-becomes kspec's tf.data pipeline written out (:mod:`kspec.emit.eject_images`).
+becomes kspec's tf.data pipeline written out (:mod:`kspec.emit.eject_images`); ``mirrored`` and
+``multi_worker`` training their strategy and, for the latter, kspec's loop (:mod:`kspec.emit.eject_strategy`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from ..diagnostics import KspecError
 from ..resolve import Resolved
 from ..compiling import LOSS_KERAS, METRIC_KERAS, OPTIMIZER_KERAS
+from .eject_strategy import kind as strategy_kind, loop_code, multi_worker_fit_code, strategy_code
 from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, ModelCheckpoint,
                     ReduceLROnPlateau, SimpleLoss, TensorBoard, ThresholdStop)
 
@@ -82,11 +84,10 @@ def _py(value: Any, indent: int) -> str:
 
 
 def _check(r: Resolved) -> None:
-    dist = getattr(r.train, "distribute", None)
-    strategy = getattr(dist, "strategy", None) if dist is not None else None
-    if strategy not in (None, "default"):
-        raise KspecError(f"kspec eject writes single-device scripts; train.distribute.strategy is {strategy!r}",
-                         hint="remove train.distribute (or set strategy: default) to eject")
+    kind = getattr(r.train.distribute, "type", "default")
+    if kind not in ("default", "mirrored", "multi_worker"):
+        raise KspecError(f"kspec eject cannot write train.distribute {kind!r} as a script",
+                         hint="eject with `--set train.distribute=default` (or mirrored / multi_worker)")
     if r.input_shape is None:
         raise KspecError("the model's input shape is unknown", hint="add `input_shape: [...]` to the model section")
 
@@ -304,6 +305,14 @@ def _fit_code(r: Resolved) -> list[str]:
     d = r.data
     verbose = t.verbose if t.verbose != "auto" else "auto"
     lines = []
+    if strategy_kind(r) == "multi_worker":
+        lines += multi_worker_fit_code(r, isinstance(d, ImageFolderData), 1 if verbose == "auto" else verbose)
+        lines += ["if IS_CHIEF:  # the chief writes; the other workers keep nothing",
+                  "    (OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
+                  "    model.save(OUT / 'model.keras')",
+                  "    # Keras 3 cannot evaluate under this strategy either: a local copy of the model does it",
+                  "    model = keras.models.load_model(OUT / 'model.keras')"]
+        return lines
     if isinstance(d, ImageFolderData):
         lines += ["history = model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, validation_data=validation, shuffle=False,",
                   f"                    validation_steps=VALIDATION_STEPS, epochs=EPOCHS, callbacks=callbacks, verbose={verbose!r})",
@@ -396,16 +405,18 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
         data_file = script.stem + "_data.npz"
         written.append(_write_data(r, script.with_name(data_file)))
     callbacks, threshold = _callbacks_code(r)
+    distributed = strategy_kind(r)
+    distributed = None if distributed == "default" else distributed
     head = [f'"""Train {r.spec.name or spec_name} with Keras: written by `kspec eject` from {spec_name}.',
             "", "Plain Keras, no kspec: the same model, data preparation, callbacks and training settings as",
             f"`kspec run` (seed {r.seed}). Artifacts go to OUT: history.json, model.keras.", '"""', "",
-            *(["import json", "import math", "import os", "import random", "from pathlib import Path", "",
-                "import numpy as np", "import tensorflow as tf", "import keras", ""] if images else
-              ["import json", "from pathlib import Path", "", "import numpy as np", "import keras", ""]),
+            *_imports(images, distributed, isinstance(getattr(r.train.distribute, "workers", None), list)),
             f"SEED = {r.seed}", f"EPOCHS = {r.train.epochs}", f"BATCH_SIZE = {(d.batch_size if images else None) or r.train.batch_size}",
             "HERE = Path(__file__).resolve().parent",
-            f"OUT = HERE / {script.stem + '_out'!r}", "OUT.mkdir(exist_ok=True)", "",
-            "keras.utils.set_random_seed(SEED)  # Python, NumPy and the backend"]
+            f"OUT = HERE / {script.stem + '_out'!r}", "OUT.mkdir(exist_ok=True)", ""]
+    if distributed:
+        head += strategy_code(r)
+    head += ["keras.utils.set_random_seed(SEED)  # Python, NumPy and the backend"]
     if threshold:
         head += THRESHOLD_STOP.rstrip().splitlines() + [""]
     if images:
@@ -414,10 +425,33 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
         data_code = image_data_code(r, script)
     else:
         data_code = _data_code(r, data_file)
-    body = head + ["", "# data"] + data_code + ["", "# model"] + _model_code(r) + _compile_code(r)
-    body += ["model.summary()", "", "# training"] + callbacks + _fit_code(r) + _after_code(r)
+    model_code = _model_code(r) + _compile_code(r)
+    if distributed:  # variables are created in the strategy's scope
+        model_code = ["with strategy.scope():"] + ["    " + ln if ln else ln for ln in model_code]
+    body = head + ["", "# data"] + data_code + ["", "# model"] + model_code
+    body += ["model.summary()", ""]
+    if distributed == "multi_worker":
+        body += loop_code()
+        callbacks += ["if not IS_CHIEF:  # callbacks that write files run on the chief only",
+                      "    callbacks = [c for c in callbacks if not isinstance(c, (keras.callbacks.ModelCheckpoint, "
+                      "keras.callbacks.CSVLogger, keras.callbacks.TensorBoard))]"]
+    after = _after_code(r)
+    if distributed == "multi_worker":
+        after = ["", "if IS_CHIEF:"] + ["    " + ln if ln else ln for ln in after] + [
+            "all_reduce(tf.constant(1.0, tf.float64))  # a barrier: the other workers wait until the chief is done"]
+    body += ["# training"] + callbacks + _fit_code(r) + after
     written.insert(0, write_text(script, "\n".join(body) + "\n"))
     return written
+
+
+def _imports(images: bool, distributed: str | None, listed_workers: bool = False) -> list[str]:
+    std = ["json"] + (["math", "os", "random"] if images else ["math", "os"] if distributed == "multi_worker" else [])
+    if listed_workers:
+        std.append("sys")  # WORKER_INDEX from the command line
+    lines = [f"import {m}" for m in sorted(set(std))] + ["from pathlib import Path", "", "import numpy as np"]
+    if images or distributed:
+        lines.append("import tensorflow as tf")
+    return lines + ["import keras", ""]
 
 
 def _count(values: Any) -> int:

@@ -107,11 +107,23 @@ def test_launch_timeout_kills_the_cluster(tmp_path):
 def test_mirrored_on_two_logical_cpus(tmp_path):
     spec = tmp_path / "mirrored.yaml"
     spec.write_text(TWO_EPOCHS.replace("verbose: 2}", "verbose: 2, distribute: {type: mirrored, devices: ['/cpu:0', '/cpu:1']}}"))
-    r = subprocess.run([sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(tmp_path / "runs")],
-                       capture_output=True, text=True, env=env_for(), timeout=180, cwd=tmp_path)
-    assert r.returncode == 0, tail(r.stdout + r.stderr)
+    ours = subprocess.Popen([sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(tmp_path / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env_for(), cwd=tmp_path)
+    import kspec  # the same spec as a plain script, trained alongside
+
+    kspec.load(spec).eject(tmp_path / "ejected" / "train.py")
+    script_env = {k: v for k, v in env_for().items() if k != "PYTHONPATH"}  # kspec is not needed
+    ejected = subprocess.run([sys.executable, str(tmp_path / "ejected" / "train.py")], capture_output=True, text=True,
+                             env=script_env, timeout=180, cwd=tmp_path)
+    output, _ = ours.communicate(timeout=180)
+    assert ours.returncode == 0, tail(output)
+    assert ejected.returncode == 0, tail(ejected.stdout + ejected.stderr)
+    assert "MirroredStrategy: 2 replica(s)" in ejected.stdout
+    script_history = json.loads((tmp_path / "ejected" / "train_out" / "history.json").read_text())
     (run,) = run_dirs(tmp_path / "runs")
     d = manifest(run)["distribute"]
     assert d["strategy"] == "mirrored" and d["replicas"] == 2 and d["per_replica_batch"] == 16
     assert [row["epoch"] for row in history(run)] == [1, 2]
     assert json.loads((run / "metrics.json").read_text())["loss"] > 0
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):  # the ejected script trained the same way
+        assert max(abs(a - row[key]) for a, row in zip(script_history[key], history(run))) <= 1e-6, key

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from .helpers import TWO_EPOCHS, Workers, history, manifest, run_dirs, tail
+from .helpers import TWO_EPOCHS, Workers, cluster, history, manifest, run_dirs, tail
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,23 @@ def job(tmp_path_factory):
     spec = tmp / "mw.yaml"
     spec.write_text(TWO_EPOCHS)
     out = tmp / "runs"
-    w = Workers(tmp)
+    # the same spec ejected as a plain script, trained at the same time on a cluster of its own
+    import kspec
+
+    ejected = tmp_path_factory.mktemp("ejected")
+    w, e = Workers(tmp), Workers(ejected)
     try:
         procs = w.run_cluster([str(spec), "--out", str(out), "--distribute", "multi_worker"], 2)
+        kspec.load(spec, set=["train.distribute=multi_worker"]).eject(ejected / "train.py")  # while they start
+        eprocs = [e.start([], tf_config=cfg, name=f"ejected{i}", script=ejected / "train.py")
+                  for i, cfg in enumerate(cluster(2))]
         codes = w.wait_all(procs, 180)
+        ecodes = e.wait_all(eprocs, 180)
     finally:
         w.stop()
-    return {"tmp": tmp, "spec": spec, "out": out, "procs": procs, "codes": codes}
+        e.stop()
+    return {"tmp": tmp, "spec": spec, "out": out, "procs": procs, "codes": codes, "ejected": ejected,
+            "eprocs": eprocs, "ecodes": ecodes}
 
 
 def test_both_workers_finish(job):
@@ -102,3 +112,17 @@ def test_two_workers_compute_what_one_process_computes(job, tmp_path):
         assert a["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)
     m1, m2 = (json.loads((run_dirs(o)[0] / "metrics.json").read_text()) for o in (out, job["out"]))
     assert m1["loss"] == pytest.approx(m2["loss"], rel=1e-4)
+
+
+def test_the_ejected_script_trains_as_the_two_workers_did(job):
+    """`kspec eject` of a multi_worker spec: MultiWorkerMirroredStrategy and the training loop in
+    plain TensorFlow. On its own two-worker cluster it gives kspec's history."""
+    assert job["ecodes"] == [0, 0], "\n".join(f"--- ejected {p.index}\n{tail(p.output)}" for p in job["eprocs"])
+    assert "MultiWorkerMirroredStrategy: 2 replica(s)" in job["eprocs"][0].output
+    assert sorted(p.name for p in job["ejected"].iterdir() if not p.name.endswith(".log")) == [
+        "train.py", "train_data.npz", "train_out"]  # the chief wrote, the other worker did not
+    ejected = json.loads((job["ejected"] / "train_out" / "history.json").read_text())
+    ours = history(run_dirs(job["out"])[0])
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert len(ejected[key]) == 2
+        assert max(abs(a - r[key]) for a, r in zip(ejected[key], ours)) <= 1e-6, key
