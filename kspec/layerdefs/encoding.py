@@ -18,6 +18,14 @@ from ..layers import LayerBase, PosInt, Shape, ShapeError, fmt_shape
 
 class _Encoding(LayerBase):
     family: ClassVar[str] = "preprocessing"
+    lint_kind: ClassVar[str] = "opaque"
+    lint_nonlinear: ClassVar[bool] = True
+    """For the lint rules: values become ids or their encoding, a step function (not a linear map)."""
+
+    def id_count(self) -> int | None:
+        """How many integer ids the layer outputs (0..n-1) with ``output_mode: int``; None when it
+        outputs an encoding, or when the count depends on data adapted at run time."""
+        return None
 
     def _encoded(self, shape: Shape, depth: int, mode: str) -> Shape:
         """Keras's static shape of an encoded output: ``one_hot`` adds an axis of ``depth`` (replacing
@@ -82,6 +90,9 @@ class Discretization(_Encoding):
     def depth(self) -> int:
         return len(self.bin_boundaries) + 1 if self.bin_boundaries is not None else int(self.num_bins or 0)
 
+    def id_count(self) -> int | None:
+        return self.depth if self.output_mode == "int" else None
+
     def output_shape(self, shape: Shape) -> Shape:
         if self.output_mode == "int":
             return shape
@@ -108,6 +119,9 @@ class Hashing(_Encoding):
         if self.sparse and self.output_mode == "int":
             raise ValueError("sparse: true needs output_mode one_hot, multi_hot or count (Keras refuses it with int)")
         return self
+
+    def id_count(self) -> int | None:
+        return self.num_bins if self.output_mode == "int" else None
 
     def output_shape(self, shape: Shape) -> Shape:
         if self.output_mode == "int":
@@ -173,6 +187,15 @@ class IntegerLookup(_Encoding):
     def adapts(self) -> bool:
         """The vocabulary comes from the training data (``adapt`` before training)."""
         return self.vocabulary is None
+
+    def id_count(self) -> int | None:
+        """The mask id (0, with a mask_token), the OOV ids, then one id per vocabulary value; at most
+        max_tokens with an adapted vocabulary."""
+        if self.output_mode != "int" or self.invert:
+            return None
+        if self.vocabulary is not None:
+            return len(self.vocabulary) + self.num_oov_indices + (self.mask_token is not None)
+        return self.max_tokens
 
     def output_shape(self, shape: Shape) -> Shape:
         if self.output_mode == "int":

@@ -26,6 +26,9 @@ class Rescaling(LayerBase):
 
 class _Plain(LayerBase):
     family: ClassVar[str] = "preprocessing"
+    lint_kind: ClassVar[str] = "keeps"
+    """For the lint rules: resizing, cropping and the augmentation layers keep the values within the
+    range they came in (the Random* layers pass inputs through at inference)."""
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
 

@@ -77,6 +77,30 @@ model:
     - {{type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, pooling: avg, trainable: false{pre}}}
     - {{type: Dense, units: 10, activation: softmax}}
 """
+CIFAR = """\
+data: {{type: keras, name: cifar10}}
+model:
+  layers:
+{layers}    - {{type: Flatten}}
+    - {{type: Dense, units: 10, activation: softmax}}
+"""
+BACKBONE_AFTER = """\
+data: {{type: keras, name: cifar10, {rescale}}}
+model:
+  layers:
+{layers}    - {{type: Application, name: MobileNetV2, alpha: 0.35, weights: null, include_top: false, pooling: avg{pre}}}
+    - {{type: Dense, units: 10, activation: softmax}}
+"""
+_IDS = "[[1, 3, 7], [2, 9, 4], [11, 3, 8], [5, 6, 7]]"
+_EMBED = """\
+model:
+  layers:
+    - {first}
+    - {{type: Embedding, input_dim: {dim}, output_dim: 4}}
+    - {{type: GlobalAveragePooling1D}}
+    - {{type: Dense, units: 1, activation: sigmoid}}
+compile: {{optimizer: adam, loss: binary_crossentropy}}
+"""
 ARRAYS = """\
 data:
   type: arrays
@@ -896,6 +920,47 @@ compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
     Case("KS318", True, BACKBONE.format(rescale="", pre=", preprocess_input: false"), line=4,
          says=("takes -1..1",), id="unscaled-pixels"),
     Case("KS318", False, BACKBONE.format(rescale="", pre="")),
+    # ------------------------------------------- the preprocessing layers in the rules that reason about layers
+    Case("KS301", True, CIFAR.format(layers="    - {type: RandomFlip}\n    - {type: Resizing, height: 16, width: 16}\n"),
+         line=1, says=("uint8", "0..255"), id="augmentation-does-not-scale"),
+    Case("KS301", False, CIFAR.format(layers="    - {type: RandomFlip}\n    - {type: Normalization}\n"),
+         id="normalization-layer"),
+    Case("KS301", False, ARRAYS.format(x="[[0.1, 250], [0.2, 310], [0.3, 120], [0.4, 480]]", y="[0, 1, 0, 1]", extra="")
+         + "model:\n  layers:\n    - {type: Discretization, bin_boundaries: [200, 300], output_mode: multi_hot}\n"
+         "    - {type: Dense, units: 1, activation: sigmoid}\ncompile: {optimizer: adam, loss: binary_crossentropy}\n",
+         id="discretized-features"),
+    Case("KS318", True, BACKBONE_AFTER.format(rescale="", layers="    - {type: Resizing, height: 64, width: 64}\n"
+                                              "    - {type: Normalization}\n", pre=""),
+         line=5, says=("layer 2 (Application MobileNetV2) takes pixel values 0..255", "layer 1 (Normalization",
+                       "remove the Normalization"), id="normalization-in-front"),
+    Case("KS318", True, BACKBONE_AFTER.format(rescale="rescale: 1/255", layers="    - {type: RandomFlip}\n"
+                                              "    - {type: Resizing, height: 64, width: 64}\n", pre=""),
+         line=1, says=("reach it as 0..1",), id="rescaled-then-resized"),
+    Case("KS318", False, BACKBONE_AFTER.format(rescale="", layers="    - {type: Resizing, height: 64, width: 64}\n"
+                                               "    - {type: RandomFlip}\n", pre=""), id="resized-pixels"),
+    Case("KS318", False, BACKBONE_AFTER.format(rescale="", layers="    - {type: Normalization, mean: 127.5, "
+                                               "variance: 16256.25}\n", pre=", preprocess_input: false"),
+         id="normalized-to-unit-range"),
+    Case("KS704", True, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
+        first="{type: Hashing, num_bins: 64}", dim=32), line=9,
+         says=("Embedding input_dim is 32 but the ids of layer 0 (Hashing) run up to 63", "input_dim: 64"), id="hashing"),
+    Case("KS704", False, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
+        first="{type: Hashing, num_bins: 64}", dim=64), id="hashing"),
+    Case("KS704", True, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
+        first="{type: IntegerLookup, vocabulary: [3, 7, 11], mask_token: 0}", dim=4), line=9,
+         says=("run up to 4", "input_dim: 5"), id="integer-lookup-with-mask-and-oov"),
+    Case("KS704", False, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
+        first="{type: IntegerLookup, vocabulary: [3, 7, 11], mask_token: 0}", dim=5), id="integer-lookup"),
+    Case("KS704", True, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + """\
+model:
+  layers:
+    - {type: Hashing, num_bins: 8}
+    - {type: CategoryEncoding, num_tokens: 4}
+    - {type: Dense, units: 1, activation: sigmoid}
+compile: {optimizer: adam, loss: binary_crossentropy}
+""", line=9, says=("CategoryEncoding num_tokens is 4", "up to 7"), id="category-encoding"),
+    Case("KS704", False, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
+        first="{type: Discretization, bin_boundaries: [2, 5]}", dim=3), id="discretization"),
 ]
 
 

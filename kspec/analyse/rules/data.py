@@ -10,7 +10,9 @@ from ..base import LintContext, Rule
 from ..shapes import infer
 from .common import explicit, fmt_count, is_weighted
 
-_SCALING_LAYERS = ("Rescaling", "BatchNormalization")
+_SCALING_LAYERS = ("Rescaling", "BatchNormalization", "Normalization", "LayerNormalization", "UnitNormalization")
+_ENCODING_LAYERS = ("Discretization", "Hashing", "IntegerLookup", "CategoryEncoding")
+"""Layers that turn values into ids or their encoding: what comes out of them is not the raw scale."""
 
 
 def _first_weighted(layers) -> int:
@@ -43,8 +45,9 @@ def _pixels(ctx: LintContext, raw: tuple[float, float] | None) -> bool:
 class UnscaledInput(Rule):
     """What it does: finds 8-bit pixel data (values 0..255), or tabular features (one vector per
     sample) above 10 in magnitude that are not standardised, fed to the model with no
-    ``rescale`` in the data section and no Rescaling or BatchNormalization layer before the
-    first weighted layer.
+    ``rescale`` in the data section and no Rescaling, Normalization or BatchNormalization layer
+    (nor a Discretization, Hashing, IntegerLookup or CategoryEncoding that turns the values into
+    categories) before the first weighted layer.
 
     Why is this bad: inputs in the hundreds make the first layer's activations and gradients
     huge; training diverges or crawls, and the course's "normalise your data" step is skipped.
@@ -65,7 +68,7 @@ class UnscaledInput(Rule):
         if ctx.data.rescale is not None:
             return
         stop = _first_weighted(ctx.layers)
-        if any(layer.type in _SCALING_LAYERS for layer in ctx.layers[:stop]):
+        if any(layer.type in _SCALING_LAYERS + _ENCODING_LAYERS for layer in ctx.layers[:stop]):
             return
         if any(layer.type == "Application" and _backbone_scale(layer) for layer in ctx.layers[:stop]):
             return  # a pretrained backbone takes pixels and scales them itself (KS318 checks the range)
@@ -814,13 +817,29 @@ def _backbone_scale(layer) -> str | None:
     return None
 
 
+def _normalized(layer, lo: float, hi: float) -> tuple[float, float] | None:
+    """The range of ``lo..hi`` after a Normalization with a given mean and variance (the hull over its
+    channels); None when the statistics are adapted."""
+    if layer.mean is None or layer.variance is None:
+        return None
+    means = layer.mean if isinstance(layer.mean, list) else [layer.mean]
+    variances = layer.variance if isinstance(layer.variance, list) else [layer.variance]
+    if len(means) != len(variances) and 1 not in (len(means), len(variances)):
+        return None
+    n = max(len(means), len(variances))
+    means, variances = means * (n if len(means) == 1 else 1), variances * (n if len(variances) == 1 else 1)
+    ends = [(v - m) / max(math.sqrt(var), 1e-7) for m, var in zip(means, variances) for v in (lo, hi)]  # as Keras
+    return min(ends), max(ends)
+
+
 class BackboneInputRange(Rule):
     """What it does: compares the values that reach a pretrained backbone (an ``Application``
     layer) with what it takes: pixel values 0..255 when it applies its own ``preprocess_input``
     (the default, and always for EfficientNet, MobileNetV3, EfficientNetV2 and ConvNeXt), -1..1
     for a MobileNet, Inception, Xception, NASNet or ResNetV2 backbone with
-    ``preprocess_input: false``. It finds ``rescale: 1/255`` (or a Rescaling layer) in front of
-    a backbone that scales its input itself, and unscaled pixels in front of one that does not.
+    ``preprocess_input: false``. It finds ``rescale: 1/255`` (or a Rescaling or Normalization
+    layer) in front of a backbone that scales its input itself, and unscaled pixels in front of
+    one that does not. Resizing, cropping and augmentation layers keep the range.
 
     Why is this bad: the backbone's weights were trained on inputs in one exact range. Images in
     0..1 become -1..-0.99 after MobileNetV2's preprocessing: nearly black, so the pretrained
@@ -860,13 +879,34 @@ class BackboneInputRange(Rule):
         rescale = ctx.data.rescale
         lo, hi = raw[0] * (rescale or 1.0), raw[1] * (rescale or 1.0)
         last = None
+        standardised = False
         for i, layer in enumerate(ctx.layers[:at]):
             if layer.type == "Rescaling":
-                lo, hi = lo * layer.scale + layer.offset, hi * layer.scale + layer.offset
+                lo, hi = sorted((lo * layer.scale + layer.offset, hi * layer.scale + layer.offset))
                 last = i
-        where = (ctx.layer_path(last, "scale") if last is not None
+            elif layer.type == "Normalization" and not layer.invert:
+                moved = _normalized(layer, lo, hi)
+                if moved is None:  # adapted on the training split: mean 0, deviation 1 per feature
+                    standardised, lo, hi = True, -1.0, 1.0
+                else:
+                    lo, hi = moved
+                last = i
+            elif layer.type.startswith("ZeroPadding"):
+                lo, hi = min(lo, 0.0), max(hi, 0.0)
+            elif ctx.view.layers[i].kind != "keeps":
+                return  # the values change in a way kspec does not follow (an encoding, a convolution ...)
+        where = (ctx.layer_path(last) if last is not None and ctx.layers[last].type == "Normalization"
+                 else ctx.layer_path(last, "scale") if last is not None
                  else ("data", "rescale") if rescale is not None else ctx.layer_path(at))
         label = f"layer {at} (Application {app.name})"
+        if standardised:
+            if want == "pixels":
+                yield self.diag(
+                    ctx, where, f"{label} takes pixel values 0..255 and scales them itself, but layer {last} "
+                    "(Normalization, adapted on the training split) brings the inputs to mean 0 and deviation 1",
+                    received="standardised", expected=[0, 255],
+                    hint="remove the Normalization in front of the backbone: its preprocess_input scales the pixels")
+            return
         if want == "pixels" and max(abs(lo), abs(hi)) <= 1.5:
             yield self.diag(
                 ctx, where,

@@ -133,7 +133,10 @@ class WindowsOverlapValidation(Rule):
 
 class EmbeddingBelowVocabulary(Rule):
     """What it does: compares an Embedding layer's ``input_dim`` with the vocabulary size the data
-    section produces (``num_words`` of the tokenizer, or the number of words it found).
+    section produces (``num_words`` of the tokenizer, or the number of words it found), or with
+    the ids a layer before it makes: ``num_bins`` of Hashing, the bins of Discretization, the
+    vocabulary of IntegerLookup (with its OOV and mask ids). A CategoryEncoding's ``num_tokens``
+    is checked against those ids the same way.
 
     Why is this bad: token ids run from 0 to vocabulary size - 1; an id at or above ``input_dim``
     has no row in the embedding table. On a CPU Keras raises "indices ... is not in
@@ -169,17 +172,31 @@ class EmbeddingBelowVocabulary(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
-        vocab = ctx.facts.extra.get("vocab_size")
-        if not vocab:
-            return
+        vocab = ctx.facts.extra.get("vocab_size") or None
+        origin = ctx.facts.origin.get("vocab_size") if vocab else None
+        source, note = "the data's token ids", f"the vocabulary has {vocab} token ids (0..{(vocab or 1) - 1})"
         for i, layer in enumerate(ctx.layers):
-            if layer.type != "Embedding":
+            table = _ID_TABLES.get(layer.type)
+            if table is not None:
+                dim = getattr(layer, table, None)
+                if vocab and isinstance(dim, int) and dim < vocab:
+                    related = [ctx.related(note, origin)] if origin else []
+                    yield self.diag(ctx, ctx.layer_path(i, table),
+                                    f"{layer.type} {table} is {dim} but {source} run up to {vocab - 1}",
+                                    hint=f"set {table}: {vocab}", related=related, received=dim, expected=vocab)
+                if layer.type == "Embedding":
+                    return
+                vocab = None  # CategoryEncoding outputs an encoding, not ids
                 continue
-            dim = getattr(layer, "input_dim", None)
-            if isinstance(dim, int) and dim < vocab:
-                origin = ctx.facts.origin.get("vocab_size")
-                related = [ctx.related(f"the vocabulary has {vocab} token ids (0..{vocab - 1})", origin)] if origin else []
-                yield self.diag(ctx, ctx.layer_path(i, "input_dim"),
-                                f"Embedding input_dim is {dim} but the data's token ids run up to {vocab - 1}",
-                                hint=f"set input_dim: {vocab}", related=related, received=dim, expected=vocab)
-            break
+            id_count = getattr(layer, "id_count", None)
+            if callable(id_count):
+                vocab, origin = id_count(), ctx.layer_path(i)
+                source = f"the ids of layer {i} ({layer.type})"
+                note = f"{layer.type} makes {vocab} ids (0..{(vocab or 1) - 1})"
+            elif getattr(layer, "lint_kind", None) != "keeps" and layer.type not in _KEEP_IDS:
+                vocab = None  # the values are no longer the ids
+
+
+_ID_TABLES = {"Embedding": "input_dim", "CategoryEncoding": "num_tokens"}
+"""Layers that take integer ids below one of their arguments."""
+_KEEP_IDS = ("Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity", "Dropout")
