@@ -54,6 +54,10 @@ WEIGHT_SIZES = {"MobileNet": [128, 160, 192, 224], "MobileNetV2": [96, 128, 160,
 OWN_CHECKS = {"MobileNetV3Small": (32, 224), "MobileNetV3Large": (32, 224)}
 """(minimum, default size) of the applications that check their input without obtain_input_shape
 (MobileNetV3 warns, and loads the 224 weights, at any other size, with or without its top)."""
+LINEAR = {"MobileNet": "depth_multiplier"}
+"""Integer arguments (default 1) that any positive value may take, whose parameter counts grow
+linearly with them (MobileNet's depth_multiplier widens every depthwise convolution and what follows
+it): the table keeps the growth per unit, per variant and per layer, checked at a third value."""
 PREPROCESSING_CLASSES = ("Rescaling", "Normalization")
 WINDOW = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D")
 
@@ -310,14 +314,33 @@ def generate(name: str, sizes: tuple[int, int] | None = None, family: dict | Non
             h, w = spatial_after(entry["ops"], (top_size, top_size))
             units = c1 - 1
             v["top_flatten"] = [units, c0 - (h * w * a["features"] + 1) * units]
-        entry["variants"][key] = v
         names = [l[0] for l in a["layers"]]
         layer_entry[key] = {"names": None if names == first_names else " ".join(names),
                             "trainable": [l[2] for l in a["layers"]]}
+        if name in LINEAR:
+            v["per_" + LINEAR[name]], layer_entry[key]["per_" + LINEAR[name]] = _linear(name, kwargs, a, a_size)
+        entry["variants"][key] = v
         if first_names is None:
             first_names = names
     entry["sample"] = [a_size, default.get("output")]  # the output Keras gave at a_size x a_size
     return entry, layer_entry
+
+
+def _linear(name: str, kwargs: dict, one: dict, size: int) -> tuple[list[int], list[int]]:
+    """The growth of the parameter counts per unit of the LINEAR argument (from builds at 1 and 2),
+    after checking that a build at 3 follows it and that the output does not change."""
+    arg = LINEAR[name]
+    two, three = (build(name, {**kwargs, arg: n}, size) for n in (2, 3))
+    per = [two["trainable"] - one["trainable"], two["non_trainable"] - one["non_trainable"]]
+    per_layer = [b[2] - a[2] for a, b in zip(one["layers"], two["layers"])]
+    for built, n in ((two, 2), (three, 3)):
+        if [l[0] for l in built["layers"]] != [l[0] for l in one["layers"]] or built["output"] != one["output"] \
+                or built["ops"] != one["ops"]:
+            raise RuntimeError(f"{name}: {arg}={n} changes the layers or the output")
+    if [three["trainable"], three["non_trainable"]] != [one["trainable"] + 2 * per[0], one["non_trainable"] + 2 * per[1]] \
+            or [l[2] for l in three["layers"]] != [l[2] + 2 * d for l, d in zip(one["layers"], per_layer)]:
+        raise RuntimeError(f"{name}: the parameters do not grow linearly with {arg}")
+    return per, per_layer
 
 
 def drift(name: str, kwargs: dict, size: int) -> list[str]:
@@ -327,7 +350,12 @@ def drift(name: str, kwargs: dict, size: int) -> list[str]:
 
     built = build(name, kwargs, size)
     entry = table()[name]
-    v = entry["variants"][variant_key(kwargs)]
+    lin = LINEAR.get(name)
+    n = kwargs.get(lin, 1) if lin else 1
+    v = dict(entry["variants"][variant_key({k: x for k, x in kwargs.items() if k != lin})])
+    if n != 1:
+        v["trainable"] += (n - 1) * v["per_" + lin][0]
+        v["non_trainable"] += (n - 1) * v["per_" + lin][1]
     out = []
     for key in ("features", "trainable", "non_trainable"):
         if built[key] != v[key]:
@@ -336,7 +364,8 @@ def drift(name: str, kwargs: dict, size: int) -> list[str]:
         out.append(f"{name} at {size}: Keras {built['spatial']}, table {chain_output(entry['ops'], (size, size))}")
     if built["min_size"] != entry["min_size"]:
         out.append(f"{name} min_size: Keras {built['min_size']}, table {entry['min_size']}")
-    names, per_layer = backbone_layers(name, kwargs.get("alpha"), kwargs.get("minimalistic"))
+    names, per_layer = backbone_layers(name, kwargs.get("alpha"), kwargs.get("minimalistic"),
+                                       kwargs.get("depth_multiplier"))
     if [l[0] for l in built["layers"]] != names or [l[2] for l in built["layers"]] != per_layer:
         out.append(f"{name} {kwargs}: the layer names or their parameters differ")
     return out

@@ -50,20 +50,21 @@ def _offline_get_file(real: Callable) -> Callable:
     return get_file
 
 
-def _preprocessing(layer, shape, k) -> list:
+def _preprocessing(layer, shape, k, dtype: str | None = None) -> list:
     """Keras layers that do what ``preprocess_input`` does for the application's mode."""
     if not layer.preprocess_input or layer.mode == "internal":
         return []
     stem = layer.name.lower()
+    d = {"dtype": dtype} if dtype else {}
     if layer.mode == "tf":
-        return [k.layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{stem}_preprocess")]
+        return [k.layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{stem}_preprocess", **d)]
     if layer.mode == "torch":
-        return [k.layers.Rescaling(1 / 255.0, name=f"{stem}_rescale"),
+        return [k.layers.Rescaling(1 / 255.0, name=f"{stem}_rescale", **d),
                 k.layers.Normalization(mean=list(TORCH_MEAN), variance=[s * s for s in TORCH_STD],
-                                       name=f"{stem}_normalize")]
+                                       name=f"{stem}_normalize", **d)]
     import numpy as np
 
-    swap = k.layers.Conv2D(3, 1, name=f"{stem}_preprocess", trainable=False)  # RGB -> BGR, minus the means
+    swap = k.layers.Conv2D(3, 1, name=f"{stem}_preprocess", trainable=False, **d)  # RGB -> BGR, minus the means
     swap.build((None, *shape))
     kernel = np.zeros((1, 1, 3, 3), dtype="float32")
     for c in range(3):
@@ -83,8 +84,12 @@ def _weights(layer, base_path: Callable[[str], Path], where: str):
     return str(path)
 
 
-def build_application(k, layer, name: str, shape, base_path: Callable[[str], Path], *, index: int = 0) -> Any:
-    """The Keras model of one Application layer for per-sample input ``shape`` (``k``: the keras module)."""
+def build_application(k, layer, name: str, shape, base_path: Callable[[str], Path], *, index: int = 0,
+                      dtype: str | None = None) -> Any:
+    """The Keras model of one Application layer for per-sample input ``shape`` (``k``: the keras module).
+    ``dtype``: the model's dtype policy; ``keras.applications`` models take no ``dtype`` argument, so
+    the backbone is built under it as Keras's global policy (restored afterwards), and its
+    preprocessing layers get it as their ``dtype``."""
     where = f"model.layers[{index}].weights"
     kwargs: dict[str, Any] = {"include_top": layer.include_top, "weights": _weights(layer, base_path, where),
                               "input_shape": tuple(shape)}
@@ -92,14 +97,17 @@ def build_application(k, layer, name: str, shape, base_path: Callable[[str], Pat
         kwargs.update(classes=layer.classes, classifier_activation=layer.classifier_activation)
     else:
         kwargs["pooling"] = layer.pooling
-    for key in ("alpha", "minimalistic", "include_preprocessing"):
+    for key in ("alpha", "minimalistic", "include_preprocessing", "depth_multiplier", "dropout", "dropout_rate"):
         if getattr(layer, key) is not None:
             kwargs[key] = getattr(layer, key)
     from keras.src.utils import file_utils
 
     real = file_utils.get_file
     file_utils.get_file = _offline_get_file(real)
+    global_policy = k.config.dtype_policy()
     try:
+        if dtype:
+            k.config.set_dtype_policy(dtype)
         base = getattr(k.applications, layer.name)(**kwargs)
     except _NotCached as e:
         raise KspecError(
@@ -108,6 +116,7 @@ def build_application(k, layer, name: str, shape, base_path: Callable[[str], Pat
             "folder), or use weights: null, or a .weights.h5 file") from None
     finally:
         file_utils.get_file = real
+        k.config.set_dtype_policy(global_policy)
     if layer.fine_tune_from is not None:
         base.trainable = True
         names = [l.name for l in base.layers]
@@ -119,7 +128,7 @@ def build_application(k, layer, name: str, shape, base_path: Callable[[str], Pat
     from_scratch = layer.weights is None and layer.trainable and layer.fine_tune_from is None
     inputs = k.Input(shape=tuple(shape), name=f"{layer.name.lower()}_input")
     x = inputs
-    for pre in _preprocessing(layer, shape, k):
+    for pre in _preprocessing(layer, shape, k, dtype):
         x = pre(x)
     x = base(x, training=None if from_scratch else False)
     return k.Model(inputs, x, name=name)

@@ -61,7 +61,8 @@ def build_layer(layer, name: str | None = None, dtype: str | None = None, *, inp
 
         from .applications import build_application
 
-        return build_application(keras(), layer, name or layer.name, input_shape, base_path or Path, index=index)
+        return build_application(keras(), layer, name or layer.name, input_shape, base_path or Path, index=index,
+                                 dtype=dtype)
     k = keras()
     cls = getattr(k.layers, layer.type)
     kwargs = layer.keras_kwargs()
@@ -70,6 +71,7 @@ def build_layer(layer, name: str | None = None, dtype: str | None = None, *, inp
             kwargs[key] = build_layer(value, value.name or snake_case(value.type), dtype)
     if name and "name" not in kwargs:
         kwargs["name"] = name
+    dtype = layer_dtype(layer, dtype)
     if dtype:
         kwargs["dtype"] = dtype
     frozen = kwargs.pop("trainable", True) is False  # not every constructor takes it (SpatialDropout1D)
@@ -77,6 +79,22 @@ def build_layer(layer, name: str | None = None, dtype: str | None = None, *, inp
     if frozen:
         built.trainable = False
     return built
+
+
+def layer_dtype(layer, policy: str | None) -> str | None:
+    """The dtype policy a layer is built with under the model's ``policy``. Hashing with
+    ``output_mode: int`` outputs integer ids, and its ``dtype`` is their integer type (Keras refuses a
+    float policy there), so it keeps its default; its encoded outputs are float32 unless the policy is
+    mixed (Keras's hashing kernel has no float16 counts)."""
+    if policy and layer.type == "Hashing" and (layer.output_mode == "int" or not policy.startswith("mixed_")):
+        return None
+    return policy
+
+
+def output_policy(policy: str | None) -> str | None:
+    """The dtype of the model's last layer: float32 under a mixed policy, so that the outputs (softmax,
+    sigmoid) and the loss are computed in float32, as Keras's mixed-precision guide advises."""
+    return "float32" if policy and policy.startswith("mixed_") else policy
 
 
 def build_model(resolved: Resolved):
@@ -90,8 +108,10 @@ def build_model(resolved: Resolved):
     layers = [k.Input(shape=tuple(resolved.input_shape))]
     policy = resolved.model.dtype_policy
     shapes = _input_shapes(resolved)
+    last = len(resolved.model.layers) - 1
     for i, (l, name) in enumerate(zip(resolved.model.layers, layer_names(resolved.model.layers))):
-        layers.append(build_layer(l, name, dtype=policy, input_shape=shapes[i], base_path=resolved.path, index=i))
+        dtype = output_policy(policy) if i == last and l.type != "Application" else policy
+        layers.append(build_layer(l, name, dtype=dtype, input_shape=shapes[i], base_path=resolved.path, index=i))
     return k.Sequential(layers, name=resolved.model.name or _model_name(resolved))
 
 

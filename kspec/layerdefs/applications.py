@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field, ValidationInfo, field_validator
 
 from ..compiling import SpecValueError
-from ..layers import ActivationName, LayerBase, PosInt, Shape, ShapeError, conv_length, fmt_shape
+from ..layers import ActivationName, LayerBase, PosInt, Rate, Shape, ShapeError, conv_length, fmt_shape
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,7 +48,12 @@ _OPTIONS = {"alpha": ("MobileNet", "MobileNetV2", "MobileNetV3Small", "MobileNet
             "include_preprocessing": ("MobileNetV3Small", "MobileNetV3Large", "EfficientNetV2B0", "EfficientNetV2B1",
                                       "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S", "EfficientNetV2M",
                                       "EfficientNetV2L", "ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase",
-                                      "ConvNeXtLarge", "ConvNeXtXLarge")}
+                                      "ConvNeXtLarge", "ConvNeXtXLarge"),
+            "depth_multiplier": ("MobileNet",),
+            "dropout": ("MobileNet",),
+            "dropout_rate": ("MobileNetV3Small", "MobileNetV3Large")}
+_TOP_ONLY = ("dropout", "dropout_rate")
+"""Arguments that act on the classification top only (Keras ignores them without it)."""
 _DEFAULTS = {"alpha": 1.0, "minimalistic": False}
 
 
@@ -120,6 +125,13 @@ class Application(LayerBase):
     """MobileNetV3 only: the minimalistic variant without squeeze-excite and hard-swish (default false)."""
     include_preprocessing: bool | None = None
     """MobileNetV3, EfficientNetV2 and ConvNeXt only: their own rescaling layer inside the model (default true)."""
+    depth_multiplier: PosInt | None = None
+    """MobileNet only: the output channels of every depthwise convolution per input channel (default 1;
+    imagenet weights need 1)."""
+    dropout: Rate | None = None
+    """MobileNet only, with the top: the dropout rate before the classifier (Keras's default 0.001)."""
+    dropout_rate: Rate | None = None
+    """MobileNetV3 only, with the top: the dropout rate before the classifier (Keras's default 0.2)."""
     preprocess_input: bool = True
     """Apply ``keras.applications.<module>.preprocess_input`` as the layer's first step, so the layer takes
     pixel values 0..255 (``false``: the input must already be what the backbone expects)."""
@@ -129,7 +141,7 @@ class Application(LayerBase):
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
 
-    @field_validator("alpha", "minimalistic", "include_preprocessing")
+    @field_validator("alpha", "minimalistic", "include_preprocessing", "depth_multiplier", "dropout", "dropout_rate")
     @classmethod
     def _option(cls, v, info: ValidationInfo):
         name = info.data.get("name")
@@ -138,6 +150,13 @@ class Application(LayerBase):
         if name not in _OPTIONS[info.field_name]:
             raise SpecValueError(f"{name} has no {info.field_name} argument",
                                  f"remove {info.field_name}; it applies to {', '.join(_OPTIONS[info.field_name])}")
+        if info.field_name in _TOP_ONLY and not info.data.get("include_top", True):
+            raise SpecValueError(f"{info.field_name} is the dropout of {name}'s classification top, and "
+                                 "include_top is false (Keras would ignore it)",
+                                 f"remove {info.field_name}, or put a Dropout layer after the backbone")
+        if info.field_name == "depth_multiplier" and v != 1 and info.data.get("weights") == "imagenet":
+            raise SpecValueError(f"{name}'s imagenet weights have depth_multiplier 1, not {v}",
+                                 "use depth_multiplier: 1, or weights: null (random initialisation)")
         if info.field_name == "alpha":
             allowed = sorted({float(k.split(",")[0].split("=")[1]) for k in table()[name]["variants"]})
             if float(v) not in allowed:
@@ -222,6 +241,9 @@ class Application(LayerBase):
     def param_counts(self, shape: Shape) -> tuple[int, int]:
         v = self.variant
         trainable, frozen = v["trainable"], v["non_trainable"]
+        if self.depth_multiplier not in (None, 1):
+            trainable += (self.depth_multiplier - 1) * v["per_depth_multiplier"][0]
+            frozen += (self.depth_multiplier - 1) * v["per_depth_multiplier"][1]
         if self.include_preprocessing is False:
             trainable -= v["preprocessing"][1]
             frozen -= v["preprocessing"][2]
@@ -236,7 +258,7 @@ class Application(LayerBase):
                 c0 = (h * w * v["features"] + 1) * units + rest
             top = c0 + c1 * self.classes
         if self.fine_tune_from is not None:
-            names, per_layer = backbone_layers(self.name, self.alpha, self.minimalistic)
+            names, per_layer = backbone_layers(self.name, self.alpha, self.minimalistic, self.depth_multiplier)
             i = names.index(self.fine_tune_from)
             tuned = sum(per_layer[i:]) + top
             return tuned, trainable + frozen + top - tuned
@@ -249,11 +271,15 @@ class Application(LayerBase):
         return out, trainable, frozen
 
 
-def backbone_layers(name: str, alpha: float | None = None, minimalistic: bool | None = None) -> tuple[list[str], list[int]]:
+def backbone_layers(name: str, alpha: float | None = None, minimalistic: bool | None = None,
+                    depth_multiplier: int | None = None) -> tuple[list[str], list[int]]:
     """(layer names, trainable parameters per layer) of a backbone without its top."""
     entry = layer_table()[name]
     key = variant_key(name, alpha, minimalistic)
     names = entry[key]["names"]
     if names is None:  # the same names as the first variant
         names = next(v["names"] for v in entry.values() if v["names"] is not None)
-    return names.split(" "), entry[key]["trainable"]
+    trainable = entry[key]["trainable"]
+    if depth_multiplier not in (None, 1):
+        trainable = [t + (depth_multiplier - 1) * d for t, d in zip(trainable, entry[key]["per_depth_multiplier"])]
+    return names.split(" "), trainable

@@ -77,6 +77,32 @@ def test_options_that_the_application_does_not_have_are_refused():
     assert got[0][1] == "model.layers[0].alpha" and "0.35" in got[0][2]
 
 
+def test_mobilenet_depth_multiplier_and_the_dropout_of_the_tops():
+    v1 = dict(name="MobileNet", alpha=0.25)
+    base = plan(app(**v1), (64, 64, 3))
+    assert base == ((2, 2, 256), 213072, 5472)  # Keras 3.15: MobileNet(alpha=0.25, weights=None), no top
+    shape, trainable, frozen = plan(app(**v1, depth_multiplier=3), (64, 64, 3))
+    assert shape == base[0] and trainable > 2 * base[1] and frozen > base[2]  # every depthwise block widens
+    names, per_layer = backbone_layers("MobileNet", 0.25, depth_multiplier=3)
+    assert sum(per_layer) == trainable and names == backbone_layers("MobileNet", 0.25)[0]
+    assert plan(app(**v1, include_top=True, classes=3, dropout=0.5), (64, 64, 3))[1] == base[1] + 257 * 3
+    assert app(name="MobileNetV3Small", alpha=1.0, include_top=True, dropout_rate=0.1).dropout_rate == 0.1
+
+    def refused(args: str) -> tuple:
+        got = found(CIFAR + "model:\n  layers:\n    - {type: Application, " + args + "}\n"
+                    "    - {type: Dense, units: 10, activation: softmax}\n")
+        return got[0][1], got[0][2] + " " + got[0][3]
+
+    where, text = refused("name: MobileNetV2, alpha: 0.35, depth_multiplier: 2, weights: null, include_top: false")
+    assert where == "model.layers[0].depth_multiplier" and "MobileNetV2 has no depth_multiplier" in text
+    where, text = refused("name: MobileNet, depth_multiplier: 2, include_top: false")
+    assert where == "model.layers[0].depth_multiplier" and "imagenet weights have depth_multiplier 1" in text
+    where, text = refused("name: MobileNet, weights: null, include_top: false, pooling: avg, dropout: 0.3")
+    assert where == "model.layers[0].dropout" and "include_top is false" in text and "Dropout layer" in text
+    where, text = refused("name: MobileNet, weights: null, dropout_rate: 0.3")
+    assert where == "model.layers[0].dropout_rate" and "MobileNetV3Small, MobileNetV3Large" in text
+
+
 def test_grayscale_and_small_images_are_shape_errors_with_a_hint():
     got = found("data: {type: keras, name: mnist}\nmodel:\n  input_shape: [32, 32, 1]\n  layers:\n"
                 "    - {type: Application, name: MobileNetV2, weights: null, include_top: false, pooling: avg}\n"

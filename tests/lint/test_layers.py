@@ -162,15 +162,22 @@ def test_dtype_policy_frozen_layers_and_wrappers_reach_keras():
     from kspec.pipeline import Pipeline
 
     text = ("kspec: 1\ndata: {type: arrays, x: [[1.0, 2.0, 3.0]], y: [1.0]}\nmodel:\n  input_shape: [3]\n"
-            "  dtype_policy: mixed_float16\n  layers:\n    - {type: Embedding, input_dim: 5, output_dim: 2}\n"
+            "  dtype_policy: mixed_float16\n  layers:\n    - {type: Hashing, num_bins: 5}\n"
+            "    - {type: Embedding, input_dim: 5, output_dim: 2}\n"
             "    - {type: Bidirectional, layer: {type: GRU, units: 3}, trainable: false}\n"
             "    - {type: Dense, units: 1, kernel_initializer: {type: RandomNormal, stddev: 0.5, seed: 3}}\n"
             "compile: {optimizer: adam, loss: mse}\n")
     p = Pipeline(text=text, file="mixed.yaml")
     model = build_model(p.resolved)
-    assert [l.dtype_policy.name for l in model.layers] == ["mixed_float16"] * 3
-    assert [l.name for l in model.layers] == ["embedding", "bidirectional", "dense"]
-    assert model.layers[1].trainable is False and model.layers[1].forward_layer.name == "forward_gru"
+    # Hashing's dtype is the type of its integer ids; the last layer computes in float32 (Keras's guide)
+    assert [l.dtype_policy.name for l in model.layers] == ["int64", "mixed_float16", "mixed_float16", "float32"]
+    assert model.layers[2].forward_layer.dtype_policy.name == "mixed_float16"
+    import numpy as np
+
+    assert model.layers[2].compute_dtype == "float16"
+    assert str(model(np.array([[1.0, 2.0, 3.0]], dtype="float32")).dtype) in ("float32", "<dtype: 'float32'>")
+    assert [l.name for l in model.layers] == ["hashing", "embedding", "bidirectional", "dense"]
+    assert model.layers[2].trainable is False and model.layers[2].forward_layer.name == "forward_gru"
     assert sum(int(w.numpy().size) for w in model.non_trainable_weights) == p.plan.non_trainable
     assert model.count_params() == p.plan.params
 

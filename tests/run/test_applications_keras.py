@@ -94,3 +94,37 @@ def test_imagenet_weights_missing_offline_fail_before_training(tmp_path):
     assert "model.layers[0].weights" in text and "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5" in text
     assert str(tmp_path / "keras-home" / "models") in text and "Traceback" not in text
     assert "epoch" not in text.lower()
+
+
+def test_mixed_precision_reaches_the_backbone_and_the_output_stays_float32(keras, tmp_path):
+    from kspec.emit.model import build_model
+
+    path = write_spec(tmp_path, "weights: null")
+    path.write_text(path.read_text().replace("model:\n", "model:\n  dtype_policy: mixed_float16\n"))
+    model = build_model(Pipeline(path).resolved)
+    wrapper = model.layers[0]
+    base = next(l for l in wrapper.layers if isinstance(l, keras.Model))
+    assert {l.dtype_policy.name for l in base.layers[1:]} == {"mixed_float16"}
+    assert wrapper.get_layer("mobilenetv2_preprocess").dtype_policy.name == "mixed_float16"
+    assert wrapper.output.dtype == "float16"
+    assert model.layers[-1].dtype_policy.name == "float32"
+    assert "float32" in str(model(np.zeros((1, 96, 96, 3), dtype="float32")).dtype)
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+def test_mobilenet_depth_multiplier_counts_match_keras(keras):
+    from kspec.analyse.shapes import infer
+    from kspec.layers import Layer
+    from pydantic import TypeAdapter
+
+    # 3: a value the table was not built at (it keeps the growth per unit, measured at 1 and 2)
+    layer = TypeAdapter(Layer).validate_python({"type": "Application", "name": "MobileNet", "alpha": 0.5,
+                                                "depth_multiplier": 3, "weights": None, "include_top": False,
+                                                "fine_tune_from": "conv_dw_12"})
+    p = infer([layer], (64, 64, 3))
+    built = keras.applications.MobileNet(input_shape=(64, 64, 3), alpha=0.5, depth_multiplier=3, weights=None,
+                                         include_top=False)
+    assert p.layers[0].output_shape == tuple(built.output.shape[1:])
+    start = [l.name for l in built.layers].index("conv_dw_12")
+    tuned = sum(counts(l.trainable_weights) for l in built.layers[start:])
+    assert (p.trainable, p.non_trainable) == (tuned, built.count_params() - tuned)
