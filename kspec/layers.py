@@ -688,6 +688,20 @@ class _LayerDispatch:
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
         return handler(_union_core_schema(self.nested))
 
+    def model_for(self, value: Any) -> type[LayerBase] | None:
+        """The class that validates the mapping ``value`` (None when its type names no layer)."""
+        tag = value.get("type") if isinstance(value, dict) else None
+        return layer_class(tag) if isinstance(tag, str) and tag in LAYER_MODULES else None
+
+    def tags(self) -> list[str]:
+        """The types (aliases included) of the union's JSON Schema, without creating its classes."""
+        return [t for t in LAYER_TYPES if _in_union(canonical(t), self.nested)]
+
+
+def _in_union(name: str, nested: bool | str) -> bool:
+    only = {"recurrent": RECURRENT, "kernel": KERNEL_LAYERS}.get(nested)  # type: ignore[call-overload]
+    return not (nested and name in WRAPPERS) and (only is None or name in only)
+
 
 def _union_core_schema(nested: bool) -> core_schema.CoreSchema:
     """The tagged union of the layer classes (without the wrappers for a wrapper's nested layer) as
@@ -696,9 +710,7 @@ def _union_core_schema(nested: bool) -> core_schema.CoreSchema:
 
     ref = {False: "kspec.layers.Layer", True: "kspec.layers.InnerLayer", "recurrent": "kspec.layers.RecurrentLayer",
            "kernel": "kspec.layers.KernelLayer"}[nested]
-    only = {"recurrent": RECURRENT, "kernel": KERNEL_LAYERS}.get(nested)  # type: ignore[call-overload]
-    classes = tuple(c for c in all_layer_classes() if not (nested and c.__name__ in WRAPPERS)
-                    and (only is None or c.__name__ in only))
+    classes = tuple(c for c in all_layer_classes() if _in_union(c.__name__, nested))
     union = Annotated[Union[classes], Field(discriminator="type")]  # type: ignore[valid-type]
     built = dict(TypeAdapter(union).core_schema)
     if built.get("type") == "definitions":

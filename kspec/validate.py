@@ -7,11 +7,15 @@ was found, what was expected and, for misspelt keys and names, the closest valid
 
 from __future__ import annotations
 
-import functools
 import re
+import types
+import typing
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypeAliasType
 
 from .diagnostics import Diagnostic, Severity, did_you_mean, format_path
 from .parse import Document
@@ -49,108 +53,123 @@ def _doc_path(doc: Document, loc: tuple, etype: str = "") -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=1)
-def _schema() -> dict:
-    return Spec.model_json_schema(mode="validation")
+def _unwrap(ann: Any) -> tuple[Any, list]:
+    """An annotation without its aliases and ``Annotated`` layers, and the metadata those held."""
+    meta: list = []
+    while True:
+        if isinstance(ann, TypeAliasType):
+            ann = ann.__value__
+        elif typing.get_origin(ann) is typing.Annotated:
+            meta.extend(ann.__metadata__)
+            ann = ann.__origin__
+        else:
+            return ann, meta
 
 
-def _deref(schema: dict, node: dict) -> dict:
-    while "$ref" in node:
-        node = schema["$defs"][node["$ref"].split("/")[-1]]
-    return node
+def _options(ann: Any) -> tuple:
+    """The members of a union (the annotation itself when it is not one)."""
+    return typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
 
 
-def _branches(schema: dict, node: dict) -> list[dict]:
-    node = _deref(schema, node)
-    for key in ("oneOf", "anyOf", "allOf"):
-        if key in node:
-            out = []
-            for b in node[key]:
-                out.extend(_branches(schema, b))
-            return out
-    return [node]
+def _type_tags(cls: type) -> tuple:
+    """The ``type`` values a model accepts (empty for a model without a ``type`` literal)."""
+    field = cls.model_fields.get("type")
+    return typing.get_args(field.annotation) if field is not None else ()
 
 
-def _object_at(doc: Document, path: tuple) -> dict | None:
-    """The JSON-schema object that describes the mapping at ``path`` (choosing union branches by the data)."""
-    schema = _schema()
-    cands = [schema]
+def _models(ann: Any, node: Any, discriminator: Any = None) -> list[type]:
+    """The model classes that validate the mapping ``node`` under ``ann``, chosen as validation
+    chooses them: a layer by its type, a tagged union's member by its tag (after the union's
+    before-validators, which rewrite aliases), a callable discriminator's member by its tag."""
+    ann, meta = _unwrap(ann)
+    for m in meta:
+        if hasattr(m, "model_for"):  # a layer, validated by the class of its type
+            cls = m.model_for(node)
+            return [cls] if cls is not None else []
+        if isinstance(m, BeforeValidator) and isinstance(node, (dict, str)):
+            try:
+                node = m.func(node)
+            except Exception:  # the value is refused: no member applies
+                return []
+        elif isinstance(m, FieldInfo) and m.discriminator is not None:
+            discriminator = m.discriminator
+        elif isinstance(m, Discriminator):
+            discriminator = m
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    options = _options(ann)
+    if len(options) == 1:
+        return []
+    if isinstance(discriminator, Discriminator):
+        tag = discriminator.discriminator(node)
+        options = tuple(o for o in options if any(isinstance(m, Tag) and m.tag == tag for m in _unwrap(o)[1]))
+    out = [c for o in options for c in _models(o, node)]
+    if len(out) > 1 and isinstance(node, dict):
+        out = [c for c in out if node.get("type") in _type_tags(c)] or out
+    return out
+
+
+def _items(ann: Any) -> list:
+    """The item annotations of the list forms of ``ann``."""
+    ann, _ = _unwrap(ann)
+    if typing.get_origin(ann) is list:
+        return [typing.get_args(ann)[0]]
+    options = _options(ann)
+    return [i for o in options for i in _items(o)] if len(options) > 1 else []
+
+
+def _field_annotation(field: FieldInfo) -> tuple[Any, Any]:
+    return field.rebuild_annotation(), field.discriminator
+
+
+def _annotations_at(doc: Document, path: tuple) -> tuple[list[tuple[Any, Any]], Any]:
+    """The annotations (with their discriminators) that describe the value at ``path``, walking the
+    models from :class:`Spec` along the document, and the value there."""
+    cands: list[tuple[Any, Any]] = [(Spec, None)]
     node = doc.data
     for part in path:
-        nxt = []
-        for cand in cands:
-            for b in _branches(schema, cand):
-                if isinstance(part, int) and b.get("type") == "array" and "items" in b:
-                    nxt.append(b["items"])
-                elif isinstance(part, str) and part in b.get("properties", {}):
-                    nxt.append(b["properties"][part])
-        node = node[part] if isinstance(node, (dict, list)) else None
+        nxt: list[tuple[Any, Any]] = []
+        if isinstance(part, str) and isinstance(node, dict):
+            for ann, disc in cands:
+                for cls in _models(ann, node, disc):
+                    field = next((f for name, f in cls.model_fields.items() if (f.alias or name) == part), None)
+                    if field is not None:
+                        nxt.append(_field_annotation(field))
+        elif isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            nxt = [(item, None) for ann, _ in cands for item in _items(ann)]
+        else:
+            return [], None
+        node = node[part]
         cands = nxt
-    objects = [b for c in cands for b in _branches(schema, c) if b.get("type") == "object" or "properties" in b]
-    if isinstance(node, dict) and len(objects) > 1:
-        tagged = [o for o in objects if o.get("properties", {}).get("type", {}).get("const") == node.get("type")]
-        objects = tagged or objects
-    return objects[0] if objects else None
+    return cands, node
+
+
+def _keys_at(doc: Document, path: tuple) -> list[str]:
+    """The keys the mapping at ``path`` may hold (those its model declares in the JSON Schema)."""
+    cands, node = _annotations_at(doc, path)
+    models = [c for ann, disc in cands for c in _models(ann, node, disc)]
+    if not models:
+        return []
+    return sorted(f.alias or name for name, f in models[0].model_fields.items()
+                  if not any(isinstance(m, SkipJsonSchema) for m in f.metadata))
+
+
+def _all_tags(ann: Any) -> list[str]:
+    """Every ``type`` value ``ann`` allows for a mapping."""
+    ann, meta = _unwrap(ann)
+    for m in meta:
+        if hasattr(m, "tags"):
+            return list(m.tags())
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return list(_type_tags(ann))
+    options = _options(ann)
+    return [t for o in options for t in _all_tags(o)] if len(options) > 1 else []
 
 
 def _tags_at(doc: Document, path: tuple) -> list[str]:
-    """The ``type`` values the schema allows for the mapping at ``path``."""
-    schema = _schema()
-    cands = [schema]
-    for part in path:
-        nxt = []
-        for cand in cands:
-            for b in _branches(schema, cand):
-                if isinstance(part, int) and "items" in b:
-                    nxt.append(b["items"])
-                elif isinstance(part, str) and part in b.get("properties", {}):
-                    nxt.append(b["properties"][part])
-        cands = nxt
-    tags = []
-    for c in cands:
-        for b in _branches(schema, c):
-            t = b.get("properties", {}).get("type", {})
-            if "const" in t:
-                tags.append(t["const"])
-            tags.extend(t.get("enum", []))
-    return sorted(set(tags))
-
-
-def _layer_keys(doc: Document, path: tuple) -> list[str] | None:
-    """The keys of the layer at ``path``, read from its class (cheaper than the whole schema)."""
-    from .layers import LAYER_MODULES, layer_class
-
-    node = doc.get(path)
-    if "layers" not in path or not isinstance(node, dict) or node.get("type") not in LAYER_MODULES:
-        return None
-    fields = layer_class(node["type"]).model_fields
-    return sorted(f.alias or name for name, f in fields.items())
-
-
-def _model_keys(path: tuple) -> list[str] | None:
-    """The keys of the mapping at ``path`` when plain model fields lead there from ``Spec`` (no
-    union to choose a branch of): read from the classes, without building the JSON Schema."""
-    import types
-    import typing
-
-    from pydantic import BaseModel
-
-    cls: type = Spec
-    for part in path:
-        if not isinstance(part, str):
-            return None
-        field = next((f for name, f in cls.model_fields.items() if (f.alias or name) == part), None)
-        if field is None:
-            return None
-        ann = field.annotation
-        options = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
-        # the value here is a mapping: of a section's forms (inline, or a file name) only models count
-        models = [a for a in (typing.get_args(o)[0] if typing.get_origin(o) is typing.Annotated else o
-                              for o in options) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if len(models) != 1:
-            return None
-        cls = models[0]
-    return sorted(f.alias or name for name, f in cls.model_fields.items())
+    """The ``type`` values allowed for the mapping at ``path``."""
+    cands, _ = _annotations_at(doc, path)
+    return sorted({t for ann, _ in cands for t in _all_tags(ann)})
 
 
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
@@ -216,12 +235,7 @@ def errors_to_diagnostics(doc: Document, error: ValidationError, *, skip: set[tu
         if etype == "extra_forbidden":
             code, name = "KS011", "unknown-key"
             key = path[-1] if path else "?"
-            allowed = _layer_keys(doc, path[:-1])
-            if allowed is None:
-                allowed = _model_keys(path[:-1])
-            if allowed is None:
-                obj = _object_at(doc, path[:-1]) or {}
-                allowed = sorted(obj.get("properties", {}))
+            allowed = _keys_at(doc, path[:-1])
             guess = did_you_mean(str(key), allowed)
             msg = f"unknown key {key!r}" + (f" in {format_path(path[:-1])}" if path[:-1] else "")
             if guess:

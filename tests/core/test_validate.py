@@ -89,3 +89,69 @@ def test_empty_and_non_mapping_specs(spec_file):
 def test_missing_spec_file(tmp_path):
     (d,) = Pipeline(tmp_path / "nope.yaml").spec_diagnostics
     assert d.code == "KS003"
+
+
+_BASE = "kspec: 1\ndata: {type: keras, name: mnist}\nmodel:\n  layers: [{type: Dense, units: 3}]\ncompile: {optimizer: adam, loss: mse}\n"
+
+
+@pytest.mark.parametrize("text,path,guess", [
+    (_BASE + "train:\n  callbacks: [{type: early_stopping, patiance: 3}]\n", "train.callbacks[0].patiance", "patience"),
+    (_BASE + "train:\n  callbacks: [{type: EarlyStopping, patiance: 3}]\n", "train.callbacks[0].patiance", "patience"),
+    (_BASE + "train:\n  callbacks: [terminate_on_nan, {type: learning_rate_scheduler, schedule: "
+     "{type: exponential, initial_learning_rate: 0.1, factor: 10, epochs_per_fator: 2}}]\n",
+     "train.callbacks[1].schedule.epochs_per_fator", "epochs_per_factor"),
+    (_BASE.replace("optimizer: adam", "optimizer: {type: Adam, beta1: 0.9}"), "compile.optimizer.beta1", "beta_1"),
+    (_BASE.replace("optimizer: adam", "optimizer: {type: sgd, learning_rate: {type: exponential_decay, "
+                   "initial_learning_rate: 0.1, decay_steps: 10, decay_rat: 0.9}}"),
+     "compile.optimizer.learning_rate.decay_rat", "decay_rate"),
+    (_BASE.replace("loss: mse", "loss: mse, metrics: [accuracy, {type: Precision, threshold: 0.5}]"),
+     "compile.metrics[1].threshold", "thresholds"),
+    (_BASE.replace("{type: keras, name: mnist}", "{type: image_folder, directory: d, target_sise: [8, 8]}"),
+     "data.target_sise", "target_size"),
+    (_BASE.replace("{type: keras, name: mnist}", "{type: text, path: t.csv, tokenizer: {type: TextVectorization, "
+                   "max_token: 10}}"), "data.tokenizer.max_token", "max_tokens"),
+    (_BASE.replace("[{type: Dense, units: 3}]", "[{type: Bidirectional, layer: {type: LSTM, unit: 3}}]"),
+     "model.layers[0].layer.unit", "units"),
+    (_BASE.replace("[{type: Dense, units: 3}]", "[{type: TimeDistributed, layer: {type: Dense, unitz: 3}}]"),
+     "model.layers[0].layer.unitz", "units"),
+    (_BASE.replace("[{type: Dense, units: 3}]", "[{type: Dense, units: 3, kernel_initializer: "
+                   "{type: RandomNormal, stdev: 0.1}}]"), "model.layers[0].kernel_initializer.stdev", "stddev"),
+])
+def test_unknown_key_in_a_union_or_list_item_gets_did_you_mean_without_the_json_schema(text, path, guess, monkeypatch):
+    from kspec.spec import Spec
+
+    def refuse(*a, **k):
+        raise AssertionError("the JSON Schema was built")
+
+    monkeypatch.setattr(Spec, "model_json_schema", refuse)
+    diags = Pipeline(text=text, file="t.yaml").spec_diagnostics
+    (d,) = [d for d in diags if d.code == "KS011"]
+    assert d.path == path
+    key = path.rsplit(".", 1)[1]
+    assert d.message.endswith(f"did you mean {guess!r}?") and d.hint == f"rename {key!r} to {guess!r}"
+
+
+def test_a_mapping_without_type_lists_the_types_of_its_place(monkeypatch):
+    from kspec.spec import Spec
+
+    monkeypatch.setattr(Spec, "model_json_schema", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    text = _BASE.replace("[{type: Dense, units: 3}]", "[{type: Bidirectional, layer: {units: 3}}]")
+    text += "train:\n  callbacks: [{patience: 3}]\n"
+    diags = {d.path: d for d in Pipeline(text=text, file="t.yaml").spec_diagnostics if d.code == "KS013"}
+    assert diags["model.layers[0].layer"].data["expected"] == ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "LSTM",
+                                                               "SimpleRNN"]
+    assert diags["train.callbacks[0]"].message.endswith(
+        "one of csv_logger, early_stopping, learning_rate_scheduler, model_checkpoint, reduce_lr_on_plateau, "
+        "swap_ema_weights, tensorboard, terminate_on_nan, threshold_stop")
+
+
+def test_layer_union_tags_are_those_of_its_json_schema():
+    """The types a layer place lists without creating classes agree with the classes' own literals."""
+    import typing
+
+    from kspec.layers import _LayerDispatch, _in_union, all_layer_classes
+
+    for nested in (False, True, "recurrent", "kernel"):
+        from_classes = sorted(t for c in all_layer_classes() if _in_union(c.__name__, nested)
+                              for t in typing.get_args(c.model_fields["type"].annotation))
+        assert sorted(_LayerDispatch(nested).tags()) == from_classes, nested
