@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from .layers import StrictModel
+from .tagged import Tagged
 
 
 class SpecValueError(ValueError):
@@ -175,7 +176,7 @@ SCHEDULE_CLASSES = (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, 
                     CosineDecayRestarts)
 SCHEDULE_NAMES = [c.model_fields["type"].annotation.__args__[0] for c in SCHEDULE_CLASSES]
 SCHEDULE_ALIASES = {snake(n): n for n in SCHEDULE_NAMES}
-_ScheduleUnion = Annotated[Union[SCHEDULE_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
+_ScheduleUnion = Annotated[_Schedule, Tagged(*SCHEDULE_CLASSES)]
 Schedule = Annotated[
     _ScheduleUnion,
     BeforeValidator(type_normaliser(SCHEDULE_ALIASES, {
@@ -456,7 +457,7 @@ OPTIMIZER_REFUSED = {
                              "write the inner optimizer, e.g. optimizer: adam"),
     "MultiOptimizer": ("it maps layers to optimizers by Python objects", "use one optimizer for the model"),
 }
-_OptimizerUnion = Annotated[Union[OPTIMIZER_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
+_OptimizerUnion = Annotated[OptimizerBase, Tagged(*OPTIMIZER_CLASSES)]
 OptimizerName = Literal[tuple(OPTIMIZER_NAMES + list(OPTIMIZER_ALIASES))]  # type: ignore[valid-type]
 Optimizer = Annotated[
     _OptimizerUnion,
@@ -630,7 +631,7 @@ LOSS_REFUSED = {
 }
 LOSS_NAMES = list(LOSS_KERAS)
 LossName = Literal[tuple(LOSS_NAMES + list(LOSS_ALIASES))]  # type: ignore[valid-type]
-_LossUnion = Annotated[Union[LOSS_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
+_LossUnion = Annotated[_Loss, Tagged(*LOSS_CLASSES)]
 Loss = Annotated[_LossUnion, BeforeValidator(type_normaliser(LOSS_ALIASES, LOSS_REFUSED, "loss"),
                                              json_schema_input_type=Union[LossName, _LossUnion])]
 
@@ -1003,7 +1004,7 @@ METRIC_REFUSED = {
 }
 METRIC_NAMES = list(dict.fromkeys([*SIMPLE_METRICS, *METRIC_KERAS]))
 MetricName = Literal[tuple(METRIC_NAMES + list(METRIC_ALIASES))]  # type: ignore[valid-type]
-_MetricUnion = Annotated[Union[METRIC_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
+_MetricUnion = Annotated[_Metric, Tagged(*METRIC_CLASSES)]
 _metric_norm = type_normaliser(METRIC_ALIASES, METRIC_REFUSED, "metric")
 
 

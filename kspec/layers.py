@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJson
 from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
+from .tagged import Tagged
+
 Shape = tuple[int | None, ...]
 
 ActivationName = Literal[
@@ -234,9 +236,9 @@ class ZerosOnes(ArgObject):
 
 
 InitializerObject = Annotated[
-    Union[RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling, FanInitializer, Orthogonal,
-          IdentityInit, Constant, ZerosOnes],
-    Field(discriminator="type"),
+    ArgObject,
+    Tagged(RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling, FanInitializer, Orthogonal, IdentityInit,
+           Constant, ZerosOnes),
 ]
 Initializer = TypeAliasType("Initializer", Union[InitializerName, InitializerObject])
 
@@ -278,7 +280,7 @@ class OrthogonalRegularizer(ArgObject):
 
 
 Regularizer = TypeAliasType(
-    "Regularizer", Union[RegularizerName, Annotated[Union[L1, L2, L1L2, OrthogonalRegularizer], Field(discriminator="type")]])
+    "Regularizer", Union[RegularizerName, Annotated[ArgObject, Tagged(L1, L2, L1L2, OrthogonalRegularizer)]])
 
 
 class MaxNorm(ArgObject):
@@ -320,7 +322,7 @@ class NonNeg(ArgObject):
 
 
 Constraint = TypeAliasType(
-    "Constraint", Union[ConstraintName, Annotated[Union[MaxNorm, MinMaxNorm, UnitNorm, NonNeg], Field(discriminator="type")]])
+    "Constraint", Union[ConstraintName, Annotated[ArgObject, Tagged(MaxNorm, MinMaxNorm, UnitNorm, NonNeg)]])
 
 
 def _keras_value(v: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from .layers import ActivationName, Layer, StrictModel
+from .tagged import Tagged
 
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -384,9 +385,9 @@ class KerasTextData(DataBase):
 
 
 Data = Annotated[
-    Union[ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData, SeriesData, TableData, TextData,
-          KerasTextData],
-    Field(discriminator="type"),
+    DataBase,
+    Tagged(ArraysData, NpzData, NpyData, IdxData, KerasData, SyntheticData, ImageFolderData, SeriesData, TableData, TextData,
+           KerasTextData),
 ]
 
 # ---------------------------------------------------------------------------------------- model
@@ -643,7 +644,7 @@ class PiecewiseEpochSchedule(StrictModel):
         return self.values[-1]
 
 
-EpochSchedule = Annotated[Union[ExponentialEpochSchedule, PiecewiseEpochSchedule], Field(discriminator="type")]
+EpochSchedule = Annotated[StrictModel, Tagged(ExponentialEpochSchedule, PiecewiseEpochSchedule)]
 
 
 class LearningRateScheduler(StrictModel):
@@ -680,9 +681,9 @@ CALLBACK_REFUSED = {
     "RemoteMonitor": ("it posts to a server during training", "use csv_logger or tensorboard"),
 }
 _CallbackUnion = Annotated[
-    Union[ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard, TerminateOnNaN,
-          SwapEMAWeights, LearningRateScheduler],
-    Field(discriminator="type"),
+    StrictModel,
+    Tagged(ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard, TerminateOnNaN,
+           SwapEMAWeights, LearningRateScheduler),
 ]
 _BARE_CALLBACKS = [  # a callback may be named alone only when none of its arguments is required
     name for cls in (ThresholdStop, EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, TensorBoard,
@@ -755,8 +756,7 @@ class TPUDistribute(StrictModel):
 
 DistributeName = Literal["default", "mirrored", "multi_worker", "parameter_server", "tpu"]
 _DistributeUnion = Annotated[
-    Union[DefaultDistribute, MirroredDistribute, MultiWorkerDistribute, ParameterServerDistribute, TPUDistribute],
-    Field(discriminator="type"),
+    StrictModel, Tagged(DefaultDistribute, MirroredDistribute, MultiWorkerDistribute, ParameterServerDistribute, TPUDistribute),
 ]
 
 

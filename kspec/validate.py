@@ -82,16 +82,17 @@ def _models(ann: Any, node: Any, discriminator: Any = None) -> list[type]:
     chooses them: a layer by its type, a tagged union's member by its tag (after the union's
     before-validators, which rewrite aliases), a callable discriminator's member by its tag."""
     ann, meta = _unwrap(ann)
-    for m in meta:
-        if hasattr(m, "model_for"):  # a layer, validated by the class of its type
-            cls = m.model_for(node)
-            return [cls] if cls is not None else []
+    for m in reversed(meta):  # the outermost before-validator runs first
         if isinstance(m, BeforeValidator) and isinstance(node, (dict, str)):
             try:
                 node = m.func(node)
             except Exception:  # the value is refused: no member applies
                 return []
-        elif isinstance(m, FieldInfo) and m.discriminator is not None:
+    for m in meta:
+        if hasattr(m, "model_for"):  # a layer or a lazy tagged union: the class its type names
+            cls = m.model_for(node)
+            return [cls] if cls is not None else []
+        if isinstance(m, FieldInfo) and m.discriminator is not None:
             discriminator = m.discriminator
         elif isinstance(m, Discriminator):
             discriminator = m

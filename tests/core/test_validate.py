@@ -149,9 +149,11 @@ def test_layer_union_tags_are_those_of_its_json_schema():
     """The types a layer place lists without creating classes agree with the classes' own literals."""
     import typing
 
-    from kspec.layers import _LayerDispatch, _in_union, all_layer_classes
+    from kspec.layers import (KERNEL_LAYERS, RECURRENT, WRAPPERS, InnerLayer, KernelLayer, Layer, RecurrentLayer,
+                              all_layer_classes)
 
-    for nested in (False, True, "recurrent", "kernel"):
-        from_classes = sorted(t for c in all_layer_classes() if _in_union(c.__name__, nested)
+    for place, keep in [(Layer, lambda n: True), (InnerLayer, lambda n: n not in WRAPPERS),
+                        (RecurrentLayer, lambda n: n in RECURRENT), (KernelLayer, lambda n: n in KERNEL_LAYERS)]:
+        from_classes = sorted(t for c in all_layer_classes() if keep(c.__name__)
                               for t in typing.get_args(c.model_fields["type"].annotation))
-        assert sorted(_LayerDispatch(nested).tags()) == from_classes, nested
+        assert sorted(typing.get_args(place)[1].tags()) == from_classes, place

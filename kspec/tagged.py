@@ -1,0 +1,72 @@
+"""A tagged union whose members are built only when a spec uses them.
+
+Pydantic builds the validator of a discriminated union (``Field(discriminator="type")``) from
+every member at once, which for the compile and train vocabularies (optimizers, schedules, losses,
+metrics, callbacks, data sources, initializers...) costs more start-up time than linting a spec.
+:class:`Tagged` validates a mapping with the one member its ``type`` names, building that
+member's validator on first use, and reports a missing, unknown or non-mapping value with the
+same error types, messages and context as Pydantic's tagged union. The JSON Schema is the
+ordinary discriminated union of all members, built only when a schema is asked for.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+
+class Tagged:
+    """``Annotated[Base, Tagged(A, B, ...)]``: one of the models ``A``, ``B``... chosen by ``type``."""
+
+    def __init__(self, *members: type) -> None:
+        self.members = members
+        self.by_tag: dict[Any, type] = {}
+        for cls in members:
+            for tag in typing.get_args(cls.model_fields["type"].annotation):
+                self.by_tag.setdefault(tag, cls)
+        self.expected = ", ".join(repr(t) for t in self.by_tag)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # the JSON Schema belongs to this validator only (a before-validator around it keeps its input type)
+        return core_schema.no_info_plain_validator_function(self.validate,
+                                                            metadata={"pydantic_js_functions": [self._json_schema]})
+
+    def _json_schema(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+        from typing import Annotated, Union
+
+        from pydantic import Field, TypeAdapter
+
+        union = Annotated[Union[self.members], Field(discriminator="type")]  # type: ignore[valid-type]
+        return handler(TypeAdapter(union).core_schema)
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, self.members):
+            return value
+        if not isinstance(value, dict):
+            raise PydanticCustomError("model_attributes_type",
+                                      "Input should be a valid dictionary or object to extract fields from")
+        if "type" not in value:
+            raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator {discriminator}",
+                                      {"discriminator": "'type'"})
+        cls = self.model_for(value)
+        if cls is None:
+            raise PydanticCustomError(
+                "union_tag_invalid",
+                "Input tag '{tag}' found using {discriminator} does not match any of the expected tags: {expected_tags}",
+                {"discriminator": "'type'", "tag": str(value["type"]), "expected_tags": self.expected})
+        return cls.model_validate(value)
+
+    def model_for(self, value: Any) -> type | None:
+        """The member that validates the mapping ``value`` (None when its type names none)."""
+        tag = value.get("type") if isinstance(value, dict) else None
+        try:
+            return self.by_tag.get(tag)
+        except TypeError:  # an unhashable tag (a list, a mapping)
+            return None
+
+    def tags(self) -> list:
+        """Every ``type`` value of the members, in their order."""
+        return list(self.by_tag)
