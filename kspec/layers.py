@@ -12,7 +12,8 @@ type (:func:`layer_class`), so start-up does not grow with the vocabulary; the J
 the whole vocabulary is built only when a schema is asked for.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import ast
 import functools

@@ -5,7 +5,8 @@ keys) lives here and is exported to ``schemas/``; relations between sections (un
 loss vs activation, ...) are lint rules. Field docstrings are the schema descriptions.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import re
 import typing

@@ -11,11 +11,12 @@ ordinary discriminated union of all members, built only when a schema is asked f
 
 from __future__ import annotations
 
+import functools
 import typing
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError, SchemaSerializer, core_schema
 
 
 class Tagged:
@@ -31,8 +32,9 @@ class Tagged:
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         # the JSON Schema belongs to this validator only (a before-validator around it keeps its input type)
-        return core_schema.no_info_plain_validator_function(self.validate,
-                                                            metadata={"pydantic_js_functions": [self._json_schema]})
+        return core_schema.no_info_plain_validator_function(
+            self.validate, metadata={"pydantic_js_functions": [self._json_schema]},
+            serialization=core_schema.plain_serializer_function_ser_schema(_serialize, info_arg=True))
 
     def _json_schema(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
         from typing import Annotated, Union
@@ -70,3 +72,17 @@ class Tagged:
     def tags(self) -> list:
         """Every ``type`` value of the members, in their order."""
         return list(self.by_tag)
+
+
+def _serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
+    """A member dumps itself with the options of the dump it is part of, as a member of a union
+    (first strictly, then leniently: an int default of a float field is dumped as a float)."""
+    return _member_serializer(type(value)).to_python(
+        value, mode=info.mode, include=info.include, exclude=info.exclude, by_alias=info.by_alias,
+        exclude_unset=info.exclude_unset, exclude_defaults=info.exclude_defaults, exclude_none=info.exclude_none,
+        round_trip=info.round_trip, serialize_as_any=info.serialize_as_any, context=info.context)
+
+
+@functools.cache
+def _member_serializer(cls: type) -> SchemaSerializer:
+    return SchemaSerializer(core_schema.union_schema([cls.__pydantic_core_schema__, core_schema.none_schema()]))

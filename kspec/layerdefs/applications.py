@@ -7,7 +7,8 @@ the names and trainable parameters of every layer, read only for ``fine_tune_fro
 plain JSON read on first use, so lint needs no TensorFlow.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import functools
 import gzip

@@ -2,7 +2,8 @@
 STFTSpectrogram). Shapes and weights are Keras's: STFTSpectrogram holds its Fourier kernels as
 trainable weights (``trainable: false`` freezes them), MelSpectrogram holds none."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import math
 from typing import Annotated, ClassVar, Literal

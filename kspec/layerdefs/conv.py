@@ -1,7 +1,8 @@
 """Convolutions: 1D/2D/3D, transposed, separable and depthwise (Keras's shape rules, channels
 last or first)."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import math
 from typing import ClassVar, Literal, Union

@@ -1,6 +1,7 @@
 """Core layers: Dense, EinsumDense, Embedding, Masking, Identity and the activation layers."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import math
 import re

@@ -7,7 +7,8 @@ needs integers. Output shapes are the ones Keras computes before any data is see
 shape would depend on a vocabulary adapted on the data, the spec must fix the width itself.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 from typing import Annotated, ClassVar, Literal, Union
 

@@ -1,6 +1,7 @@
 """Normalisation layers: Batch, Layer, Group, Unit and RMS normalisation."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import math
 from typing import Annotated, ClassVar, Literal, Union

@@ -1,6 +1,7 @@
 """Pooling: max and average 1D/2D/3D, global pooling and adaptive pooling."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 from typing import ClassVar, Literal, Union
 

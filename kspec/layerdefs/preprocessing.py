@@ -1,7 +1,8 @@
 """Preprocessing and augmentation layers for images (and Rescaling for any input). The Random*
 layers change samples only while training; at inference they pass inputs through."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 from typing import Annotated, ClassVar, Literal, Union
 

@@ -1,6 +1,7 @@
 """Regularisation layers: dropout in its forms, Gaussian noise, activity regularisation."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 from typing import Annotated, ClassVar, Literal
 

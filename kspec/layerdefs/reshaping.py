@@ -1,7 +1,8 @@
 """Reshaping layers: Flatten, Reshape, Permute, RepeatVector, and Cropping, UpSampling and
 ZeroPadding in 1D/2D/3D."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
+# annotation string when the classes are created, which is start-up time for every lint
 
 import math
 from typing import Annotated, ClassVar, Literal, Union
