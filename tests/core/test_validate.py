@@ -157,3 +157,29 @@ def test_layer_union_tags_are_those_of_its_json_schema():
         from_classes = sorted(t for c in all_layer_classes() if keep(c.__name__)
                               for t in typing.get_args(c.model_fields["type"].annotation))
         assert sorted(typing.get_args(place)[1].tags()) == from_classes, place
+
+
+@pytest.mark.parametrize("value", [3, [1], {}, {"type": 3}, {"type": ["a"]}, {"type": "nope"},
+                                   {"type": "adam", "beta_1": 2}, {"type": "sgd", "momentun": 1}, {"type": "sgd"}])
+def test_lazy_tagged_union_reports_as_pydantic_tagged_union(value):
+    """kspec.tagged.Tagged builds one member's validator, and says what Pydantic's tagged union says."""
+    from typing import Annotated, Union
+
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    from kspec.compiling import OPTIMIZER_CLASSES, OptimizerBase
+    from kspec.tagged import Tagged
+
+    eager = TypeAdapter(Annotated[Union[OPTIMIZER_CLASSES], Field(discriminator="type")])
+    lazy = TypeAdapter(Annotated[OptimizerBase, Tagged(*OPTIMIZER_CLASSES)])
+    assert lazy.json_schema() == eager.json_schema()
+
+    def errors(adapter):
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as e:
+            tag = value.get("type") if isinstance(value, dict) else None
+            return [(err["type"], err["msg"], err.get("ctx"), err["input"],
+                     err["loc"][1:] if err["loc"][:1] == (tag,) else err["loc"]) for err in e.errors(include_url=False)]
+
+    assert errors(lazy) == errors(eager)
