@@ -11,9 +11,11 @@ Importing kspec is cheap: the API module loads on first use, TensorFlow only whe
 from .version import __version__
 
 _API = ("load", "open_run", "Spec", "Run", "Diagnostics", "ShapeTable", "InvalidSpec")
+_COMMANDS = ("predict", "evaluate", "visualize", "export_run", "diff", "write_report", "trust", "import_model",
+             "migrate_spec", "inspect_data", "make_shapes", "rules", "rule")
 _DIAGNOSTICS = ("Diagnostic", "KspecError", "Severity", "SpecInvalid")
 
-__all__ = ["__version__", *_API, *_DIAGNOSTICS]
+__all__ = ["__version__", *_API, *_COMMANDS, *_DIAGNOSTICS]
 
 
 def __getattr__(name: str):
@@ -21,6 +23,10 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
+    if name in _COMMANDS:
+        from . import api_commands
+
+        return getattr(api_commands, name)
     if name in _DIAGNOSTICS:
         from . import diagnostics
 

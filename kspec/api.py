@@ -503,11 +503,43 @@ class Run:
             raise InvalidSpec(e.diagnostics) from None
         return Spec(p, seed=self.manifest.get("seed"))
 
-    def report(self) -> Path:
-        """Write (again) ``report.html`` and return its path."""
-        from .report.html import write_report
+    def report(self, output: str | Path | None = None) -> Path:
+        """Write (again) ``report.html`` (or ``output``) and return its path, as ``kspec report``."""
+        from .api_commands import write_report
 
-        return write_report(self.path)
+        return write_report(self.path, output)
+
+    # the commands that read a run directory, as methods (see kspec.api_commands)
+
+    def predict(self, inputs: Sequence[str | Path] = (), **kwargs):
+        """``kspec predict RUN_DIR INPUTS``: see :func:`kspec.predict`."""
+        from .api_commands import predict
+
+        return predict(self.path, inputs, **kwargs)
+
+    def evaluate(self, data: str | Path = "test", *, batch_size: int | None = None):
+        """``kspec evaluate RUN_DIR``: see :func:`kspec.evaluate`."""
+        from .api_commands import evaluate
+
+        return evaluate(self.path, data, batch_size=batch_size)
+
+    def visualize(self, image: str | Path | None = None, **kwargs):
+        """``kspec visualize RUN_DIR``: see :func:`kspec.visualize`."""
+        from .api_commands import visualize
+
+        return visualize(self.path, image=image, **kwargs)
+
+    def export(self, format: str, *, out: str | Path | None = None, quantize: bool = False):
+        """``kspec export RUN_DIR --format F``: see :func:`kspec.export`."""
+        from .api_commands import export_run
+
+        return export_run(self.path, format, out=out, quantize=quantize)
+
+    def diff(self, other: "Run | str | Path", *, html: str | Path | None = None):
+        """``kspec diff RUN_DIR OTHER``: see :func:`kspec.diff`."""
+        from .api_commands import diff
+
+        return diff(self.path, other.path if isinstance(other, Run) else other, html=html)
 
     def __repr__(self) -> str:
         final = self.manifest.get("final") or {}

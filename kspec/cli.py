@@ -288,34 +288,19 @@ def schema(
 @app.command("rules")
 def rules_cmd() -> None:
     """List every lint rule: code, name, default severity and summary."""
-    from .analyse.rules import RULES
-    from .docs import summary
+    from .api_commands import rules
 
-    from .run.checks import RUN_CHECKS
-
-    for r in sorted(list(RULES) + list(RUN_CHECKS), key=lambda r: r.code):
-        typer.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<34} {summary(r)}")
+    for r in rules():
+        typer.echo(str(r))
 
 
 @app.command("rule")
 @boundary
 def rule_cmd(code: Annotated[str, typer.Argument(help="A rule code (KS201) or name.")]) -> None:
     """Print a rule's documentation: what it does, why it is bad, an example, what to write instead."""
-    from .analyse.rules import RULES, find
-    from .diagnostics import did_you_mean
-    from .docs import render_rule
+    from .api_commands import rule
 
-    from .run.checks import RUN_CHECKS, find as find_check
-
-    rule = find(code) or find_check(code)
-    if rule is None:
-        known = list(RULES) + list(RUN_CHECKS)
-        from .analyse.config import suggest
-
-        guess = suggest(code) or did_you_mean(code, [r.code for r in known] + [r.name for r in known])
-        raise KspecError(f"no rule {code!r}" + (f"; did you mean {guess!r}?" if guess else ""),
-                         hint="`kspec rules` lists them all")
-    typer.echo(render_rule(rule))
+    typer.echo(rule(code))
 
 
 class DistributeChoice(str, Enum):
@@ -432,12 +417,8 @@ def visualize(
 ) -> None:
     """Feature maps of one image through a saved model: a grid per convolution / pooling layer,
     one channel across layers, and every layer's output shape. Nothing is retrained."""
-    from .run.visualize import visualize_run
+    from .api_commands import visualize as visualize_run
 
-    if data not in ("test", "validation", "train"):
-        raise KspecError(f"--from {data!r}: use test, validation or train")
-    if image is not None and index is not None:
-        raise KspecError("give --image or --index, not both")
     chosen = [v.strip() for value in layers for v in value.split(",") if v.strip()] if layers else None
     result = visualize_run(run_dir, image=image, index=index, source=data, layers=chosen, channel=channel, out=out)
     for note in result.notes:
@@ -464,18 +445,10 @@ def predict(
 ) -> None:
     """Predicted class and probability (or the value, for regression) for every input; a series
     run's forecast (--steps N); a next-word run's generated text (--generate N --seed-text TEXT)."""
-    from .run.predict import predict_run
+    from .api_commands import predict as predict_run
 
-    if steps is not None or generate is not None or seed_text is not None:
-        from .run.predict import predict_sequence
-
-        result = predict_sequence(run_dir, inputs or [], steps=steps, generate=generate, seed_text=seed_text)
-    else:
-        if not inputs and not row:
-            raise KspecError("give the inputs to predict", hint="image or .npy files; sentences for a text run; "
-                             "row files or --row col=value,... for a table run; "
-                             "--steps N for a series run; --generate N --seed-text TEXT for a next-word run")
-        result = predict_run(run_dir, inputs or [], batch_size=batch_size, rows=row or [])
+    result = predict_run(run_dir, inputs or [], batch_size=batch_size, rows=row or [], steps=steps, generate=generate,
+                         seed_text=seed_text)
     for note in result.notes:
         _err(f"note: {note}")
     text = {"table": lambda: result.to_table() + "\n", "json": result.to_json, "csv": result.to_csv}[format.value]()
@@ -497,7 +470,7 @@ def evaluate(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the metrics as JSON to this file.")] = None,
 ) -> None:
     """Evaluate a saved model again, on the run's test or validation data or on another data section."""
-    from .run.predict import evaluate_run
+    from .api_commands import evaluate as evaluate_run
 
     result = evaluate_run(run_dir, data, batch_size=batch_size)
     for note in result.notes:
@@ -519,17 +492,14 @@ def diff(
 ) -> None:
     """What differs between two runs: resolved spec, seed, data fingerprint, versions, environment,
     final metrics. Exit 0 when nothing differs, 1 otherwise."""
-    from .run.diff import diff_runs
+    from .api_commands import diff as diff_runs
 
     if format not in ("text", "json"):
         raise KspecError(f"unknown format {format!r}", hint="use text or json")
-    d = diff_runs(run_a, run_b)
+    d = diff_runs(run_a, run_b, html=html)
     typer.echo(d.to_json() if format == "json" else d.render(), nl=False)
     if html is not None:
-        from .atomic import write_text
-        from .report.html import render_diff
-
-        _err(f"wrote {write_text(html, render_diff(d))}")
+        _err(f"wrote {html}")
     if not d.same:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -542,7 +512,7 @@ def report(
 ) -> None:
     """Write (again) a run's report.html: one self-contained page with curves, metrics, confusion
     matrix, predictions, feature maps, findings, the shape table, the spec and its provenance."""
-    from .report.html import write_report
+    from .api_commands import write_report
 
     typer.echo(f"wrote {write_report(run_dir, output)}")
 
@@ -555,7 +525,7 @@ def trust(
     """Accept a run directory that was not made by kspec on this machine: afterwards the data files
     its spec.resolved.json names are read where they point (until then, only inside the run
     directory). Read that file first: a run directory from someone else may name any file."""
-    from .run.rundir import trust as seal_run
+    from .api_commands import trust as seal_run
 
     manifest = seal_run(run_dir)
     typer.echo(f"kspec: {run_dir} is trusted on this machine (base folder {manifest.get('base_dir')})")
@@ -587,16 +557,13 @@ def import_cmd(
 ) -> None:
     """Turn a saved Keras Sequential model into a spec's model section (and compile settings, when
     the file has them). A functional, subclassed or custom model is refused, naming the layer."""
-    from .keras_import import import_model, to_yaml
+    from .api_commands import import_model
 
-    imported = import_model(model)
-    text = to_yaml(imported, model.name)
+    imported = import_model(model, output)
+    text = imported.yaml
     for note in imported.notes:
         _err(f"note: {note}")
     if output:
-        from .atomic import write_text
-
-        write_text(output, text)
         _err(f"wrote {output}: {len(imported.spec['model']['layers'])} layer(s); add data and train sections to run it")
     else:
         typer.echo(text, nl=False)
@@ -618,7 +585,7 @@ def export(
 ) -> None:
     """Export a trained run's model for deployment, load it back and compare its outputs with the
     Keras model's on sample inputs (exit 2 when they differ beyond the format's tolerance)."""
-    from .export import export_run
+    from .api_commands import export_run
 
     typer.echo(export_run(run_dir, format.value, out=output, quantize=quantize).render())
 
@@ -634,7 +601,7 @@ def migrate(
     comments and layout; part files move with their spec. Current specs are left as they are."""
     import difflib
 
-    from .migrate import migrate_file
+    from .api_commands import migrate_spec as migrate_file
 
     files, missing = collect_specs(specs)
     for m in missing:
@@ -681,23 +648,15 @@ def data_inspect(
     and the steps per epoch. Exit 1 when a file cannot be decoded or a class is empty."""
     import json
 
-    from .datacmd import inspect, render_text
+    from .api_commands import inspect_data
 
     if format not in ("text", "json"):
         raise KspecError(f"unknown format {format!r}", hint="use text or json")
-    from .seqcmd import data_kind, inspect_kind, render
-
-    from .overrides import parse as parse_overrides
-
-    overrides = parse_overrides(set_ or ())
-    if overrides and not target.is_file():
-        raise KspecError("--set changes a spec: give a spec file, not a folder")
-    if target.is_file() and data_kind(target, overrides):
-        found = inspect_kind(target, overrides)
-        typer.echo(json.dumps(found, indent=2) if format == "json" else render(found))
+    report = inspect_data(target, batch_size=batch_size, sample=sample, set=set_)
+    if report.report is None:  # table, text or series data
+        typer.echo(json.dumps(report.data, indent=2) if format == "json" else report.text)
         return
-    report = inspect(target, batch_size=batch_size, full=not sample, overrides=overrides)
-    typer.echo(json.dumps(report.to_json(), indent=2) if format == "json" else render_text(report), nl=format == "json")
+    typer.echo(json.dumps(report.data, indent=2) if format == "json" else report.text, nl=format == "json")
     if report.problems:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -714,7 +673,7 @@ def data_make_shapes(
     force: Annotated[bool, typer.Option("--force", help="Replace images already there.")] = False,
 ) -> None:
     """Write the synthetic shapes set (circle, square, triangle, cross) as class-per-subfolder PNG trees."""
-    from .datacmd import make_shapes_tree
+    from .api_commands import make_shapes as make_shapes_tree
 
     written = make_shapes_tree(out, samples=samples, validation_samples=validation_samples, image_size=image_size,
                                noise=noise, seed=seed, force=force)

@@ -47,6 +47,8 @@ class Imported:
     """``name``, ``model`` and, when the file has them, ``compile`` settings."""
     notes: list[str] = field(default_factory=list)
     source: str = ""
+    yaml: str = ""
+    """The spec file ``kspec import`` writes (set by ``kspec.import_model``)."""
 
 
 def _snake(name: str) -> str:

@@ -63,6 +63,7 @@ CSS = """
 .kspec details summary{cursor:pointer;color:#0969da}.kspec .side{display:grid;grid-template-columns:1fr 1fr;gap:1.2em}
 .kspec .changed td{background:#fff8c5}.kspec table.diff{width:100%;table-layout:fixed}
 .kspec table.diff td{overflow-wrap:anywhere}.kspec .side>div{min-width:0}
+.kspec .path{overflow-wrap:anywhere}.kspec .nowrap{white-space:nowrap}
 """
 
 
@@ -251,11 +252,32 @@ def _header(run_dir: Path, manifest: dict[str, Any]) -> str:
     cards = "".join(f"<div class='card'><div class='v'>{_num(v)}</div><div class='k'>{escape(k)}</div></div>"
                     for k, v in final.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
                     and k not in ("learning_rate", "lr"))
-    when = " &middot; ".join(escape(x) for x in (manifest.get("started"), manifest.get("ended")) if x)
+    facts = [f"{epochs} epoch(s)"] if epochs is not None else []
+    started, ended = _when(manifest.get("started")), _when(manifest.get("ended"))
+    if started:
+        facts.append(f"started {started}")
+    if ended:  # the same day: the time only
+        facts.append(f"ended {ended[11:] if started and ended[:10] == started[:10] else ended}")
     return (f"<h1>{escape(name)} <span class='badge {escape(status)}'>{escape(status)}</span></h1>"
-            f"<div class='muted'>{escape(run_dir)}" + (f" &middot; {epochs} epoch(s)" if epochs is not None else "")
-            + (f" &middot; {when}" if when else "") + "</div>"
+            f"<div class='muted path'>{escape(run_dir)}</div>"
+            + (f"<div class='muted'>{' &middot; '.join(f'<span class=nowrap>{escape(f)}</span>' for f in facts)}</div>"
+               if facts else "")
             + (f"<div class='cards'>{cards}</div>" if cards else ""))
+
+
+def _when(stamp: Any) -> str:
+    """An ISO time stamp of the manifest (``2026-12-02T05:59:55+00:00``) as ``2026-12-02 05:59:55 UTC``."""
+    import datetime as dt
+
+    if not isinstance(stamp, str) or not stamp:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if t.utcoffset() == dt.timedelta(0):
+        return t.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+    return t.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 def _curves(run_dir: Path) -> str:

@@ -189,3 +189,67 @@ def test_run_refuses_lint_errors_and_open_run_names_a_bad_folder(tmp_path):
         spec.run(out=tmp_path)
     with pytest.raises(KspecError, match="not a kspec run directory"):
         kspec.open_run(tmp_path)
+
+
+# ---------------------------------------------------------------- the other commands, from Python
+
+
+def cli(*args: str):
+    from typer.testing import CliRunner
+
+    from kspec.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_every_command_has_an_api_function():
+    """Each `kspec` command is reachable from Python (run, validate, lint, shapes, eject through a
+    Spec; the rest as functions); the CLI prints what those functions return."""
+    from kspec.cli import app
+
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands} | {"data"}
+    through_spec = {"validate": "load", "lint": "load", "shapes": "load", "run": "load", "eject": "load",
+                    "schema": None}
+    as_functions = {"rules": "rules", "rule": "rule", "visualize": "visualize", "predict": "predict",
+                    "evaluate": "evaluate", "diff": "diff", "report": "write_report", "trust": "trust",
+                    "import": "import_model", "export": "export_run", "migrate": "migrate_spec",
+                    "data": "inspect_data"}
+    assert commands == set(through_spec) | set(as_functions)
+    for name in as_functions.values():
+        assert callable(getattr(kspec, name)) and name in kspec.__all__, name
+    for name in ("predict", "evaluate", "visualize", "export", "diff", "report"):
+        assert callable(getattr(kspec.Run, name)), name
+
+
+def test_rules_and_rule_print_what_the_cli_prints():
+    found = kspec.rules()
+    assert [r.code for r in found] == sorted(r.code for r in found) and {r.kind for r in found} == {"lint", "run"}
+    ks201 = next(r for r in found if r.code == "KS201")
+    assert ks201.name == "last-layer-units-mismatch" and ks201.severity == "error"
+    assert cli("rules").output == "".join(f"{r}\n" for r in found)
+    assert cli("rule", "KS201").output == kspec.rule("KS201") + "\n"
+    with pytest.raises(KspecError, match="no rule 'KS2O1'") as e:
+        kspec.rule("KS2O1")
+    assert cli("rule", "KS2O1").output.startswith(f"error: {e.value}")
+
+
+def test_data_inspect_and_make_shapes_from_python(tmp_path):
+    written = kspec.make_shapes(tmp_path / "shapes", samples=16, validation_samples=8, image_size=8, seed=1)
+    assert sum(written.counts["train"].values()) == 16
+    found = kspec.inspect_data(tmp_path / "shapes")
+    assert not found.problems and str(found) in cli("data", "inspect", str(tmp_path / "shapes")).output
+    assert found.data == __import__("json").loads(cli("data", "inspect", str(tmp_path / "shapes"), "-f", "json").output)
+    (tmp_path / "shapes" / "train" / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    assert kspec.inspect_data(tmp_path / "shapes").problems
+    with pytest.raises(KspecError, match="give a spec file, not a folder"):
+        kspec.inspect_data(tmp_path / "shapes", set={"data.limit": 4})
+    with pytest.raises(KspecError, match="make_shapes needs samples >= 4"):
+        kspec.make_shapes(tmp_path / "more", samples=2)
+
+
+def test_migrate_and_import_from_python(tmp_path):
+    mig = kspec.migrate_spec(ROOT / "specs" / "hello.yaml")
+    assert mig.current and mig.render() in cli("migrate", str(ROOT / "specs" / "hello.yaml")).output
+    with pytest.raises(KspecError) as e:
+        kspec.import_model(tmp_path / "missing.keras")
+    assert str(e.value) in cli("import", str(tmp_path / "missing.keras")).output

@@ -104,3 +104,64 @@ def test_kspec_diff_writes_a_side_by_side_page(run_dir, tmp_path):
     assert ">What differs<" in html and "<td>seed</td>" in html and ">Side by side<" in html
     assert html.count("data:image/png;base64,") >= 4  # both runs' curves
     assert "<script" not in html and not re.search(r"""src=['"]https?:""", html)
+
+
+def _other_run(run_dir, tmp_path):
+    """A copy of the run that differs in its seed and final metrics."""
+    import json
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(run_dir, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["seed"] = 7
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    return other
+
+
+@pytest.mark.slow
+def test_diff_page_in_headless_chromium(run_dir, tmp_path):
+    import kspec
+
+    from .browser import find_browser, inspect_page
+
+    other = _other_run(run_dir, tmp_path)
+    page = tmp_path / "diff.html"
+    d = kspec.diff(run_dir, other, html=page)
+    assert not d.same and [c.key for c in d.changes if c.section == "seed"] == ["seed"]
+    if find_browser() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    pytest.importorskip("websocket", reason="websocket-client drives Chromium")
+    shot = tmp_path / "diff.png"
+    seen = inspect_page(page.as_uri(), shot, width=1366, height=768)
+    assert seen["errors"] == []
+    assert seen["broken_images"] == [] and seen["images"] >= 4  # both runs' curves
+    assert seen["requests"] == [page.as_uri()], "nothing but the page itself is fetched"
+    assert shot.stat().st_size > 10_000 and shot.with_name("diff-full.png").is_file()
+    print(f"screenshot: {shot}")
+
+
+@pytest.mark.slow
+def test_the_run_commands_from_python_print_what_the_cli_prints(run_dir, tmp_path):
+    """predict, evaluate, visualize and diff of a saved run as Run methods and kspec functions."""
+    import numpy as np
+
+    import kspec
+
+    run = kspec.open_run(run_dir)
+    np.save(tmp_path / "two.npy", np.random.default_rng(0).integers(0, 256, (2, 16, 16, 1)).astype("float32"))
+    predictions = run.predict([tmp_path / "two.npy"])
+    assert len(predictions.rows) == 2 and predictions.classifier
+    cli = CliRunner()
+    assert cli.invoke(app, ["predict", str(run_dir), str(tmp_path / "two.npy"), "-f", "json"]).output == \
+        predictions.to_json()
+    evaluation = run.evaluate()
+    assert evaluation.metrics == pytest.approx(run.metrics, rel=1e-5)  # the run's own evaluation, again
+    assert cli.invoke(app, ["evaluate", str(run_dir)]).output == evaluation.render() + "\n"
+    drawn = run.visualize(index=0, out=tmp_path / "maps")
+    assert drawn.grids and all(p.is_file() and p.parent == tmp_path / "maps" for p in drawn.grids)
+    with pytest.raises(kspec.KspecError, match="give --image or --index, not both"):
+        run.visualize(tmp_path / "two.npy", index=0)
+    assert kspec.diff(run_dir, run_dir).same and not run.diff(_other_run(run_dir, tmp_path)).same
+    with pytest.raises(kspec.KspecError, match="give the inputs to predict"):
+        kspec.predict(run_dir)
