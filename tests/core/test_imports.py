@@ -5,7 +5,7 @@ Floors, top first (a module imports from its own floor, without cycles, or from 
 
     7  kspec (the package), kspec.entry, kspec.__main__   the entry points
     6  kspec.cli                                           the command line
-    5  kspec.api, kspec.lintcmd, kspec.export              the Python API; `kspec lint` without typer; export
+    5  kspec.api, .api_commands, .lintcmd, .export         the Python API; `kspec lint` without typer; export
     4  kspec.run.*                                         training, saved runs, predict, visualize
     3  kspec.report.*                                      figures and report.html
     2  kspec.run.rundir, .history, .checkpoint             the run directory's format on disk
@@ -31,7 +31,7 @@ def floor(module: str) -> int:
         return 7
     if module == "kspec.cli":
         return 6
-    if module in ("kspec.api", "kspec.lintcmd", "kspec.export"):
+    if module in ("kspec.api", "kspec.api_commands", "kspec.lintcmd", "kspec.export"):
         return 5
     if module in RUN_DIRECTORY:
         return 2
