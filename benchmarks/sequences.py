@@ -160,30 +160,72 @@ def series_epochs(variant: str, epochs: int) -> dict:
     return timer.result()
 
 
-def series_memory(variant: str, length: int) -> dict:
-    import resource
+class _PeakRss:
+    """Resident memory of this process, sampled every 2 ms on a thread: the peak between start()
+    and stop(). (ru_maxrss is the peak of the whole life of the process, so a setup step that
+    peaks higher would hide what the epoch itself takes.)"""
 
+    def __init__(self):
+        import threading
+
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def now(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self.page
+
+    def _watch(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            self._stop.wait(0.002)
+
+    def start(self):
+        self.peak = self.now()
+        self._thread.start()
+        return self
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, self.now())
+
+
+def series_memory(variant: str, length: int) -> dict:
+    """Memory of one epoch of windows, caching off: ``setup_mb`` what building the pipeline keeps
+    (the series and its copies; the arrays variant: every window), ``setup_peak_mb`` the peak while
+    building, ``epoch_mb`` the peak above what setup kept while one epoch is iterated, ``total_mb``
+    the peak of both above the process before."""
     import numpy as np
 
     from kspec.emit.sequences import series_inputs
     from kspec.series import make_series, windows
 
     r = _series_spec(length, length - 100)
-    import tensorflow as tf  # noqa: F401  (imported before the baseline reading, for both variants)
+    import tensorflow as tf
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    mb = 1024 * 1024
+    watch = _PeakRss().start()
+    before = watch.now()
     t = time.perf_counter()
     if variant == "kspec":
         ds = series_inputs(r, batch_size=32, seed=0).train
-        n = sum(int(xb.shape[0]) for xb, _ in ds)
     else:  # windows as arrays, as model.fit(x, y) takes them
         series = make_series(length)[1].astype(np.float32)
         x, y = windows(series, range(0, length - 100 - 21 + 1), 20, 1)
         x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0).batch(32)
-        n = sum(int(xb.shape[0]) for xb, _ in ds)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"windows": n, "peak_mb": round(peak / 1024, 1), "growth_mb": round((peak - base) / 1024, 1),
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1000, seed=0).batch(32)
+    built = watch.now()
+    setup_peak, watch.peak = max(watch.peak, built), built  # from here: the epoch's own peak
+    n = 0
+    for xb, _ in ds:
+        n += int(xb.shape[0])
+    peak = watch.stop()
+    return {"windows": n, "series_steps": length, "setup_mb": round((built - before) / mb, 1),
+            "setup_peak_mb": round((setup_peak - before) / mb, 1), "epoch_mb": round(max(0, peak - built) / mb, 1),
+            "total_mb": round((max(peak, setup_peak) - before) / mb, 1),
             "epoch_s": round(time.perf_counter() - t, 3)}
 
 
@@ -194,25 +236,42 @@ def _texts(n: int):
 
 
 def text_tokenise(variant: str, n: int) -> dict:
+    """Fit a vocabulary on ``n`` short texts, map them to ids and pad to 20. ``kspec``: kspec's
+    Tokenizer + pad_sequences; ``course``: the course's ``Tokenizer`` (``keras_preprocessing``, where
+    Keras 2 kept it) + ``keras.utils.pad_sequences``; ``kspec_textvectorization``: kspec's
+    TextVectorization (int mode); ``textvectorization``: ``keras.layers.TextVectorization`` adapt +
+    call. Wall and process CPU time (all threads)."""
     texts = _texts(n)
-    t = time.perf_counter()
+    extra = {}
+    if variant in ("course", "textvectorization"):
+        import keras  # noqa: F401  (its import is not tokenising)
+    t, c = time.perf_counter(), time.process_time()
     if variant == "kspec":
         from kspec.textdata import Tokenizer, pad_sequences
 
         tok = Tokenizer(num_words=10000, oov_token="<OOV>").fit(texts)
         x = pad_sequences(tok.sequences(texts), 20, "post", "post")
-        fit_s = None
+    elif variant == "course":
+        from keras.utils import pad_sequences as keras_pad
+        from keras_preprocessing.text import Tokenizer as CourseTokenizer
+
+        tok = CourseTokenizer(num_words=10000, oov_token="<OOV>")
+        tok.fit_on_texts(texts)
+        x = keras_pad(tok.texts_to_sequences(texts), maxlen=20, padding="post", truncating="post")
+    elif variant == "kspec_textvectorization":
+        from kspec.textdata import Vectorizer
+
+        x = Vectorizer(max_tokens=10000).fit(texts).encode(texts, 20)
     else:
         import keras
         import numpy as np
 
         layer = keras.layers.TextVectorization(max_tokens=10000, output_sequence_length=20)
-        t0 = time.perf_counter()
         layer.adapt(texts, batch_size=4096)
-        fit_s = time.perf_counter() - t0
+        extra["adapt_s"] = round(time.perf_counter() - t, 3)
         x = np.asarray(layer(np.asarray(texts)))
-    return {"texts": n, "seconds": round(time.perf_counter() - t, 3), "shape": list(x.shape),
-            **({"adapt_s": round(fit_s, 3)} if fit_s is not None else {})}
+    return {"texts": n, "seconds": round(time.perf_counter() - t, 3), "cpu_s": round(time.process_time() - c, 3),
+            "shape": list(x.shape), "checksum": int(x.astype("int64").sum()), **extra}
 
 
 def text_epochs(variant: str, epochs: int) -> dict:
@@ -268,6 +327,7 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=100_000)
     ap.add_argument("--lengths", default="10000,100000,1000000")
     ap.add_argument("--json")
+    ap.add_argument("--only", help="comma-separated parts: series_epochs, text_epochs, text_tokenise, series_memory")
     a = ap.parse_args()
     if a.child:
         what, variant, arg = a.child
@@ -275,29 +335,31 @@ def main() -> None:
               "text_epochs": text_epochs}[what]
         print(json.dumps(fn(variant, int(arg))))
         return
-    results: dict = {"series_epochs": {}, "series_memory": {}, "text_tokenise": {}, "text_epochs": {}}
+    parts = a.only.split(",") if a.only else ["series_epochs", "text_epochs", "text_tokenise", "series_memory"]
+    results: dict = {part: {} for part in parts}
     for variant in ("kspec", "kspec_run", "course"):
-        results["series_epochs"][variant] = _child(["series_epochs", variant, str(a.epochs)])
-        results["text_epochs"][variant] = _child(["text_epochs", variant, str(a.epochs)])
-    for variant in ("kspec", "textvectorization"):
-        results["text_tokenise"][variant] = _child(["text_tokenise", variant, str(a.texts)])
-    for variant in ("kspec", "arrays"):
-        results["series_memory"][variant] = [_child(["series_memory", variant, n]) for n in a.lengths.split(",")]
-    se, te = results["series_epochs"], results["text_epochs"]
-    results["ratios"] = {
-        "series_epoch_kspec_over_course": round(se["kspec"]["median_after_first_s"] / se["course"]["median_after_first_s"], 3),
-        "text_epoch_kspec_over_hand": round(te["kspec"]["median_after_first_s"] / te["course"]["median_after_first_s"], 3),
-        "series_epoch_kspec_run_over_course": round(se["kspec_run"]["median_after_first_s"]
-                                                    / se["course"]["median_after_first_s"], 3),
-        "text_epoch_kspec_run_over_hand": round(te["kspec_run"]["median_after_first_s"]
-                                                / te["course"]["median_after_first_s"], 3),
-        "series_epoch_cpu_kspec_run_over_course": round(se["kspec_run"]["median_cpu_after_first_s"]
-                                                        / se["course"]["median_cpu_after_first_s"], 3),
-        "text_epoch_cpu_kspec_run_over_hand": round(te["kspec_run"]["median_cpu_after_first_s"]
-                                                    / te["course"]["median_cpu_after_first_s"], 3),
-        "tokenise_kspec_over_textvectorization": round(results["text_tokenise"]["kspec"]["seconds"]
-                                                       / results["text_tokenise"]["textvectorization"]["seconds"], 3),
-    }
+        for part in ("series_epochs", "text_epochs"):
+            if part in parts:
+                results[part][variant] = _child([part, variant, str(a.epochs)])
+    if "text_tokenise" in parts:
+        for variant in ("kspec", "course", "kspec_textvectorization", "textvectorization"):
+            results["text_tokenise"][variant] = _child(["text_tokenise", variant, str(a.texts)])
+    if "series_memory" in parts:
+        for variant in ("kspec", "arrays"):
+            results["series_memory"][variant] = [_child(["series_memory", variant, n]) for n in a.lengths.split(",")]
+    ratios = results["ratios"] = {}
+    for part, name in (("series_epochs", "series_epoch"), ("text_epochs", "text_epoch")):
+        if part in parts:
+            e = results[part]
+            for v in ("kspec", "kspec_run"):
+                ratios[f"{name}_{v}_over_course"] = round(e[v]["median_after_first_s"] / e["course"]["median_after_first_s"], 3)
+                ratios[f"{name}_cpu_{v}_over_course"] = round(e[v]["median_cpu_after_first_s"]
+                                                             / e["course"]["median_cpu_after_first_s"], 3)
+    if "text_tokenise" in parts:
+        tt = results["text_tokenise"]
+        for x, y in (("kspec", "course"), ("kspec_textvectorization", "textvectorization")):
+            for k in ("seconds", "cpu_s"):
+                ratios[f"tokenise_{x}_over_{y}_{k}"] = round(tt[x][k] / tt[y][k], 3)
     print(json.dumps(results, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2) + "\n")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,23 +41,25 @@ class Tokenizer:
 
     def __post_init__(self):
         self._table = str.maketrans({c: self.split for c in self.filters}) if self.filters else None
+        self._ids: dict[str, int] | None = None
 
     def words(self, text: str) -> list[str]:
         if self.lower:
             text = text.lower()
         if self._table is not None:
             text = text.translate(self._table)
-        return [w for w in text.split(self.split) if w]
+        return list(filter(None, text.split(self.split)))
 
     def fit(self, texts) -> "Tokenizer":
-        counts: dict[str, int] = {}
-        for text in texts:
-            for w in self.words(text):
-                counts[w] = counts.get(w, 0) + 1
-        self.word_counts = counts
+        from collections import Counter
+        from itertools import chain
+
+        counts = Counter(chain.from_iterable(map(self.words, texts)))  # keys in order of first appearance
+        self.word_counts = dict(counts)
         ordered = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)  # stable: ties keep first appearance
         vocab = ([self.oov_token] if self.oov_token is not None else []) + [w for w, _ in ordered]
         self.word_index = {w: i for i, w in enumerate(vocab, 1)}
+        self._ids = None
         return self
 
     @property
@@ -65,20 +68,22 @@ class Tokenizer:
         n = len(self.word_index) + 1
         return min(n, self.num_words) if self.num_words else n
 
+    def _kept(self) -> dict[str, int]:
+        """Word -> id for the words ``num_words`` keeps (built once per fitted vocabulary)."""
+        if self._ids is None:
+            limit = self.num_words
+            self._ids = {w: i for w, i in self.word_index.items() if not limit or i < limit}
+        return self._ids
+
     def ids(self, text: str) -> list[int]:
-        index, limit = self.word_index, self.num_words
-        oov = index.get(self.oov_token) if self.oov_token is not None else None
-        out = []
-        for w in self.words(text):
-            i = index.get(w)
-            if i is not None and (not limit or i < limit):
-                out.append(i)
-            elif oov is not None:
-                out.append(oov)
-        return out
+        kept = self._kept()
+        oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
+        if oov is not None:
+            return list(map(kept.get, self.words(text), repeat(oov)))
+        return [i for i in map(kept.get, self.words(text)) if i is not None]
 
     def sequences(self, texts) -> list[list[int]]:
-        return [self.ids(t) for t in texts]
+        return list(map(self.ids, texts))
 
     def index_word(self) -> dict[int, str]:
         return {i: w for w, i in self.word_index.items()}
@@ -100,18 +105,20 @@ def pad_sequences(seqs: list[list[int]], maxlen: int | None = None, padding: str
     import numpy as np
 
     if maxlen is None:
-        maxlen = max((len(s) for s in seqs), default=0)
+        maxlen = max(map(len, seqs), default=0)
     out = np.full((len(seqs), maxlen), value, dtype=np.int32)
-    if maxlen == 0:
+    if maxlen == 0 or not seqs:
         return out
-    for k, s in enumerate(seqs):
-        if not s:
-            continue
-        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        if padding == "post":
-            out[k, :len(s)] = s
-        else:
-            out[k, -len(s):] = s
+    # one scatter of all the ids: row of each id, and its column (from the front or the back)
+    cut = [s[-maxlen:] for s in seqs] if truncating == "pre" else [s[:maxlen] for s in seqs]
+    lens = np.fromiter(map(len, cut), dtype=np.int64, count=len(cut))
+    total = int(lens.sum())
+    flat = np.fromiter(chain.from_iterable(cut), dtype=np.int64, count=total)
+    rows = np.repeat(np.arange(len(cut)), lens)
+    cols = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
+    if padding != "post":
+        cols += maxlen - lens[rows]
+    out[rows, cols] = flat
     return out
 
 
@@ -121,6 +128,10 @@ KERAS_STRIP = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 """Keras's ``DEFAULT_STRIP_REGEX`` (TextVectorization's punctuation)."""
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _WHITESPACE = re.compile(r"[ \t\n\r\v\f]+")
+_STRIP = str.maketrans(dict.fromkeys('!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\''))
+"""The characters of ``KERAS_STRIP``, deleted by ``str.translate`` (faster than the regex)."""
+_NOT_SPLIT_BY_KERAS = re.compile("[\x1c-\x1f]")
+"""ASCII characters ``str.split()`` splits on and Keras's whitespace split does not."""
 
 
 @dataclass
@@ -141,13 +152,26 @@ class Vectorizer:
     idf: list[float] | None = None
     kind: str = "TextVectorization"
 
+    def __post_init__(self):
+        self._index_of: tuple[int, int, dict[str, int]] | None = None
+
+    def _index(self) -> dict[str, int]:
+        """``word_index``, built once per vocabulary (not once per text)."""
+        vocab = self.vocabulary
+        if self._index_of is None or self._index_of[:2] != (id(vocab), len(vocab)):
+            self._index_of = (id(vocab), len(vocab), {w: i for i, w in enumerate(vocab) if w})
+        return self._index_of[2]
+
     def words(self, text: str) -> list[str]:
         if self.standardize in ("lower", "lower_and_strip_punctuation"):
             text = text.translate(_ASCII_LOWER)
         if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
-            text = KERAS_STRIP.sub("", text)
+            text = text.translate(_STRIP)
         if self.split == "whitespace":
-            tokens = [t for t in _WHITESPACE.split(text) if t]
+            if text.isascii() and not _NOT_SPLIT_BY_KERAS.search(text):
+                tokens = text.split()  # for these characters the same split as Keras's, faster
+            else:
+                tokens = [t for t in _WHITESPACE.split(text) if t]
         elif self.split == "character":
             tokens = list(text)
         else:
@@ -163,16 +187,17 @@ class Vectorizer:
     def fit(self, texts) -> "Vectorizer":
         import math
 
-        counts: dict[str, int] = {}
-        docs: dict[str, int] = {}
+        from collections import Counter
+
+        counts: Counter[str] = Counter()
+        docs: Counter[str] = Counter()
         n_docs = 0
-        for text in texts:
+        tf_idf = self.output_mode == "tf_idf"
+        for words in map(self.words, texts):
             n_docs += 1
-            words = self.words(text)
-            for w in words:
-                counts[w] = counts.get(w, 0) + 1
-            for w in set(words):
-                docs[w] = docs.get(w, 0) + 1
+            counts.update(words)
+            if tf_idf:
+                docs.update(set(words))
         reserved = self._reserved
         for r in reserved:
             counts.pop(r, None)
@@ -205,12 +230,11 @@ class Vectorizer:
         return "[UNK]"
 
     def ids(self, text: str) -> list[int]:
-        index = self.word_index
-        oov = index["[UNK]"]
-        return [index.get(w, oov) for w in self.words(text)]
+        index = self._index()
+        return list(map(index.get, self.words(text), repeat(index["[UNK]"])))
 
     def sequences(self, texts) -> list[list[int]]:
-        return [self.ids(t) for t in texts]
+        return list(map(self.ids, texts))
 
     def index_word(self) -> dict[int, str]:
         return {i: w for w, i in self.word_index.items()}
@@ -221,9 +245,14 @@ class Vectorizer:
         if self.output_mode == "int":
             return pad_sequences(self.sequences(texts), maxlen, "post", "post")
         out = np.zeros((len(texts), self.width), dtype=np.float32)
-        for k, text in enumerate(texts):
-            for i in self.ids(text):
-                out[k, i] = 1.0 if self.output_mode == "multi_hot" else out[k, i] + 1.0
+        seqs = self.sequences(texts)
+        lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        ids = np.fromiter(chain.from_iterable(seqs), dtype=np.int64, count=int(lens.sum()))
+        rows = np.repeat(np.arange(len(seqs)), lens)
+        if self.output_mode == "multi_hot":
+            out[rows, ids] = 1.0
+        else:  # count, tf_idf: occurrences
+            np.add.at(out, (rows, ids), 1.0)
         if self.output_mode == "tf_idf" and self.idf:
             weights = np.zeros(self.width, dtype=np.float32)
             weights[:len(self.idf)] = self.idf

@@ -48,13 +48,18 @@ def series_state(r: Resolved) -> SeriesInputs:
     return SeriesInputs(series, plan, offset, scale)
 
 
-def _window_dataset(values: np.ndarray, starts: range, plan: WindowPlan, batch_size: int, *, shuffle: bool,
+def _window_dataset(series, starts: range | list[int], plan: WindowPlan, batch_size: int, *, shuffle: bool,
                     buffer: int | None, seed: int, sample_shape: tuple[int, ...]):
+    """Batches of windows gathered from ``series`` (one tensor, shared by the splits). The start
+    indices are a ``Dataset.range``, never an array: nothing here grows with the number of windows
+    but a shuffle buffer as large as the declared ``shuffle_buffer`` (all windows when undeclared)."""
     import tensorflow as tf
 
-    series = tf.constant(values)
     w, h = plan.window_size, plan.horizon
-    ds = tf.data.Dataset.from_tensor_slices(np.asarray(starts, dtype=np.int64))
+    if isinstance(starts, range):
+        ds = tf.data.Dataset.range(starts.start, starts.stop, starts.step)
+    else:  # a few chosen starts (the layer monitor's fixed batch)
+        ds = tf.data.Dataset.from_tensor_slices(np.asarray(starts, dtype=np.int64))
     if shuffle:
         ds = ds.shuffle(buffer or max(1, len(starts)), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
@@ -71,8 +76,10 @@ def _window_dataset(values: np.ndarray, starts: range, plan: WindowPlan, batch_s
 
 
 def series_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
+    import tensorflow as tf
+
     state = series_state(r)
-    values = state.normalised()
+    values = tf.constant(state.normalised())
     shape = tuple(r.data.reshape) if r.data.reshape else (state.plan.window_size,)
     data = r.data
     train = _window_dataset(values, state.plan.train_starts, state.plan, batch_size, shuffle=data.shuffle,
@@ -82,7 +89,7 @@ def series_inputs(r: Resolved, *, batch_size: int, seed: int) -> Inputs:
         validation = _window_dataset(values, state.plan.validation_starts, state.plan, batch_size, shuffle=False,
                                      buffer=None, seed=seed, sample_shape=shape)
     inputs = Inputs(train=train, validation=validation, batch_size=batch_size, shuffle=data.shuffle,
-                    fingerprint=datasets.array_fingerprint(state.series.astype(np.float64)),
+                    fingerprint=datasets.array_fingerprint(np.asarray(state.series, dtype=np.float64)),
                     counts={"train_windows": state.plan.n_train, "validation_windows": state.plan.n_validation})
     if r.train.steps_per_epoch:
         inputs.train = train.repeat()

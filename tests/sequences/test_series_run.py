@@ -67,3 +67,29 @@ def test_the_layer_monitor_batch_is_training_windows_spread_over_the_period():
     assert want_x[-1, 0] == inputs.state.normalised()[starts[63 * 980 // 64]]  # reaches the end of the period
     first = next(iter(inputs.train))[0].numpy()
     assert not (first == want_x[:32]).all()  # the training pipeline shuffles; the look's batch is fixed
+
+
+def test_window_batches_are_the_series_windows(tmp_path):
+    """The pipeline gathers each batch by start index (no window array): its batches are exactly
+    the windows `kspec.series.windows` cuts, training windows shuffled, validation ones in order."""
+    import numpy as np
+
+    from kspec.emit.sequences import series_inputs
+    from kspec.pipeline import Pipeline
+    from kspec.series import windows
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("kspec: 1\ndata: {type: series, generator: {length: 60}, split_time: 40, window_size: 5, "
+                    "horizon: 2, shift: 3, shuffle_buffer: 4, normalize: standard}\n"
+                    "model: {layers: [{type: Dense, units: 2}]}\ncompile: {optimizer: adam, loss: mse}\n")
+    r = Pipeline(spec).resolved
+    inputs = series_inputs(r, batch_size=4, seed=0)
+    values, plan = inputs.state.normalised(), inputs.state.plan
+    got = [(x.numpy(), y.numpy()) for x, y in inputs.validation]
+    x, y = windows(values, plan.validation_starts, 5, 2)
+    assert np.array_equal(np.concatenate([g[0] for g in got]), x) and np.array_equal(np.concatenate([g[1] for g in got]), y)
+    train = np.concatenate([xb.numpy() for xb, _ in inputs.train])
+    want, _ = windows(values, plan.train_starts, 5, 2)
+    assert len(train) == plan.n_train == 12
+    assert sorted(map(tuple, train.tolist())) == sorted(map(tuple, want.tolist()))
+    assert not np.array_equal(train, want)  # shuffled
