@@ -146,6 +146,7 @@ def worker_kspec(tree: Path, a, cache: bool, limit: int | None = None, n_epochs:
     sys.path.insert(0, str(ROOT))
     import PIL.PngImagePlugin  # noqa: F401  (modules a run has loaded before data flows)
     import kspec.analyse.lint  # noqa: F401
+    import kspec.datastats  # noqa: F401
     import kspec.fastload  # noqa: F401
     import kspec.resolve  # noqa: F401
     import kspec.validate  # noqa: F401

@@ -63,20 +63,24 @@ def store(kind: str, key: str, value: Any) -> None:
 
 
 def fingerprint(paths: Iterable[Path | str], *, salt: str, extra: Any = None, now: float | None = None,
-                ctime: bool = False) -> str | None:
+                ctime: bool = False, stats: dict | None = None) -> str | None:
     """A cache key for facts computed from ``paths``: each file's absolute name, size and
     modification time (the file is not read), plus ``salt`` (what is computed, with its format
     version) and ``extra`` (JSON: the settings it depends on). None when a file is missing or
     was changed too recently to be fingerprinted safely (:func:`is_racy`): such facts are
     computed and not cached. With ``ctime``, a recent status change (a file copied in with its old
-    modification time kept) counts as recent too."""
+    modification time kept) counts as recent too. ``stats`` maps a path (as a string) to the
+    ``os.stat_result`` its caller took moments ago; other paths are asked of the file system."""
     now = time.time() if now is None else now
     h = hashlib.sha256(f"{salt}\n".encode())
+    stats = stats or {}
     for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            return None
+        st = stats.get(str(p))
+        if st is None:
+            try:
+                st = os.stat(p)
+            except OSError:
+                return None
         if is_racy(st.st_mtime_ns, now) or (ctime and is_racy(st.st_ctime_ns, now)):
             return None
         h.update(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))

@@ -60,6 +60,9 @@ class FolderListing:
     repeated_dirs: list[Path] = field(default_factory=list)
     """With ``follow_links``: links to a folder already listed (a loop back to a parent, or a second
     way into the same folder), not followed again, so no file is counted twice."""
+    stats: dict[str, os.stat_result] = field(default_factory=dict, repr=False, compare=False)
+    """Each image file's ``stat`` (by its path as a string), taken while listing: the fingerprints of
+    the file check and of the pipeline read these instead of asking the file system again."""
 
     def unchanged(self) -> bool:
         """True when no listed folder has changed since this listing was made."""
@@ -134,7 +137,7 @@ def list_tree(root: Path, formats: Sequence[str], follow_links: bool = False,
         other.extend(Path(full) for _, full in others)
     stray = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
     return FolderListing(root, class_names, files, sorted(other), stray, tuple(dirs),
-                         [Path(d) for d in walk.repeated])
+                         [Path(d) for d in walk.repeated], walk.stats)
 
 
 _FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
@@ -157,6 +160,7 @@ class _Walk:
     dirs: list
     seen: set[tuple[int, int]]
     repeated: list[str] = field(default_factory=list)
+    stats: dict[str, os.stat_result] = field(default_factory=dict)
 
     def walk(self, folder: str, parts: tuple[str, ...], found: list, others: list) -> None:
         """Files under ``folder`` as (path components below the class folder, full path), recursively,
@@ -187,15 +191,21 @@ class _Walk:
             if not self.follow_links and e.is_symlink():
                 continue
             try:
-                regular = e.is_file(follow_symlinks=self.follow_links)
-                mode = None if regular else e.stat(follow_symlinks=self.follow_links).st_mode
+                st = e.stat(follow_symlinks=self.follow_links)
+                regular = stat.S_ISREG(st.st_mode)
+                mode = st.st_mode
             except OSError:  # a dangling link: listed, and checking the file says it cannot be read
-                regular, mode = True, None
+                st, regular, mode = None, True, None
             if not regular:
                 raise KspecError(f"{e.path} is {file_kind(mode)}, not an image file",
                                  hint="image folders hold regular files only: move it out of the class folder")
             ext = os.path.splitext(name)[1].lower()
-            (found if ext in self.exts else others).append((parts + (name,), e.path))
+            if ext in self.exts:
+                found.append((parts + (name,), e.path))
+                if st is not None:
+                    self.stats[e.path] = st
+            else:
+                others.append((parts + (name,), e.path))
         for name in sorted(sub):
             self.walk(os.path.join(folder, name), parts + (name,), found, others)
 
@@ -428,12 +438,12 @@ _SCANS: dict[str, "ImageScan"] = {}
 """Scans made in this process, by the fingerprint of the files checked."""
 
 
-def _scan_key(paths: Sequence[Path]) -> str | None:
+def _scan_key(paths: Sequence[Path], stats: dict | None = None) -> str | None:
     """A fingerprint of ``paths`` (:func:`kspec.cache.fingerprint`), or None when a file is missing
     or was modified too recently to trust its timestamp."""
     from . import cache
 
-    return cache.fingerprint(paths, salt=f"kspec-scan {CHECK_VERSION}", ctime=True)
+    return cache.fingerprint(paths, salt=f"kspec-scan {CHECK_VERSION}", ctime=True, stats=stats)
 
 
 def _scan_to_json(scan: "ImageScan", index: dict[Path, int]) -> dict:
@@ -451,13 +461,14 @@ def _scan_from_json(d: dict, chosen: Sequence[Path]) -> "ImageScan":
                      Counter(d["modes"]), Counter(d["formats"]), bad)
 
 
-def scan_files(paths: Sequence[Path], *, limit: int | None = None) -> ImageScan:
+def scan_files(paths: Sequence[Path], *, limit: int | None = None, stats: dict | None = None) -> ImageScan:
     """Check ``paths`` with :func:`check_image`; with ``limit``, an even sample of them.
 
     The files are checked one after another: the check is Python code holding the GIL, so threads
     only add overhead. A scan is remembered by the fingerprint of the files it checked, in this
     process and in the on-disk cache (:mod:`kspec.cache`), so the same unchanged files are read
-    once, whichever spec or command asks."""
+    once, whichever spec or command asks. ``stats`` (:attr:`FolderListing.stats`) spares a ``stat``
+    per file for the fingerprint."""
     from . import cache
 
     paths = list(paths)
@@ -467,7 +478,7 @@ def scan_files(paths: Sequence[Path], *, limit: int | None = None) -> ImageScan:
         chosen = [paths[int(i * stride)] for i in range(limit)]
     if not chosen:
         return ImageScan(checked=0, total=len(paths))
-    key = _scan_key(chosen)
+    key = _scan_key(chosen, stats)
     if key is not None:
         key = hashlib.sha256(f"{key}|{len(paths)}".encode()).hexdigest()
         hit = _SCANS.get(key)
@@ -513,21 +524,23 @@ def scan_listing(listing: FolderListing, limit: int | None = None) -> ImageScan:
     for c in listing.class_names:
         files = listing.files[c]
         per = None if limit is None or total <= limit else max(1, round(limit * len(files) / total))
-        scan = scan.merge(scan_files(files, limit=per))
+        scan = scan.merge(scan_files(files, limit=per, stats=listing.stats))
     return scan
 
 
 # ------------------------------------------------------------------------------------ fingerprints
 
 
-def tree_fingerprint(paths: Iterable[Path], root: Path) -> str:
-    """sha256 over sorted relative paths, sizes and modification times: cheap, no file is read."""
+def tree_fingerprint(paths: Iterable[Path], root: Path, stats: dict | None = None) -> str:
+    """sha256 over sorted relative paths, sizes and modification times: cheap, no file is read.
+    ``stats`` (:attr:`FolderListing.stats`): the files' ``stat`` taken while listing."""
     h = hashlib.sha256()
     rows = []
     prefix = str(root) + os.sep
+    stats = stats or {}
     for p in paths:
-        st = os.stat(p)
         name = str(p)
+        st = stats.get(name) or os.stat(p)
         if name.startswith(prefix):
             rel = name[len(prefix):].replace(os.sep, "/")
         else:

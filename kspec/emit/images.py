@@ -400,8 +400,9 @@ def image_folder_inputs(resolved, *, batch_size: int, seed: int) -> ImageInputs:
     plan = _plan_files(resolved, seed)
     n_classes = len(plan.class_names)
     vbatch = data.validation_batch_size or batch_size
+    listed = getattr(resolved.facts.extra.get("listing"), "stats", None)
     fingerprint = hashlib.sha256(
-        (imf.tree_fingerprint([p for p, _ in plan.train], plan.roots[0]) + "|"
+        (imf.tree_fingerprint([p for p, _ in plan.train], plan.roots[0], listed) + "|"
          + (imf.tree_fingerprint([p for p, _ in plan.validation], plan.roots[1] or plan.roots[0])
             if plan.validation else "")).encode()).hexdigest()
     notes: list[str] = []
