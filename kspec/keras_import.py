@@ -189,6 +189,99 @@ def _layer(i: int, item: dict[str, Any], classes: dict[str, Any]) -> dict[str, A
     return _minimal(cls, out)
 
 
+_POOLING = {"GlobalAveragePooling2D": "avg", "GlobalMaxPooling2D": "max"}
+
+
+def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, Any] | None:
+    """An ``Application`` layer as kspec emits it (``emit.applications``: a small model named after
+    the application, ``Input -> preprocess_input as layers -> the keras.applications backbone``), or
+    None when ``item`` is not one. The backbone's variant (alpha, minimalistic) is found from its
+    layer names, width and model name; trainable / fine_tune_from from its layers' trainable flags.
+    The configuration holds no weights, so ``weights`` is null (with a note)."""
+    from .layerdefs.applications import APPLICATIONS, Application, backbone_layers, table
+
+    cfg = item.get("config") or {}
+    name = cfg.get("name")
+    if item.get("class_name") not in ("Functional", "Model") or name not in APPLICATIONS:
+        return None
+    inner = cfg.get("layers") or []
+    backbones = [l for l in inner if l.get("class_name") in ("Functional", "Model")]
+    if len(backbones) != 1:
+        return None
+    stem = name.lower()
+    entry = table()[name]
+    pre = [(l.get("class_name"), (l.get("config") or {}).get("name")) for l in inner
+           if l.get("class_name") not in ("Functional", "Model", "InputLayer")]
+    expected = {"tf": [("Rescaling", f"{stem}_preprocess")],
+                "torch": [("Rescaling", f"{stem}_rescale"), ("Normalization", f"{stem}_normalize")],
+                "caffe": [("Conv2D", f"{stem}_preprocess")]}.get(entry["preprocess"], [])
+    if pre and pre != expected:
+        return None
+    label = f"layer {i} (Application {name!r})"
+    bb = backbones[0].get("config") or {}
+    blayers = [l for l in bb.get("layers") or [] if l.get("class_name") != "InputLayer"]
+    bnames = [(l.get("config") or {}).get("name") for l in blayers]
+    by_name = {n: l for n, l in zip(bnames, blayers)}
+    out: dict[str, Any] = {"type": "Application", "name": name, "weights": None}
+    top = by_name.get("predictions")
+    out["include_top"] = top is not None and top.get("class_name") == "Dense"
+    if out["include_top"]:
+        out["classes"] = top["config"].get("units")
+        out["classifier_activation"] = top["config"].get("activation")
+    else:
+        out["pooling"] = _POOLING.get(blayers[-1].get("class_name")) if blayers else None
+    candidates = []
+    for key in entry["variants"]:
+        opts = dict(kv.split("=") for kv in key.split(",") if kv)
+        alpha = float(opts["alpha"]) if "alpha" in opts else None
+        minimal = opts["minimalistic"] == "True" if "minimalistic" in opts else None
+        names = backbone_layers(name, alpha, minimal)[0]
+        if bnames[:len(names)] == names:
+            candidates.append((alpha, minimal, names, entry["variants"][key]))
+    if not candidates:
+        raise KspecError(f"{label}: its backbone {bb.get('name')!r} is none of the variants of keras.applications.{name} "
+                         "that kspec knows (the layer names differ)",
+                         hint="rebuild it with keras.applications or kspec's Application layer, or keep that model in Python")
+    if len(candidates) > 1:
+        import re
+
+        m = re.search(r"_(\d+\.\d+)_", bb.get("name") or "")  # mobilenetv2_0.35_48
+        if m:
+            candidates = [c for c in candidates if c[0] is not None and abs(c[0] - float(m.group(1))) < 1e-9] or candidates
+    if len(candidates) > 1:  # the width of the last convolution of the feature extractor
+        convs = [by_name[n] for n in candidates[0][2] if by_name.get(n, {}).get("class_name") == "Conv2D"]
+        width = (convs[-1].get("config") or {}).get("filters") if convs else None
+        candidates = [c for c in candidates if c[3].get("features") == width] or candidates
+    alpha, minimal, names, _ = candidates[0]
+    if len(candidates) > 1:
+        notes.append(f"{label}: its width (alpha) could not be told apart from the configuration; "
+                     f"alpha {alpha} was written, check it")
+    if alpha is not None and alpha != 1.0:  # 1.0: Keras's default, as a spec without alpha has it
+        out["alpha"] = alpha
+    if minimal:
+        out["minimalistic"] = True
+    depthwise = next((l for l in blayers if l.get("class_name") == "DepthwiseConv2D"), None)
+    if name == "MobileNet" and depthwise is not None and (depthwise["config"].get("depth_multiplier") or 1) != 1:
+        out["depth_multiplier"] = depthwise["config"]["depth_multiplier"]
+    if not pre and expected:
+        out["preprocess_input"] = False
+    flags = [(l.get("config") or {}).get("trainable", True) is not False for l in blayers]
+    if bb.get("trainable") is False or cfg.get("trainable") is False or (flags and not any(flags)):
+        out["trainable"] = False
+    elif not all(flags):
+        start = flags.index(True)
+        if not all(flags[start:]):
+            frozen = [n for n, f in zip(bnames[start:], flags[start:]) if not f]
+            raise KspecError(f"{label}: layers {frozen[:3]} are frozen after trainable layer {bnames[start]!r}; a spec "
+                             "freezes the backbone whole (trainable: false) or below one layer (fine_tune_from)",
+                             hint="freeze the backbone below one layer only, or keep that model in Python")
+        out["fine_tune_from"] = bnames[start]
+    notes.append(f"{label}: the configuration holds no weights, so `weights: null` was written; write `imagenet` "
+                 "if the backbone started from the ImageNet weights, or a .weights.h5 file saved with "
+                 "model.save_weights")
+    return _minimal(Application, out)
+
+
 def _minimal(cls, layer: dict[str, Any]) -> dict[str, Any]:
     """Only the arguments that differ from kspec's defaults, pairs of equal ints as one int."""
     fields = cls.model_fields
@@ -338,7 +431,8 @@ def import_model(path: str | Path) -> Imported:
     if not items:
         raise KspecError(f"{path}: the Sequential model has no layers")
     classes = {c.model_fields["type"].annotation.__args__[0]: c for c in LAYER_CLASSES}
-    layers = [_layer(i, item, classes) for i, item in enumerate(items)]
+    notes: list[str] = []
+    layers = [_application(i, item, notes) or _layer(i, item, classes) for i, item in enumerate(items)]
     names = [(item.get("config") or {}).get("name") for item in items]
     for layer, name, auto in zip(layers, names, _auto_names([l["type"] for l in layers])):
         if name and name != auto:
@@ -350,7 +444,6 @@ def import_model(path: str | Path) -> Imported:
                              "is fixed")
         model["input_shape"] = input_shape
     model["layers"] = layers
-    notes: list[str] = []
     spec: dict[str, Any] = {"kspec": 1, "name": cfg.get("name") or path.stem, "model": model}
     compiled = _compile(compile_config or {}, notes)
     if compiled:

@@ -124,8 +124,6 @@ def test_import_of_files_that_are_no_models(tmp_path):
 def test_round_trip_of_every_example(example, tmp_path):
     pytest.importorskip("tensorflow")
     spec = kspec.load(example)
-    if any(layer.type == "Application" for layer in spec.resolved.model.layers):
-        pytest.skip("kspec import does not read a keras.applications backbone back into an Application layer yet")
     try:
         model = spec.model()
     except KspecError as e:
@@ -148,3 +146,63 @@ def test_round_trip_of_every_example(example, tmp_path):
             compiled = kspec.load(dict(spec.data, compile=imported["compile"]), base_dir=example.parent)
             got_c, want_c = compiled.resolved.compile.model_dump(), want.compile.model_dump()
             assert got_c == want_c, {k: {f: (got_c[k][f], want_c[k].get(f)) for f in got_c[k] if got_c[k][f] != want_c[k].get(f)} for k in got_c if got_c[k] != want_c[k]}
+
+
+def application_item(name: str, backbone: str, *, alpha=None, preprocess=("Rescaling", "_preprocess"),
+                     pooling="GlobalAveragePooling2D", top_units=None, frozen_below: int | None = None,
+                     trainable=True) -> dict:
+    """An Application layer's configuration as kspec's emit stage saves it (checked against Keras's
+    own output for MobileNetV2 and ResNet50): a Functional named after the application holding
+    ``<stem>_input``, the preprocessing layers and the keras.applications backbone."""
+    from kspec.layerdefs.applications import backbone_layers
+
+    names = backbone_layers(name, alpha)[0]
+    layers = [{"class_name": "InputLayer", "config": {"name": "input_layer_1", "trainable": None}}]
+    for k, n in enumerate(names):
+        cls = "Conv2D" if "conv" in n.lower() else "Activation"
+        flag = trainable and (frozen_below is None or k >= frozen_below)
+        layers.append({"class_name": cls, "config": {"name": n, "trainable": flag, "filters": 8}})
+    if top_units:
+        layers += [{"class_name": "GlobalAveragePooling2D", "config": {"name": "avg_pool", "trainable": trainable}},
+                   {"class_name": "Dense", "config": {"name": "predictions", "units": top_units,
+                                                      "activation": "softmax", "trainable": trainable}}]
+    elif pooling:
+        layers.append({"class_name": pooling, "config": {"name": "pool", "trainable": trainable}})
+    stem = name.lower()
+    inner = [{"class_name": "InputLayer", "config": {"name": f"{stem}_input"}}]
+    if preprocess:
+        inner.append({"class_name": preprocess[0], "config": {"name": stem + preprocess[1]}})
+    inner.append({"class_name": "Functional", "config": {"name": backbone, "trainable": trainable, "layers": layers}})
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": None,
+            "config": {"name": name, "trainable": True, "layers": inner}}
+
+
+@pytest.mark.parametrize("item, want", [
+    (application_item("MobileNetV2", "mobilenetv2_0.35_48", alpha=0.35, frozen_below=115, pooling="GlobalMaxPooling2D"),
+     {"alpha": 0.35, "pooling": "max", "fine_tune_from": "block_13_expand"}),
+    (application_item("ResNet50", "resnet50", preprocess=("Conv2D", "_preprocess"), trainable=False),
+     {"pooling": "avg", "trainable": False}),
+    (application_item("MobileNetV2", "mobilenetv2_1.00_224", alpha=1.0, preprocess=None, top_units=10),
+     {"classes": 10, "preprocess_input": False}),
+], ids=["fine-tuned", "frozen-caffe", "with-top"])
+def test_import_reads_an_application_backbone_back(tmp_path, item, want):
+    path = keras_file(tmp_path, {**sequential(item, dense(4, activation="softmax")), "config": {
+        "name": "m", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 48, 48, 3]}}, item,
+                                dense(4, activation="softmax")]}})
+    imported = import_model(path)
+    layer = imported.spec["model"]["layers"][0]
+    top = "classes" in want  # include_top: true is the default, left out
+    assert layer == {"type": "Application", "name": item["config"]["name"], "weights": None,
+                     **({} if top else {"include_top": False}), **want}
+    assert any("weights: null" in n for n in imported.notes)
+    spec = kspec.load({"kspec": 1, "data": {"type": "synthetic", "samples": 8, "image_size": 48},
+                       "model": imported.spec["model"], "compile": {"optimizer": "adam", "loss": "mse"}})
+    assert spec.valid, str(spec.diagnostics)
+
+
+def test_import_refuses_a_backbone_frozen_in_a_pattern_no_spec_holds(tmp_path):
+    item = application_item("MobileNetV2", "mobilenetv2_0.35_48", alpha=0.35, frozen_below=115)
+    item["config"]["layers"][-1]["config"]["layers"][130]["config"]["trainable"] = False
+    path = keras_file(tmp_path, {"class_name": "Sequential", "config": {"name": "m", "layers": [item]}})
+    with pytest.raises(KspecError, match=r"layer 0 \(Application 'MobileNetV2'\): layers .* are frozen after"):
+        import_model(path)
