@@ -628,7 +628,7 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
     facts.class_counts = counts
     facts.n_train = min(sum(counts.values()), data.limit) if data.limit else sum(counts.values())
     facts.extra["image_scan"] = _remembered_scan(memo, listing, SCAN_LIMIT)
-    _pixel_facts(facts, listing, data)
+    _pixel_facts(facts, listing, data, memo)
     if data.validation_directory:
         vroot = resolve_dir(data.validation_directory, base_dir)
         vfound, vmemo = cached_listing(vroot, data.formats, data.follow_links)
@@ -640,12 +640,17 @@ def folder_facts(data: Any, base_dir: Path, facts: Any) -> None:
         facts.extra["validation_image_scan"] = _remembered_scan(vmemo, vlist, SCAN_LIMIT // 4)
 
 
-def _pixel_facts(facts: Any, listing: FolderListing, data: Any) -> None:
+def _pixel_facts(facts: Any, listing: FolderListing, data: Any, memo: dict) -> None:
     """The pixel statistics of (a sample of) the training images (:func:`kspec.datastats.image_stats`)
-    as ``facts.stats["x"]`` and ``facts.raw_range``; the range stays 0..255 when no image decodes."""
+    as ``facts.stats["x"]`` and ``facts.raw_range``; the range stays 0..255 when no image decodes.
+    Remembered with the tree's listing (``memo``): the next spec that reads the tree in this
+    process looks at none of its files again (not even their sizes and times, for the cache key)."""
     from .datastats import image_stats
 
-    st = image_stats(listing.files, data.color_mode, listing.root)
+    key = ("image-stats", data.color_mode, tuple(listing.class_names))
+    if key not in memo:
+        memo[key] = image_stats(listing.files, data.color_mode, listing.root)
+    st = dict(memo[key])
     if not st.get("sampled"):
         return
     facts.raw_range = (float(st["min"]), float(st["max"]))

@@ -105,3 +105,24 @@ def test_statistics_are_cached_by_the_files_fingerprint(tmp_path, monkeypatch):
     again = datastats.image_stats(listing, "rgb", tmp_path / "tree")
     assert again["min"] == 3 and again["constant"] == 1
     assert json.dumps(again)  # what the cache stores is plain JSON
+
+
+def test_specs_reading_one_tree_in_one_process_look_at_its_files_once(tmp_path, monkeypatch):
+    from kspec import cache
+
+    make_tree(tmp_path / "tree", {"a": 3, "b": 3})
+    age(tmp_path / "tree")
+    past = time.time() - 60
+    os.utime(tmp_path / "tree", (past, past))  # the listing is remembered once no folder is recent
+    keys = []
+    real = cache.fingerprint
+    monkeypatch.setattr(cache, "fingerprint", lambda paths, **kw: keys.append(kw["salt"]) or real(paths, **kw))
+    ranges = []
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.json").write_text(spec_text("tree"), encoding="utf-8")
+        ranges.append(Pipeline(tmp_path / f"{name}.json").resolved.facts.raw_range)
+    assert ranges == [(40.0, 255.0)] * 2
+    assert sum(1 for k in keys if k.startswith("kspec-image-stats")) == 1
+    (tmp_path / "three.json").write_text(spec_text("tree", color_mode="grayscale"), encoding="utf-8")
+    Pipeline(tmp_path / "three.json").resolved  # another colour mode: measured again
+    assert sum(1 for k in keys if k.startswith("kspec-image-stats")) == 2
