@@ -1,10 +1,11 @@
 """What the layers do during training, sampled cheaply: the run's layer monitor and the probes.
 
 The monitor takes one fixed batch of training samples (at most :data:`SAMPLES`) before training
-and looks at it before the first epoch and after every epoch: one forward pass layer by layer
-(the share of dead ReLU units and of saturated sigmoid/tanh outputs of each hidden layer) and one
-gradient of the loss (the norm of each weighted layer's kernel gradient). That is two passes over
-64 samples per epoch, next to the thousands of samples an epoch trains on. The samples are kept
+and looks at it before the first epoch and after every epoch (see :func:`make_layer_monitor` for
+when one is skipped): one forward pass layer by layer under a gradient tape (the share of dead
+ReLU units and of saturated sigmoid/tanh outputs of each hidden layer, the norm of each weighted
+layer's kernel gradient), compiled once. That is a forward and a backward pass over 64 samples
+per epoch, next to the thousands of samples an epoch trains on. The looks are kept
 in :class:`kspec.run.checks.MonitorFacts` (``layers``) and judged by KS910-KS913 after training.
 
 The batch is the first training samples of array data. A tf.data pipeline (image folders,

@@ -553,3 +553,27 @@ def test_a_run_directory_from_elsewhere_reads_data_only_inside_itself_until_trus
     (d / "spec.resolved.json").write_text(json.dumps(resolved))
     res = cli("evaluate", d, "--data", "validation")
     assert res.exit_code == 2 and "'/etc/passwd.npz'" in res.output and "outside the run directory" in res.output
+
+
+def test_the_layer_monitor_keeps_to_its_budget_and_always_looks_at_the_end():
+    """Looks after an epoch are skipped while they cost more than the budget; the one after the
+    last epoch is always taken, also when training stops early (no training needed to check it)."""
+    import keras
+
+    from kspec.run.checks import MonitorFacts
+    from kspec.run.dynamics import make_layer_monitor
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    batch = (np.ones((8, 3), np.float32), np.zeros((8,), np.float32))
+    for epochs, ran, want in ((5, 5, [0, 1, 5]), (10, 3, [0, 1, 3])):
+        facts = MonitorFacts()
+        cb = make_layer_monitor(facts, model, batch, keras.losses.MeanSquaredError(), {0: "relu"}, initial_epoch=0,
+                                budget=0.0)  # no time for any look but the first two (the first is not counted)
+        cb.set_model(model)
+        cb.set_params({"epochs": epochs})
+        cb.on_train_begin()
+        for e in range(ran):
+            cb.on_epoch_end(e)
+        cb.on_train_end()
+        assert [look["epoch"] for look in facts.layers] == want
+        assert set(facts.layers[0]["dead"]) == {"0"} and set(facts.layers[0]["grad"]) == {"0", "1"}
