@@ -30,6 +30,7 @@ jobs disturb far less than the wall clock. Goal (issue 11): the default set at m
 time than none.
 
     python benchmarks/runner_overhead.py --monitors --repeat 3 --epochs 2
+    python benchmarks/runner_overhead.py --monitors --in-process --repeat 5 --epochs 1
 The data come from ../shared/data/fashion-mnist through a
 temporary KERAS_HOME of symbolic links, so keras.datasets.fashion_mnist.load_data() reads them
 without downloading; without that folder the benchmark says so and exits 0.
@@ -174,6 +175,59 @@ def monitors_main(args, env: dict, tmp: Path) -> int:
     return 0
 
 
+def monitors_in_process(args) -> int:
+    """The same three variants inside one process, alternating one-epoch fits of the spec's model on
+    the first ``--samples`` training images (a fresh, identically seeded model each time), CPU and
+    wall time of each ``fit``: no process start-up or data loading in the comparison, so the
+    spread is the machine's alone."""
+    import numpy as np
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from kspec.datasets import read_idx
+    from kspec.run.checks import MonitorFacts, make_monitor
+    from kspec.run.dynamics import SAMPLES, make_layer_monitor
+
+    x = (read_idx(args.data / FILES[0])[: args.samples] / 255.0).astype("float32")
+    y = read_idx(args.data / FILES[1])[: args.samples]
+    loss = keras.losses.SparseCategoricalCrossentropy()
+
+    def fit(who: str) -> tuple[float, float, list[float], int]:
+        keras.utils.set_random_seed(args.seed)
+        model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                                  keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        facts = MonitorFacts()
+        callbacks = [] if who == "none" else [make_monitor(facts, initial_epoch=0, say=lambda line: None)]
+        if who == "all":
+            callbacks.append(make_layer_monitor(facts, model, (x[:SAMPLES], y[:SAMPLES]), loss, {1: "relu"},
+                                                initial_epoch=0))
+        t, c = time.perf_counter(), time.process_time()
+        h = model.fit(x, y, batch_size=32, epochs=args.epochs, verbose=0, callbacks=callbacks)
+        return time.perf_counter() - t, time.process_time() - c, h.history["loss"], len(facts.layers)
+
+    print(f"in one process: {args.samples} samples, {args.epochs} epoch(s) per fit; load average "
+          f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
+    fit("none")  # TensorFlow's first-use costs, paid by neither variant
+    got: dict[str, list] = {w: [] for w in VARIANTS}
+    for i in range(args.repeat):
+        for who in VARIANTS[i % 3:] + VARIANTS[:i % 3]:
+            wall, cpu, hist, looks = fit(who)
+            got[who].append((wall, cpu, hist))
+            print(f"repeat {i + 1}: {who:<4} fit {wall:.2f}s wall {cpu:.2f}s cpu, {looks} looks, "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+    med = {w: (statistics.median(r[0] for r in got[w]), statistics.median(r[1] for r in got[w])) for w in VARIANTS}
+    same = all(r[2] == got["none"][0][2] for w in VARIANTS for r in got[w])
+    print()
+    for k, what in ((0, "wall"), (1, "cpu")):
+        print(f"  fit {what + ':':<5} all {med['all'][k]:.2f}s  nan only {med['nan'][k]:.2f}s  none {med['none'][k]:.2f}s;"
+              f"  ratio of medians to none: all {med['all'][k] / med['none'][k]:.3f}, nan only "
+              f"{med['nan'][k] / med['none'][k]:.3f}")
+    print(f"  identical histories: {same}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -184,10 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--monitors", action="store_true",
                     help="measure the default run diagnostics' cost (all, NaN monitor only, none) instead of "
                          "kspec against Keras")
+    ap.add_argument("--in-process", action="store_true",
+                    help="with --monitors: alternate fits inside one process instead of whole kspec runs")
+    ap.add_argument("--samples", type=int, default=60000, help="with --in-process: training images per fit")
     args = ap.parse_args(argv)
     if not all((args.data / f).is_file() for f in FILES):
         print(f"skipped: the Fashion-MNIST files are not in {args.data} (see ../shared/data/README.md)")
         return 0
+    if args.monitors and args.in_process:
+        return monitors_in_process(args)
     results = []
     with tempfile.TemporaryDirectory(prefix="kspec-overhead-") as tmp:
         tmp = Path(tmp)
