@@ -84,6 +84,10 @@ def _py(value: Any, indent: int) -> str:
 
 
 def _check(r: Resolved) -> None:
+    kind_of_data = getattr(r.data, "type", None)
+    if kind_of_data in ("series", "text", "table", "keras_text"):
+        raise KspecError(f"kspec eject does not write {kind_of_data} data pipelines yet (data.type: {kind_of_data})",
+                         hint="eject a spec with arrays, npz, npy, idx, keras, synthetic or image_folder data")
     kind = getattr(r.train.distribute, "type", "default")
     if kind not in ("default", "mirrored", "multi_worker"):
         raise KspecError(f"kspec eject cannot write train.distribute {kind!r} as a script",

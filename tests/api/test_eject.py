@@ -79,6 +79,13 @@ def test_eject_quickstart_writes_its_generated_data_beside_the_script(tmp_path):
     assert "/ np.float32(255)" in text and "n_val = max(1, int(round(len(x) * 0.2)))" in text
 
 
+@pytest.mark.parametrize("example", ["series_dense", "text_sentiment", "table_houses"])
+def test_eject_refuses_sequence_data_with_a_message(tmp_path, example):
+    result = CliRunner().invoke(app, ["eject", str(SPECS / f"{example}.yaml"), "-o", str(tmp_path / "t.py")])
+    assert result.exit_code == 2 and "does not write" in result.output and "data pipelines yet" in result.output
+    assert not (tmp_path / "t.py").exists()
+
+
 TINY_FOLDER = """kspec: 1
 name: tiny-folder
 data:
