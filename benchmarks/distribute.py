@@ -1,6 +1,6 @@
 """The same spec on one process and on local multi-worker clusters: wall time per epoch and ratio.
 
-    python benchmarks/distribute.py                      # 3 epochs, 1 repeat
+    python benchmarks/distribute.py                      # 3 epochs, 1 repeat, then --tiny
     python benchmarks/distribute.py --epochs 4 --repeat 2 --json results.json
 
 Configurations, each a fresh ``kspec run`` (every worker is a real ``kspec run`` process):
@@ -10,6 +10,14 @@ Configurations, each a fresh ``kspec run`` (every worker is a real ``kspec run``
                       MultiWorkerMirroredStrategy with a single worker (the loop's own cost)
     multi_worker x2   ``--workers 2 --local``: two workers on 127.0.0.1, gradients all-reduced
                       over gRPC every step
+    x2 pinned         the same two workers started by this script with TF_CONFIG, each pinned to
+                      one core (the first two this process may use) with one TensorFlow thread;
+                      ``default`` runs on those same two cores. The compute-bound line compares
+                      their examples per second (steady epochs): goal >= 0.9x, 1.0x being the
+                      limit of two cores
+
+A plain run also runs the ``--tiny`` comparison below after the table (``--no-tiny`` leaves it out),
+so one run prints every figure.
 
 Per epoch: the chief's Keras progress line (``N/N - 3s - 33ms/step``) gives ms/step; x steps =
 seconds per epoch. Epoch 1 includes tracing and is reported apart; "steady" is the mean of the
@@ -57,10 +65,15 @@ train: {{epochs: {epochs}, batch_size: {batch}, seed: 0, verbose: 2}}
 evaluate: false
 """
 
+PINNED = "x2 pinned"
+"""Two workers started by this script, each pinned to one core with one TensorFlow thread."""
+
+
 CONFIGS = {
     "default": [],
     "multi_worker x1": ["--distribute", "multi_worker", "--workers", "1", "--local"],
     "multi_worker x2": ["--distribute", "multi_worker", "--workers", "2", "--local"],
+    PINNED: None,
 }
 
 LINE = re.compile(r"^(?:\[worker 0\] )?(\d+)/(\d+) - \d+s - (\d+(?:\.\d+)?)(ms|s)/step", re.M)
@@ -74,19 +87,61 @@ def epoch_seconds(output: str) -> list[float]:
     return out
 
 
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def two_cores() -> list[int]:
+    """The first two cores this process may run on (the pinned comparison's cores)."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return cores[:2]
+
+
+def _pin(cores: list[int]):
+    return (lambda: os.sched_setaffinity(0, set(cores))) if cores and hasattr(os, "sched_setaffinity") else None
+
+
+def run_pinned(spec: Path, out: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Two ``kspec run`` workers on loopback, worker i on core i alone (TF_CONFIG, one intra-op and
+    one inter-op thread each); returns the chief's process."""
+    cores = two_cores()
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    procs = []
+    for i in range(2):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", TF_NUM_INTRAOP_THREADS="1",
+                   TF_NUM_INTEROP_THREADS="1",
+                   TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}))
+        cmd = [sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(out / f"w{i}"),
+               "--distribute", "multi_worker"]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                      preexec_fn=_pin(cores[i:i + 1]) if len(cores) == 2 else None))
+    outs = [p.communicate(timeout=timeout) for p in procs]
+    return subprocess.CompletedProcess(procs[0].args, max(p.returncode for p in procs), outs[0][0],
+                                       "\n".join(o[1] for o in outs))
+
+
 def run(config: str, spec: Path, out: Path, timeout: float) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     env.pop("TF_CONFIG", None)
-    cmd = [sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(out), *CONFIGS[config]]
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    wall = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), _children_cpu()
+    if config == PINNED:
+        r = run_pinned(spec, out, timeout)
+        out = out / "w0"
+    else:
+        cmd = [sys.executable, "-m", "kspec.cli", "run", str(spec), "--out", str(out), *CONFIGS[config]]
+        # default: one process on the same two cores as the pinned workers
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
+                           preexec_fn=_pin(two_cores()) if config == "default" else None)
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if r.returncode != 0:
         raise SystemExit(f"{config} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     epochs = epoch_seconds(r.stdout)
     runs = sorted(p for p in out.iterdir() if p.is_dir())
     manifest = json.loads((runs[-1] / "manifest.json").read_text())
-    return {"config": config, "wall_s": round(wall, 2), "epoch_s": [round(e, 3) for e in epochs],
+    return {"config": config, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "epoch_s": [round(e, 3) for e in epochs],
             "fit_s": manifest["timing"].get("fit_s"), "final": manifest.get("final", {}),
             "distribute": manifest.get("distribute", {})}
 
@@ -180,7 +235,8 @@ def tiny(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tiny", action="store_true", help="per-step cost on the hello spec against a hand-written loop")
+    ap.add_argument("--tiny", action="store_true", help="only the per-step cost on the hello spec against a hand-written loop")
+    ap.add_argument("--no-tiny", action="store_true", help="leave out the per-step comparison on the hello spec")
     ap.add_argument("--steps", type=int, default=200, help="--tiny: steps (epochs of one step)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--samples", type=int, default=2560, help="synthetic samples; 80%% train (2048 = 32 batches of 64), 20%% validate")
@@ -209,13 +265,16 @@ def main() -> None:
 
     def steady(config: str) -> float:
         vals = [e for r in results if r["config"] == config for e in r["epoch_s"][1:]]
-        return statistics.mean(vals) if vals else float("nan")
+        return statistics.median(vals) if vals else float("nan")
 
     def first(config: str) -> float:
-        return statistics.mean(r["epoch_s"][0] for r in results if r["config"] == config and r["epoch_s"])
+        return statistics.median(r["epoch_s"][0] for r in results if r["config"] == config and r["epoch_s"])
 
     def wall(config: str) -> float:
-        return statistics.mean(r["wall_s"] for r in results if r["config"] == config)
+        return statistics.median(r["wall_s"] for r in results if r["config"] == config)
+
+    def cpu(config: str) -> float:
+        return statistics.median(r["cpu_s"] for r in results if r["config"] == config)
 
     base = steady("default")
     n_train = int(args.samples * 0.8)
@@ -224,23 +283,33 @@ def main() -> None:
           f"per epoch), {args.epochs} epochs, {args.repeat} repeat(s)")
     print(f"machine: {cores} CPU cores, load average {load:.1f} at start, no GPU\n")
     print(f"{'configuration':<18}{'epoch 1 (s)':>12}{'steady epoch (s)':>18}{'ratio':>8}{'process wall (s)':>18}"
-          f"{'final loss':>12}")
+          f"{'CPU (s)':>9}{'final loss':>12}")
     for config in CONFIGS:
         loss = [r["final"].get("loss") for r in results if r["config"] == config]
         loss_s = f"{statistics.mean(loss):.4f}" if all(isinstance(v, (int, float)) for v in loss) else "-"
         print(f"{config:<18}{first(config):>12.2f}{steady(config):>18.2f}{steady(config) / base:>8.2f}"
-              f"{wall(config):>18.1f}{loss_s:>12}")
+              f"{wall(config):>18.1f}{cpu(config):>9.1f}{loss_s:>12}")
+    pinned = [r["distribute"] for r in results if r["config"] == PINNED]
+    cores2 = two_cores()
+    print(f"\ncompute-bound: {n_train} examples per epoch; one process on cores {cores2} {n_train / base:.0f} "
+          f"examples/s; two workers pinned to one core each (1 TensorFlow thread each) "
+          f"{n_train / steady(PINNED):.0f} examples/s: {base / steady(PINNED):.2f}x (goal >= 0.9x; 1.0x is the limit "
+          f"with two cores); weights identical: {all(d.get('weights_identical') for d in pinned)}")
     x2 = [r["distribute"] for r in results if r["config"] == "multi_worker x2"]
     if x2:
         same = all(d.get("weights_identical") for d in x2)
         print(f"\nmulti_worker x2: {x2[0].get('replicas')} replicas, {x2[0].get('per_replica_batch')} samples per "
               f"replica per step; weights identical on both workers after training: {same}")
+    end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {end:.1f} at the end; CPU = the processes' CPU time (both workers' for x2)")
     print("ratio = steady epoch time / default's. Epoch 1 includes tracing the step functions; process wall "
           "includes importing TensorFlow, starting the cluster and writing the run directory.")
     if cores <= 2:
         print(f"NOTE: this machine has {cores} cores. Two workers share them and exchange every gradient over "
               "gRPC, so these numbers show that distributed training is correct and what it costs, not a "
               "speed-up. A speed-up needs a worker per machine (or per GPU).")
+    if not args.no_tiny:
+        tiny(args)
     if args.json:
         args.json.write_text(json.dumps({"cores": cores, "load": load, "args": vars(args) | {"json": str(args.json)},
                                          "results": results}, indent=2) + "\n")
