@@ -248,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.monitors and args.in_process:
         return monitors_in_process(args)
     results = []
+    load0 = os.getloadavg()
+    print(f"{os.cpu_count()} cores; load average {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f} at the start", flush=True)
     with tempfile.TemporaryDirectory(prefix="kspec-overhead-") as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, KERAS_HOME=str(keras_home(args.data, tmp / "keras-home")), TF_CPP_MIN_LOG_LEVEL="2")
@@ -285,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  test accuracy: kspec {results[-1]['kspec_test_accuracy']:.4f}  keras "
           f"{results[-1]['keras_test_accuracy']:.4f}  identical histories: "
           f"{all(r['identical_history'] for r in results)}")
+    load1 = os.getloadavg()
+    print(f"  load average {load1[0]:.1f} {load1[1]:.1f} {load1[2]:.1f} at the end")
+    print(f"  whole process within 5% (issue 14): {'met' if med['total_ratio'] <= 1.05 else 'NOT met'} (wall); "
+          f"{'met' if med['total_cpu_ratio'] <= 1.05 else 'NOT met'} (cpu)")
     goal = med["fit_ratio"] <= 1.05
     print(f"  goal (fit within 5%): {'met' if goal else 'NOT met'} (wall); "
           f"{'met' if med['fit_cpu_ratio'] <= 1.05 else 'NOT met'} (cpu)")

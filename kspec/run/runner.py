@@ -53,6 +53,8 @@ class Session:
     """The tf.distribute setup (:class:`kspec.run.distribute.Distribution`); None: one device."""
     fitting: bool = False
     """``model.fit`` has started (a failure before it is a failed start)."""
+    drawer: Any = None
+    """The figures' child process (:class:`kspec.report.drawer.Drawer`), started when training ends."""
 
     def say(self, msg: str) -> None:
         """Progress lines; ``--quiet`` leaves them out."""
@@ -278,6 +280,14 @@ def _train_or_mark(s: Session) -> RunResult:
     or after fitting (data that cannot be read, a model Keras cannot build, an evaluation error)
     is recorded as ``failed`` with the reason and an ``error.log``, like one during fitting."""
     try:
+        return _train_marked(s)
+    finally:
+        if s.drawer is not None:  # figures not asked for by now will not be
+            s.drawer.close()
+
+
+def _train_marked(s: Session) -> RunResult:
+    try:
         return _train(s)
     except KeyboardInterrupt:
         if s.manifest.get("status") == "running":
@@ -472,6 +482,14 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
                          hint="this is a bug in kspec; please report it")
     write_rows(run_dir, s.rows)
     result = RunResult(run_dir=run_dir, history=rows_to_history(s.rows), status=status)
+    from ..report.drawer import Drawer
+
+    # the figures' process imports matplotlib and draws while this one saves, evaluates and predicts
+    drawer = s.drawer = Drawer().start()
+    drawer.submit("history", history=result.history, out_dir=str(run_dir))
+    sweep = any(getattr(cb, "type", "") == "learning_rate_scheduler" for cb in r.train.callbacks)
+    if sweep:
+        drawer.submit("lr_sweep", history=result.history, path=str(run_dir / "lr_sweep.png"))
     if status == "completed":
         save_with(run_dir / "model.keras", s.model.save)
         local = s.dist.local_model(run_dir / "model.keras") if s.dist is not None else None
@@ -485,21 +503,14 @@ def _finish(s: Session, inputs, status: str, t0: float) -> RunResult:
 
             result.forecast = report_forecast(s.model, r, inputs.state, run_dir, s.announce)
             manifest["forecast"] = {"model": result.forecast.get("model"), "baselines": result.forecast.get("baselines")}
-    from ..report.plots import plot_history
-
-    result.plots = plot_history(result.history, run_dir)
-    if any(getattr(cb, "type", "") == "learning_rate_scheduler" for cb in r.train.callbacks):
-        from ..report.plots import plot_lr_sweep
-
-        sweep = plot_lr_sweep(result.history, run_dir / "lr_sweep.png")
-        if sweep is not None:
-            result.plots.append(sweep)
     if status == "completed" and getattr(r.spec, "visualize", None) is not None:
         try:
             result.visualized = _visualize(s, inputs)
         except KspecError as e:  # the model is trained and saved: say it, finish the run
             manifest["visualize_error"] = str(e)
             s.announce(f"kspec: visualize: error: {e}")
+    drawn = drawer.finish()  # every figure is on disk before the artifacts are listed
+    result.plots = [Path(p) for p in drawn[0]] + ([Path(p) for p in drawn[1]] if sweep else [])
     ctx = RunContext(r, s.rows, s.monitor, span_of=s.span_of, evaluation=dict(result.metrics or {}))
     result.diagnostics = sorted(run_checks(ctx, r.spec.lint.ignore), key=lambda d: (-d.severity.rank, d.code))
     findings.write(run_dir, result.diagnostics, s.sources)
@@ -583,11 +594,23 @@ def _confusion(s: Session, inputs) -> Path | None:
     k = max(2, out.shape[-1] if out.ndim > 1 else 1, int(true.max()) + 1, int(pred.max()) + 1)
     names = list(inputs.class_names or [])
     names = names[:k] + [str(i) for i in range(len(names), k)]
-    from ..report.plots import confusion_matrix, plot_confusion
+    from ..report.plots import confusion_matrix
 
     m = confusion_matrix(true, pred, k)
     write_json(s.run_dir / "confusion_matrix.json", {"data": source, "class_names": names, "matrix": m.tolist()})
-    return plot_confusion(m, names, s.run_dir / "confusion_matrix.png", title=f"Confusion matrix ({source} data)")
+    path = s.run_dir / "confusion_matrix.png"
+    _drawer(s).submit("confusion", matrix=m.tolist(), class_names=names, path=str(path),
+                      title=f"Confusion matrix ({source} data)")
+    return path
+
+
+def _drawer(s: Session):
+    """The session's figure drawer (one that draws in this process when training did not start one)."""
+    if s.drawer is None:
+        from ..report.drawer import Drawer
+
+        s.drawer = Drawer()
+    return s.drawer
 
 
 def _predict(s: Session, inputs) -> list[dict[str, Any]] | None:

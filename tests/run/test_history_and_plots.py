@@ -115,3 +115,29 @@ def test_long_layer_names_fit_inside_the_figure(channels):
 @pytest.mark.parametrize("shape", [(1, 4, 4, 1), (1, 4, 4, 64), (1, 30, 2, 3)])
 def test_grids_of_unusual_shapes(tmp_path, shape):
     plot_layer_grid(np.ones(shape, dtype=np.float32), "x", "Conv2D", tmp_path / "g.png")
+
+
+def test_drawer_child_draws_the_figures_and_falls_back_in_process(tmp_path):
+    from kspec.report.drawer import Drawer
+
+    h = rows_to_history([{"epoch": i, "loss": 1 / i, "accuracy": 0.5 + i / 10} for i in (1, 2)])
+    d = Drawer().start()
+    assert d.proc is not None
+    d.submit("history", history=h, out_dir=str(tmp_path))
+    d.submit("confusion", matrix=[[3, 1], [0, 4]], class_names=["a", "b"], path=str(tmp_path / "cm.png"),
+             title="Confusion matrix")
+    child = d.proc
+    drawn = d.finish()
+    assert child.returncode == 0 and d.proc is None
+    assert sorted(p.rsplit("/", 1)[1] for p in drawn[0]) == ["accuracy.png", "loss.png"]
+    assert drawn[1] == [str(tmp_path / "cm.png")] and Image.open(drawn[1][0]).size[0] > 100
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+    # a child that is gone: the figures are drawn here, the same files
+    d = Drawer().start()
+    d.proc.kill()
+    d.proc.wait()
+    (tmp_path / "loss.png").unlink()
+    d.submit("history", history=h, out_dir=str(tmp_path))
+    assert sorted(p.rsplit("/", 1)[1] for p in d.finish()[0]) == ["accuracy.png", "loss.png"]
+    assert (tmp_path / "loss.png").is_file()
