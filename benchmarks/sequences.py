@@ -279,7 +279,6 @@ def text_epochs(variant: str, epochs: int) -> dict:
     import numpy as np
 
     from kspec.pipeline import Pipeline
-    from kspec.textdata import Tokenizer, pad_sequences
 
     if variant == "kspec_run":
         return _run_epochs(TEXT_RUN_SPEC, epochs)
@@ -301,8 +300,12 @@ compile: {optimizer: adam, loss: binary_crossentropy}
             rows = list(csv.DictReader(f))
         sentences = [row["text"] for row in rows]
         y = np.asarray([1 if row["label"] == "positive" else 0 for row in rows])
-        tok = Tokenizer(num_words=1000, oov_token="<OOV>").fit(sentences)
-        x = pad_sequences(tok.sequences(sentences), 20, "post", "post")
+        from keras.utils import pad_sequences as keras_pad
+        from keras_preprocessing.text import Tokenizer as CourseTokenizer
+
+        tok = CourseTokenizer(num_words=1000, oov_token="<OOV>")
+        tok.fit_on_texts(sentences)
+        x = keras_pad(tok.texts_to_sequences(sentences), maxlen=20, padding="post", truncating="post")
     model = keras.Sequential([keras.Input((20,)), keras.layers.Embedding(1000, 16),
                               keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(24, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
