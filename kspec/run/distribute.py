@@ -19,9 +19,11 @@ Protocol between workers (every collective below is entered by every worker, in 
     1. the strategy is created (before any other TensorFlow op), the chief's seed is adopted
     2. the model is built (or loaded from the chief's checkpoint) in the scope: initial values are
        broadcast from the chief
-    3. per step: the step's all-reduces; per epoch: the metrics, and one all-reduce of "stop?" so a
-       stop asked on any worker (threshold, early stopping, NaN) ends the epoch loop on all of them
-       at the same epoch; a stop asked mid-epoch takes effect at the end of that epoch
+    3. per step: the step's all-reduces (gradients; batch logs and metric variables in one); per
+       epoch, only when a callback could decide differently on different workers, one all-reduce
+       of "stop?" so a stop asked on any worker ends the epoch loop on all of them at the same
+       epoch (kspec's and Keras's stopping callbacks decide on the all-reduced logs, the same on
+       every worker, and need none); a stop asked mid-epoch takes effect at the end of that epoch
     4. after training: every worker's weights digest is gathered and compared
     5. the chief writes the run directory (model.keras, evaluation, predictions, plots) with a
        local copy of the model; the other workers wait at a final barrier and write nothing
