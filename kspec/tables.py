@@ -59,6 +59,8 @@ class Records:
     rows: list[list[str | None]]
     lines: list[int]
     """The file line each row starts on (1-based)."""
+    absent: set[tuple[int, int]] = field(default_factory=set)
+    """(row, column) pairs whose key a JSON-lines object does not have (as against an empty value)."""
 
     def where(self, i: int) -> str:
         return f"{self.path}:{self.lines[i]}"
@@ -139,7 +141,8 @@ def _read_jsonl(path: Path, text: str, spec_path: tuple) -> Records:
         return v if isinstance(v, str) else json.dumps(v)
 
     rows = [[cell(obj.get(c)) for c in columns] for obj in objects]
-    return Records(path, columns, rows, lines)
+    absent = {(i, j) for i, obj in enumerate(objects) for j, c in enumerate(columns) if c not in obj}
+    return Records(path, columns, rows, lines, absent)
 
 
 # ------------------------------------------------------------------------------------ tables

@@ -315,7 +315,9 @@ def _from_records(rec: Records, data: Any, *, labelled: bool, spec_prefix: str =
                                     spec_path=("data", "label_column"))
     for i, t in enumerate(texts):
         if t is None:
-            raise DataFileError(f"{where[i]}: the text is empty", hint="remove the row, or fill in its text",
+            col = rec.index(data.text_column, ("data", "text_column"))
+            what = f"the object has no {rec.columns[col]!r} key" if (i, col) in rec.absent else "the text is empty"
+            raise DataFileError(f"{where[i]}: {what}", hint="remove the row, or fill in its text",
                                 spec_path=("data", "text_column"))
     return TextSet([t for t in texts], labels, where)
 

@@ -149,6 +149,16 @@ def test_run_refuses_bad_data_before_training(tmp_path, files, data, words):
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_json_line_without_the_text_key_says_so(tmp_path):
+    (tmp_path / "t.jsonl").write_text('{"text": "fine", "label": "a"}\n{"txt": "typo", "label": "b"}\n'
+                                      '{"text": "", "label": "b"}\n')
+    _, found = lint(tmp_path, "{type: text, path: t.jsonl}")
+    assert [d.code for d in found] == ["KS701"] and "t.jsonl:2: the object has no 'text' key" in found[0].message
+    (tmp_path / "t.jsonl").write_text('{"text": "fine", "label": "a"}\n{"text": " ", "label": "b"}\n')
+    _, found = lint(tmp_path, "{type: text, path: t.jsonl}")
+    assert "t.jsonl:2: the text is empty" in found[0].message
+
+
 def test_non_utf8_text_names_line_and_column(tmp_path):
     (tmp_path / "t.jsonl").write_bytes(b'{"text": "fine", "label": "a"}\n{"text": "caf\xe9", "label": "b"}\n')
     _, found = lint(tmp_path, "{type: text, path: t.jsonl}")
