@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,25 +165,45 @@ def keras_home() -> Path:
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
 
 
-def read_array_file(path: Path) -> dict[str, np.ndarray]:
-    """Arrays of a .npy or .npz file, never unpickling objects (a spec's data cannot run code)."""
+def read_array_file(path: Path, spec_path: tuple = ("data", "path")) -> dict[str, np.ndarray]:
+    """Arrays of a .npy or .npz file, never unpickling objects (a spec's data cannot run code).
+
+    A missing file is a :class:`KspecError` (the data may be absent on purpose, e.g. in CI); a file
+    that is there but is not a NumPy array file is a ``DataFileError`` at ``spec_path``.
+    """
     import numpy as np
 
+    from .tables import DataFileError
+
     try:
-        loaded = np.load(path, allow_pickle=False)
+        with open(path, "rb") as f:
+            magic = f.read(6)
     except FileNotFoundError:
         raise KspecError(f"data file {path} does not exist", hint="check the path (relative to the spec)") from None
-    except ValueError as e:
-        raise KspecError(f"cannot read {path}: {e}", hint="save arrays with numeric dtypes (no Python objects)") from None
-    except EOFError:
-        raise KspecError(f"cannot read {path}: the file is empty or cut short",
-                         hint="save it again with numpy.save / numpy.savez") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder, not a .npy/.npz file", spec_path=spec_path) from None
     except OSError as e:
         raise KspecError(f"cannot read {path}: {e}") from None
-    if isinstance(loaded, np.ndarray):
-        return {"": loaded}
-    with loaded:
-        return {k: loaded[k] for k in loaded.files}
+    if not magic:
+        raise DataFileError(f"cannot read {path}: the file is empty", spec_path=spec_path,
+                            hint="save it again with numpy.save / numpy.savez")
+    if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+        raise DataFileError(f"cannot read {path}: it is not a NumPy .npy or .npz file (it starts with {magic!r})",
+                            spec_path=spec_path, hint="save the array with numpy.save (or numpy.savez for several)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return {"": loaded}
+        with loaded:
+            return {k: loaded[k] for k in loaded.files}
+    except ValueError as e:
+        raise DataFileError(f"cannot read {path}: {e}", spec_path=spec_path,
+                            hint="save arrays with numeric dtypes (no Python objects)") from None
+    except (EOFError, zipfile.BadZipFile):
+        raise DataFileError(f"cannot read {path}: the file is cut short or damaged", spec_path=spec_path,
+                            hint="save it again with numpy.save / numpy.savez") from None
+    except OSError as e:
+        raise DataFileError(f"cannot read {path}: {e}", spec_path=spec_path) from None
 
 
 def file_fingerprint(paths: list[Path]) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import datasets
-from .diagnostics import KspecError
+from .diagnostics import KspecError, did_you_mean
 from .spec import (ArraysData, CompileSpec, IdxData, ImageFolderData, KerasData, ModelSpec, NpyData,
                    KerasTextData, NpzData, SeriesData, Spec, SyntheticData, TableData, TextData, TrainSpec)
 from .tables import DataFileError
@@ -186,16 +186,21 @@ def _stats_label_facts(y: dict, facts: DataFacts) -> None:
         facts.classification = False
 
 
-def _stats_facts(facts: DataFacts, stats: dict) -> None:
-    """:func:`_array_facts` from the statistics of a source's arrays, read in chunks and cached."""
+def _stats_facts(facts: DataFacts, stats: dict, where: dict[str, tuple] | None = None) -> None:
+    """:func:`_array_facts` from the statistics of a source's arrays, read in chunks and cached.
+
+    The files exist (:func:`_file_stats` checked), so an array that cannot be read is an error
+    at the spec key that names its file (``where`` maps a role to that key)."""
     import numpy as np
 
     for role in ("x", "y", "x_test", "y_test"):
+        at = (where or {}).get(role, ("data", "path"))
         if "error" in stats.get(role, {}):
-            raise KspecError(f"cannot read the {role} array: {stats[role]['error']}")
+            raise DataFileError(f"cannot read the {role} array: {stats[role]['error']}", spec_path=at,
+                                hint="save arrays with numeric dtypes, with numpy.save / numpy.savez")
         if role in stats and not stats[role].get("shape"):
-            raise KspecError(f"the {role} array is a single value (shape ()), not one value per sample",
-                             hint="save an array whose first axis is the samples")
+            raise DataFileError(f"the {role} array is a single value (shape ()), not one value per sample",
+                                hint="save an array whose first axis is the samples", spec_path=at)
     facts.stats = stats
     x, y, x_test = stats.get("x"), stats.get("y"), stats.get("x_test")
     if x is not None:
@@ -234,7 +239,10 @@ def _npz_keys(path: Path) -> set[str]:
     except FileNotFoundError:
         raise KspecError(f"data file {path} does not exist", hint="check the path (relative to the spec)") from None
     except zipfile.BadZipFile:
-        raise KspecError(f"cannot read {path}: not an .npz archive", hint="save the arrays with numpy.savez") from None
+        raise DataFileError(f"cannot read {path}: not an .npz archive", hint="save the arrays with numpy.savez",
+                            spec_path=("data", "path")) from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder, not an .npz archive", spec_path=("data", "path")) from None
     except OSError as e:
         raise KspecError(f"cannot read {path}: {e}") from None
 
@@ -432,15 +440,26 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
         for role, name in (("x_test", data.test_images), ("y_test", data.test_labels)):
             if name:
                 parts[role] = (_rel(base_dir, name), IDX)
-        datasets.read_idx_header(parts["x"][0])  # a file that is not IDX: say so by name
+        try:
+            datasets.read_idx_header(parts["x"][0])  # a file that is not IDX: say so by name
+        except KspecError as e:
+            if not parts["x"][0].is_file():
+                raise
+            raise DataFileError(e.message, e.hint, spec_path=("data", "train_images")) from None
         facts.origin.update(num_classes=("data", "train_labels"), sample_shape=("data", "train_images"))
-        _stats_facts(facts, _file_stats(parts, data))
+        _stats_facts(facts, _file_stats(parts, data), {"x": ("data", "train_images"), "y": ("data", "train_labels"),
+                                                       "x_test": ("data", "test_images"),
+                                                       "y_test": ("data", "test_labels")})
     elif isinstance(data, NpzData):
         path = _rel(base_dir, data.path)
         keys = _npz_keys(path)
-        missing = [k for k in (data.x_key, data.y_key) if k not in keys]
-        if missing:
-            raise KspecError(f"{data.path} has no array {missing[0]!r} (it has {sorted(keys)})")
+        for field_name in ("x_key", "y_key"):
+            k = getattr(data, field_name)
+            if k not in keys:
+                raise DataFileError(f"{data.path} has no array {k!r} (it has {sorted(keys)})",
+                                    hint=(f"did you mean {hit!r}?" if (hit := did_you_mean(k, sorted(keys)))
+                                          else f"set {field_name} to one of {sorted(keys)}"),
+                                    spec_path=("data", field_name))
         parts = {"x": (path, data.x_key), "y": (path, data.y_key)}
         for role, k in (("x_test", data.x_test_key), ("y_test", data.y_test_key)):
             if k and k in keys:
@@ -453,7 +472,7 @@ def _collect(data: Any, base_dir: Path, facts: DataFacts) -> None:
             if getattr(data, role):
                 parts[role] = (_rel(base_dir, getattr(data, role)), "")
         facts.origin.update(sample_shape=("data", "x"), num_classes=("data", "y"), labels=("data", "y"))
-        _stats_facts(facts, _file_stats(parts, data))
+        _stats_facts(facts, _file_stats(parts, data), {role: ("data", role) for role in parts})
     elif isinstance(data, ImageFolderData):
         from . import imagefolder
 

@@ -63,6 +63,9 @@ def read_series(data: Any, base_dir: Path) -> np.ndarray:
         from .datasets import read_array_file
 
         arrays = read_array_file(path)
+        if not arrays:
+            raise DataFileError(f"{path} holds no arrays", hint="save the series with numpy.save",
+                                spec_path=("data", "path"))
         key = "" if "" in arrays else (data.column if isinstance(data.column, str) else None)
         if key is None or key not in arrays:
             raise DataFileError(f"{path} holds arrays {sorted(arrays)}; say which with `column`",
@@ -73,6 +76,10 @@ def read_series(data: Any, base_dir: Path) -> np.ndarray:
         if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.number):
             raise DataFileError(f"{path} holds an array of shape {list(arr.shape)} ({arr.dtype}); a series is "
                                 "one number per time step", hint="save a 1-D numeric array", spec_path=("data", "path"))
+        if arr.size == 0:
+            raise DataFileError(f"{path} holds an empty array: the series has no time steps",
+                                hint="save the series (one number per time step) with numpy.save",
+                                spec_path=("data", "path"))
         values = arr.astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:

@@ -299,7 +299,7 @@ class TextSet:
     """Per text: the file and line (``file:line``) or file it came from."""
 
 
-def _from_records(rec: Records, data: Any, *, labelled: bool, spec_prefix: str = "",
+def _from_records(rec: Records, data: Any, *, labelled: bool,
                   spec_path: tuple = ("data", "path")) -> TextSet:
     texts = rec.column(data.text_column, ("data", "text_column"))
     if not rec.rows:

@@ -127,10 +127,33 @@ def test_a_validation_period_shorter_than_the_horizon_is_an_error(tmp_path, data
     assert d.path == where and "at most 90" in d.hint
 
 
-def test_an_empty_npy_file_is_named(tmp_path):
-    (tmp_path / "s.npy").write_bytes(b"")
+@pytest.mark.parametrize("write, words", [
+    (lambda p: p.write_bytes(b""), "s.npy: the file is empty"),
+    (lambda p: p.write_bytes(b"time,value\n0,1\n"), "s.npy: it is not a NumPy .npy or .npz file"),
+    (lambda p: p.write_bytes(b"\x93NUMPY\x01\x00cut"), "cannot read"),
+    (lambda p: np.save(p, np.zeros(0)), "holds an empty array"),
+])
+def test_an_unusable_npy_file_is_an_error_at_the_path(tmp_path, write, words):
+    write(tmp_path / "s.npy")
     _, found = lint(tmp_path, "{type: series, path: s.npy, window_size: 3}")
-    assert any("s.npy: the file is empty or cut short" in d.message for d in found), [d.message for d in found]
+    assert [(d.code, d.path) for d in found] == [("KS701", "data.path")], [d.message for d in found]
+    assert words in found[0].message, found[0].message
+
+
+def test_a_missing_npy_file_is_not_inspected_but_not_an_error(tmp_path):
+    _, found = lint(tmp_path, "{type: series, path: s.npy, window_size: 3}")
+    assert [d.code for d in found] == ["KS308"]
+
+
+def test_a_wrong_npz_key_is_an_error_at_the_key(tmp_path):
+    np.savez(tmp_path / "d.npz", x_train=np.zeros((4, 2)), y_train=np.zeros(4))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("kspec: 1\ndata: {type: npz, path: d.npz, x_key: x_trian, y_key: y_train}\n"
+                    "model:\n  input_shape: [2]\n  layers:\n    - {type: Dense, units: 1}\n"
+                    "compile: {optimizer: adam, loss: mse}\n", encoding="utf-8")
+    found = Pipeline(spec).diagnostics
+    assert [(d.code, d.path) for d in found] == [("KS701", "data.x_key")], [d.message for d in found]
+    assert "did you mean 'x_train'" in found[0].hint
 
 
 def test_nan_in_npy_names_the_index(tmp_path):

@@ -12,7 +12,8 @@ class UnusableData(Rule):
     """What it does: reports a data file that exists but cannot be used as the data section says:
     a text or series column that is not in the file's header (with the closest name), a file that
     is not UTF-8 (with its line), an empty text, a label column with a single class, a series
-    with a gap or a NaN (with its position), a window longer than the series.
+    with a gap or a NaN (with its position), a window longer than the series; an array file
+    (.npy, .npz, IDX) that is damaged, empty, not of its format, or lacks the array named.
 
     Why is this bad: training would stop at the first batch, or worse train on wrong data; the
     mistake is cheaper to fix before anything is loaded, and the message says where in the
