@@ -25,8 +25,9 @@ from ..diagnostics import KspecError
 from ..resolve import Resolved
 from ..compiling import LOSS_KERAS, METRIC_KERAS, OPTIMIZER_KERAS
 from .eject_strategy import kind as strategy_kind, loop_code, multi_worker_fit_code, strategy_code
-from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, ModelCheckpoint,
-                    ReduceLROnPlateau, SimpleLoss, TensorBoard, ThresholdStop)
+from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, LearningRateScheduler,
+                    ModelCheckpoint, ReduceLROnPlateau, SimpleLoss, SwapEMAWeights, TensorBoard, TerminateOnNaN,
+                    ThresholdStop)
 
 INLINE_LIMIT = 2000
 """Inline arrays with more values than this go to the data file instead of the script."""
@@ -85,9 +86,9 @@ def _py(value: Any, indent: int) -> str:
 
 def _check(r: Resolved) -> None:
     kind_of_data = getattr(r.data, "type", None)
-    if kind_of_data in ("series", "text", "table", "keras_text"):
+    if kind_of_data in ("text", "keras_text"):
         raise KspecError(f"kspec eject does not write {kind_of_data} data pipelines yet (data.type: {kind_of_data})",
-                         hint="eject a spec with arrays, npz, npy, idx, keras, synthetic or image_folder data")
+                         hint="eject a spec with arrays, npz, npy, idx, keras, synthetic, image_folder, series or table data")
     kind = getattr(r.train.distribute, "type", "default")
     if kind not in ("default", "mirrored", "multi_worker"):
         raise KspecError(f"kspec eject cannot write train.distribute {kind!r} as a script",
@@ -294,7 +295,14 @@ def _callbacks_code(r: Resolved) -> tuple[list[str], bool]:
             path = args.pop("filepath")
             lines.append(f"    keras.callbacks.ModelCheckpoint(str(OUT / {path!r}), {_kw(args)}),")
         elif isinstance(cb, CSVLogger):
-            lines.append(f"    keras.callbacks.CSVLogger(str(OUT / {cb.filename!r}), append={cb.append!r}),")
+            sep = "" if cb.separator == "," else f"separator={cb.separator!r}, "
+            lines.append(f"    keras.callbacks.CSVLogger(str(OUT / {cb.filename!r}), {sep}append={cb.append!r}),")
+        elif isinstance(cb, TerminateOnNaN):
+            lines.append(f"    keras.callbacks.TerminateOnNaN({'raise_error=True' if cb.raise_error else ''}),")
+        elif isinstance(cb, SwapEMAWeights):
+            lines.append(f"    keras.callbacks.SwapEMAWeights(swap_on_epoch={cb.swap_on_epoch!r}),")
+        elif isinstance(cb, LearningRateScheduler):
+            lines.append(f"    keras.callbacks.LearningRateScheduler({_epoch_rate(cb.schedule)}, verbose={cb.verbose!r}),")
         elif isinstance(cb, ReduceLROnPlateau):
             lines.append(f"    keras.callbacks.ReduceLROnPlateau({_kw(cb.model_dump(exclude={'type'}))}),")
         elif isinstance(cb, TensorBoard):
@@ -302,6 +310,16 @@ def _callbacks_code(r: Resolved) -> tuple[list[str], bool]:
                          f"histogram_freq={cb.histogram_freq!r}),")
     lines.append("]")
     return lines, threshold
+
+
+def _epoch_rate(schedule) -> str:
+    """The declared per-epoch schedule as the lambda the course writes."""
+    if schedule.type == "exponential":
+        e = f"epoch / {schedule.epochs_per_factor!r}"
+        e = f"int({e})" if schedule.staircase else f"({e})"
+        return f"lambda epoch, lr: float({schedule.initial_learning_rate!r} * {schedule.factor!r} ** {e})"
+    steps = " ".join(f"{v!r} if epoch < {b!r} else" for b, v in zip(schedule.boundaries, schedule.values))
+    return f"lambda epoch, lr: {steps} {schedule.values[-1]!r}"
 
 
 def _fit_code(r: Resolved) -> list[str]:
@@ -323,7 +341,14 @@ def _fit_code(r: Resolved) -> list[str]:
                   "(OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
                   "model.save(OUT / 'model.keras')"]
         return lines
-    if t.steps_per_epoch:
+    if getattr(d, "type", None) == "series":  # a dataset of window batches: it shuffles itself
+        steps = f"steps_per_epoch={t.steps_per_epoch}, " if t.steps_per_epoch else ""
+        lines += [f"history = model.fit(train, {steps}validation_data=validation, shuffle=False, epochs=EPOCHS,",
+                  f"                    callbacks=callbacks, verbose={verbose!r})",
+                  "(OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
+                  "model.save(OUT / 'model.keras')"]
+        return lines
+    if t.steps_per_epoch and getattr(d, "type", None) not in SEQUENCE_KINDS:  # kspec fits table arrays whole
         lines += ["import tensorflow as tf", "", "",
                   "def repeating(x, y, shuffle):",
                   "    ds = tf.data.Dataset.from_tensor_slices((x, y))",
@@ -348,6 +373,8 @@ def _after_code(r: Resolved) -> list[str]:
     spec = r.spec
     if isinstance(r.data, ImageFolderData):
         return _after_images_code(r)
+    if getattr(r.data, "type", None) == "series":
+        return _after_series_code(r)
     lines = []
     ev = spec.evaluate
     if ev is not False:
@@ -358,7 +385,9 @@ def _after_code(r: Resolved) -> list[str]:
                   f"    metrics = model.evaluate(*evaluation, batch_size={bs or 'BATCH_SIZE'}, verbose=0, return_dict=True)",
                   f"    print('evaluation ({source}):', {{k: round(float(v), 4) for k, v in metrics.items()}})"]
     p = spec.predict
-    if p is not None:
+    if p is not None and getattr(r.data, "type", None) in SEQUENCE_KINDS and p.x is not None:
+        lines += ["", "# kspec run also predicts the spec's predict.x rows; not written here"]
+    elif p is not None:
         if p.x is not None:
             lines += ["", f"inputs = np.asarray({_py(p.x, 20)}, dtype=np.float32)"]
             if r.input_shape == (1,):
@@ -371,6 +400,15 @@ def _after_code(r: Resolved) -> list[str]:
         lines += ["print('predictions:')", "for i, out in enumerate(model.predict(inputs, verbose=0)):",
                   "    print(i, np.round(out, 4).tolist())"]
     return lines
+
+
+def _after_series_code(r: Resolved) -> list[str]:
+    """Evaluation on the validation windows (a series has no test set)."""
+    if r.spec.evaluate is False:
+        return []
+    return ["", "if validation is not None:",
+            "    metrics = model.evaluate(validation, verbose=0, return_dict=True)",
+            "    print('evaluation (validation):', {k: round(float(v), 4) for k, v in metrics.items()})"]
 
 
 def _after_images_code(r: Resolved) -> list[str]:
@@ -405,7 +443,9 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     d = r.data
     images = isinstance(d, ImageFolderData)
     big_inline = isinstance(d, ArraysData) and _count(d.x) + _count(d.y) > INLINE_LIMIT
-    if not isinstance(d, (ArraysData, KerasData, ImageFolderData)) or big_inline:
+    sequence = getattr(d, "type", None) in SEQUENCE_KINDS
+    sequence_code, std = _sequence_code(r, script) if sequence else ([], set())
+    if not (isinstance(d, (ArraysData, KerasData, ImageFolderData)) or sequence) or big_inline:
         data_file = script.stem + "_data.npz"
         written.append(_write_data(r, script.with_name(data_file)))
     callbacks, threshold = _callbacks_code(r)
@@ -414,7 +454,8 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     head = [f'"""Train {r.spec.name or spec_name} with Keras: written by `kspec eject` from {spec_name}.',
             "", "Plain Keras, no kspec: the same model, data preparation, callbacks and training settings as",
             f"`kspec run` (seed {r.seed}). Artifacts go to OUT: history.json, model.keras.", '"""', "",
-            *_imports(images, distributed, isinstance(getattr(r.train.distribute, "workers", None), list)),
+            *_imports(images or getattr(d, "type", None) == "series", distributed, isinstance(getattr(r.train.distribute, "workers", None), list),
+                      std, images),
             f"SEED = {r.seed}", f"EPOCHS = {r.train.epochs}", f"BATCH_SIZE = {(d.batch_size if images else None) or r.train.batch_size}",
             "HERE = Path(__file__).resolve().parent",
             f"OUT = HERE / {script.stem + '_out'!r}", "OUT.mkdir(exist_ok=True)", ""]
@@ -427,6 +468,8 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
         from .eject_images import image_data_code
 
         data_code = image_data_code(r, script)
+    elif sequence:
+        data_code = sequence_code
     else:
         data_code = _data_code(r, data_file)
     model_code = _model_code(r) + _compile_code(r)
@@ -448,14 +491,24 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     return written
 
 
-def _imports(images: bool, distributed: str | None, listed_workers: bool = False) -> list[str]:
-    std = ["json"] + (["math", "os", "random"] if images else ["math", "os"] if distributed == "multi_worker" else [])
+def _imports(tf: bool, distributed: str | None, listed_workers: bool = False, more: set[str] = frozenset(),
+             images: bool = False) -> list[str]:
+    std = ["json", *more] + (["math", "os", "random"] if images else ["math", "os"] if distributed == "multi_worker" else [])
     if listed_workers:
         std.append("sys")  # WORKER_INDEX from the command line
     lines = [f"import {m}" for m in sorted(set(std))] + ["from pathlib import Path", "", "import numpy as np"]
-    if images or distributed:
+    if tf or distributed:
         lines.append("import tensorflow as tf")
     return lines + ["import keras", ""]
+
+
+SEQUENCE_KINDS = ("series", "table")
+
+
+def _sequence_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
+    from .eject_sequences import series_code, table_code
+
+    return {"series": series_code, "table": table_code}[r.data.type](r, script)
 
 
 def _count(values: Any) -> int:
