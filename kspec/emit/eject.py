@@ -164,10 +164,27 @@ def _model_code(r: Resolved) -> list[str]:
             before += code
             lines.append(f"        {fn}(),")
             continue
-        kwargs = _without_defaults("layers", layer.type, layer.keras_kwargs())
-        lines.append(f"        keras.layers.{layer.type}({_kw(kwargs)}),")
+        lines.append(f"        {_layer_code(layer)},")
     lines += ["    ],", f"    name={name!r},", ")"]
     return before + lines
+
+
+def _layer_code(layer, name: str | None = None) -> str:
+    """``keras.layers.X(...)`` for a spec layer, less Keras's defaults. A wrapper's nested layer
+    (Bidirectional, TimeDistributed) is written the same way, named as ``emit.model`` names it."""
+    from ..layers import LayerBase
+    from .model import snake_case
+
+    kwargs = layer.keras_kwargs()
+    if name and "name" not in kwargs:
+        kwargs = {"name": name, **kwargs}
+    args = []
+    for key, value in _without_defaults("layers", layer.type, kwargs).items():
+        if isinstance(value, LayerBase):
+            args.append(f"{key}={_layer_code(value, value.name or snake_case(value.type))}")
+        else:
+            args.append(f"{key}={value!r}")
+    return f"keras.layers.{layer.type}({', '.join(args)})"
 
 
 def _application_code(r: Resolved, layer, shape: tuple, index: int) -> tuple[str, list[str]]:

@@ -186,7 +186,7 @@ SHORT_SERIES = ["train.epochs=1", "data.generator.length=400", "data.split_time=
 EXAMPLES = {  # every example spec that is not an image folder or the quickstart, with overrides that keep it to seconds
     "series_dense": SHORT_SERIES,
     "series_lr_sweep": ["train.epochs=2", "data.generator.length=400", "data.split_time=300"],  # the scheduler's 2nd rate
-    # series_lstm and the text examples: not yet (a Bidirectional layer is written as the repr of its inner layer)
+    "series_lstm": SHORT_SERIES,  # Bidirectional(LSTM): the nested layer written as a layer, named as kspec names it
     "series_conv_lstm": SHORT_SERIES + ["data.normalize=minmax"],
     "table_fruit": ["train.epochs=1", "data.label_encoding=one_hot", "compile.loss=categorical_crossentropy"],
     "table_houses": ["train.epochs=1"],
