@@ -193,17 +193,21 @@ _POOLING = {"GlobalAveragePooling2D": "avg", "GlobalMaxPooling2D": "max"}
 
 
 def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, Any] | None:
-    """An ``Application`` layer as kspec emits it (``emit.applications``: a small model named after
-    the application, ``Input -> preprocess_input as layers -> the keras.applications backbone``), or
-    None when ``item`` is not one. The backbone's variant (alpha, minimalistic) is found from its
+    """An ``Application`` layer, or None when ``item`` is not one: either as kspec emits it
+    (``emit.applications``: a small model named after the application, ``Input -> preprocess_input as
+    layers -> the keras.applications backbone``) or a plain ``keras.applications`` model placed in
+    the Sequential as the course does (``MobileNetV2(include_top=False, ...)``), found by its layer
+    names. The backbone's variant (alpha, minimalistic, include_preprocessing) is found from its
     layer names, width and model name; trainable / fine_tune_from from its layers' trainable flags.
     The configuration holds no weights, so ``weights`` is null (with a note)."""
-    from .layerdefs.applications import APPLICATIONS, Application, backbone_layers, table
+    from .layerdefs.applications import APPLICATIONS, table
 
     cfg = item.get("config") or {}
     name = cfg.get("name")
-    if item.get("class_name") not in ("Functional", "Model") or name not in APPLICATIONS:
+    if item.get("class_name") not in ("Functional", "Model"):
         return None
+    if name not in APPLICATIONS:
+        return _plain_backbone(i, item, notes)
     inner = cfg.get("layers") or []
     backbones = [l for l in inner if l.get("class_name") in ("Functional", "Model")]
     if len(backbones) != 1:
@@ -219,6 +223,86 @@ def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, An
         return None
     label = f"layer {i} (Application {name!r})"
     bb = backbones[0].get("config") or {}
+    candidates = _variants(name, bb)
+    if not candidates:
+        raise KspecError(f"{label}: its backbone {bb.get('name')!r} is none of the variants of keras.applications.{name} "
+                         "that kspec knows (the layer names differ)",
+                         hint="rebuild it with keras.applications or kspec's Application layer, or keep that model in Python")
+    out = _backbone_fields(name, bb, candidates, label, notes, frozen=cfg.get("trainable") is False)
+    if not pre and expected:
+        out["preprocess_input"] = False
+    return _finish_application(out, notes, label)
+
+
+def _plain_backbone(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, Any] | None:
+    """A plain ``keras.applications`` model as a layer of the Sequential: the application whose
+    layer names the model's start with. Keras's preprocessing is not part of such a model (the
+    course applies ``preprocess_input`` to the data, or puts a Rescaling layer before it), so the
+    layer says ``preprocess_input: false`` where the application has a ``preprocess_input``."""
+    from .layerdefs.applications import APPLICATIONS, table
+
+    cfg = item.get("config") or {}
+    names = _layer_names(cfg)
+    if not names:
+        return None
+    found = [(app, c) for app in APPLICATIONS for c in [_variants(app, cfg, names)] if c]
+    if not found:
+        return None
+    longest = max(len(c[0][3]) for _, c in found)  # VGG19 also starts as VGG16 does: the whole match wins
+    found = [(app, c) for app, c in found if len(c[0][3]) == longest]
+    if len(found) > 1:  # the same layers (ResNet50 and the first blocks of ResNet101 cannot both match whole)
+        raise KspecError(f"layer {i} ({item.get('class_name')} {cfg.get('name')!r}): its layers match "
+                         f"{', '.join(app for app, _ in found)} alike",
+                         hint="write the Application layer in the spec by hand")
+    app, candidates = found[0]
+    label = f"layer {i} (keras.applications.{app} {cfg.get('name')!r})"
+    out = _backbone_fields(app, cfg, candidates, label, notes, frozen=False)
+    if table()[app]["preprocess"] != "internal":
+        out["preprocess_input"] = False
+        notes.append(f"{label}: a plain keras.applications model does not preprocess its input, so "
+                     "`preprocess_input: false` was written; if the data is not preprocessed before it, remove "
+                     "that line and kspec applies the application's preprocess_input in the model")
+    return _finish_application(out, notes, label)
+
+
+def _layer_names(cfg: dict[str, Any]) -> list[str]:
+    return [(l.get("config") or {}).get("name") for l in cfg.get("layers") or [] if l.get("class_name") != "InputLayer"]
+
+
+def _unnumbered(name: str | None) -> str | None:
+    """A layer name less a process counter (``rescaling_1`` -> ``rescaling``): Keras numbers the
+    preprocessing layers of a backbone by how many were made before it in the process."""
+    return re.sub(r"_\d+$", "", name) if name else name
+
+
+def _variants(app: str, bb: dict[str, Any], bnames: list[str] | None = None) -> list[tuple]:
+    """The variants of ``app`` whose layer names ``bb``'s layers start with: (alpha, minimalistic,
+    include_preprocessing, names, table entry), ``include_preprocessing`` False where the backbone
+    lacks the preprocessing layers the variant starts with."""
+    from .layerdefs.applications import backbone_layers, table, takes
+
+    bnames = _layer_names(bb) if bnames is None else bnames
+    have = [_unnumbered(n) for n in bnames]
+    entry = table()[app]
+    out = []
+    for key, variant in entry["variants"].items():
+        opts = dict(kv.split("=") for kv in key.split(",") if kv)
+        alpha = float(opts["alpha"]) if "alpha" in opts else None
+        minimal = opts["minimalistic"] == "True" if "minimalistic" in opts else None
+        names = backbone_layers(app, alpha, minimal)[0]
+        want = [_unnumbered(n) for n in names]
+        if have[:len(want)] == want:
+            out.append((alpha, minimal, None, names, variant))
+        elif takes(app, "include_preprocessing"):
+            skip = len((variant.get("preprocessing") or [[]])[0])
+            if skip and have[:len(want) - skip] == want[skip:]:
+                out.append((alpha, minimal, False, names[skip:], variant))
+    return out
+
+
+def _backbone_fields(name: str, bb: dict[str, Any], candidates: list[tuple], label: str, notes: list[str], *,
+                     frozen: bool) -> dict[str, Any]:
+    """The Application layer's fields read from the backbone model's configuration ``bb``."""
     blayers = [l for l in bb.get("layers") or [] if l.get("class_name") != "InputLayer"]
     bnames = [(l.get("config") or {}).get("name") for l in blayers]
     by_name = {n: l for n, l in zip(bnames, blayers)}
@@ -230,29 +314,15 @@ def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, An
         out["classifier_activation"] = top["config"].get("activation")
     else:
         out["pooling"] = _POOLING.get(blayers[-1].get("class_name")) if blayers else None
-    candidates = []
-    for key in entry["variants"]:
-        opts = dict(kv.split("=") for kv in key.split(",") if kv)
-        alpha = float(opts["alpha"]) if "alpha" in opts else None
-        minimal = opts["minimalistic"] == "True" if "minimalistic" in opts else None
-        names = backbone_layers(name, alpha, minimal)[0]
-        if bnames[:len(names)] == names:
-            candidates.append((alpha, minimal, names, entry["variants"][key]))
-    if not candidates:
-        raise KspecError(f"{label}: its backbone {bb.get('name')!r} is none of the variants of keras.applications.{name} "
-                         "that kspec knows (the layer names differ)",
-                         hint="rebuild it with keras.applications or kspec's Application layer, or keep that model in Python")
     if len(candidates) > 1:
-        import re
-
         m = re.search(r"_(\d+\.\d+)_", bb.get("name") or "")  # mobilenetv2_0.35_48
         if m:
             candidates = [c for c in candidates if c[0] is not None and abs(c[0] - float(m.group(1))) < 1e-9] or candidates
     if len(candidates) > 1:  # the width of the last convolution of the feature extractor
-        convs = [by_name[n] for n in candidates[0][2] if by_name.get(n, {}).get("class_name") == "Conv2D"]
+        convs = [by_name[n] for n in candidates[0][3] if by_name.get(n, {}).get("class_name") == "Conv2D"]
         width = (convs[-1].get("config") or {}).get("filters") if convs else None
-        candidates = [c for c in candidates if c[3].get("features") == width] or candidates
-    alpha, minimal, names, _ = candidates[0]
+        candidates = [c for c in candidates if c[4].get("features") == width] or candidates
+    alpha, minimal, preprocessing, _, _ = candidates[0]
     if len(candidates) > 1:
         notes.append(f"{label}: its width (alpha) could not be told apart from the configuration; "
                      f"alpha {alpha} was written, check it")
@@ -260,22 +330,33 @@ def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, An
         out["alpha"] = alpha
     if minimal:
         out["minimalistic"] = True
+    if preprocessing is False:
+        out["include_preprocessing"] = False
     depthwise = next((l for l in blayers if l.get("class_name") == "DepthwiseConv2D"), None)
     if name == "MobileNet" and depthwise is not None and (depthwise["config"].get("depth_multiplier") or 1) != 1:
         out["depth_multiplier"] = depthwise["config"]["depth_multiplier"]
-    if not pre and expected:
-        out["preprocess_input"] = False
+    if out["include_top"]:
+        drop = by_name.get("dropout")
+        if drop is not None and name in ("MobileNet", "MobileNetV3Small", "MobileNetV3Large"):
+            rate = (drop.get("config") or {}).get("rate")
+            out["dropout" if name == "MobileNet" else "dropout_rate"] = rate
     flags = [(l.get("config") or {}).get("trainable", True) is not False for l in blayers]
-    if bb.get("trainable") is False or cfg.get("trainable") is False or (flags and not any(flags)):
+    if bb.get("trainable") is False or frozen or (flags and not any(flags)):
         out["trainable"] = False
     elif not all(flags):
         start = flags.index(True)
         if not all(flags[start:]):
-            frozen = [n for n, f in zip(bnames[start:], flags[start:]) if not f]
-            raise KspecError(f"{label}: layers {frozen[:3]} are frozen after trainable layer {bnames[start]!r}; a spec "
+            stuck = [n for n, f in zip(bnames[start:], flags[start:]) if not f]
+            raise KspecError(f"{label}: layers {stuck[:3]} are frozen after trainable layer {bnames[start]!r}; a spec "
                              "freezes the backbone whole (trainable: false) or below one layer (fine_tune_from)",
                              hint="freeze the backbone below one layer only, or keep that model in Python")
         out["fine_tune_from"] = bnames[start]
+    return out
+
+
+def _finish_application(out: dict[str, Any], notes: list[str], label: str) -> dict[str, Any]:
+    from .layerdefs.applications import Application
+
     notes.append(f"{label}: the configuration holds no weights, so `weights: null` was written; write `imagenet` "
                  "if the backbone started from the ImageNet weights, or a .weights.h5 file saved with "
                  "model.save_weights")
@@ -435,7 +516,7 @@ def import_model(path: str | Path) -> Imported:
     layers = [_application(i, item, notes) or _layer(i, item, classes) for i, item in enumerate(items)]
     names = [(item.get("config") or {}).get("name") for item in items]
     for layer, name, auto in zip(layers, names, _auto_names([l["type"] for l in layers])):
-        if name and name != auto:
+        if name and name != auto and layer["type"] != "Application":  # an Application's name is the model's
             layer["name"] = name
     model: dict[str, Any] = {}
     if input_shape is not None:

@@ -59,6 +59,12 @@ _DEFAULTS = {"alpha": 1.0, "minimalistic": False}
 
 
 @functools.cache
+def takes(name: str, argument: str) -> bool:
+    """Whether ``keras.applications.<name>`` takes ``argument`` (alpha, minimalistic,
+    include_preprocessing, depth_multiplier, dropout, dropout_rate)."""
+    return name in _OPTIONS.get(argument, ())
+
+
 def table() -> dict:
     """The committed table (applications.json)."""
     return json.loads((HERE / "applications.json").read_text(encoding="utf-8"))["apps"]

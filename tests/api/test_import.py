@@ -206,3 +206,87 @@ def test_import_refuses_a_backbone_frozen_in_a_pattern_no_spec_holds(tmp_path):
     path = keras_file(tmp_path, {"class_name": "Sequential", "config": {"name": "m", "layers": [item]}})
     with pytest.raises(KspecError, match=r"layer 0 \(Application 'MobileNetV2'\): layers .* are frozen after"):
         import_model(path)
+
+
+def plain_backbone(name: str, backbone: str, **kw) -> dict:
+    """A keras.applications model as the course puts it in a Sequential (no kspec wrapper)."""
+    return application_item(name, backbone, **kw)["config"]["layers"][-1]
+
+
+def imported_first_layer(tmp_path, item) -> tuple[dict, list[str]]:
+    path = keras_file(tmp_path, {"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 64, 64, 3]}}, item, dense(4, activation="softmax")]}})
+    imported = import_model(path)
+    spec = kspec.load({"kspec": 1, "data": {"type": "synthetic", "samples": 8, "image_size": 64},
+                       "model": imported.spec["model"], "compile": {"optimizer": "adam", "loss": "mse"}})
+    assert spec.valid, str(spec.diagnostics)
+    return imported.spec["model"]["layers"][0], imported.notes
+
+
+def test_import_reads_a_plain_keras_applications_backbone(tmp_path):
+    layer, notes = imported_first_layer(tmp_path, plain_backbone("MobileNetV2", "mobilenetv2_0.35_64", alpha=0.35))
+    assert layer == {"type": "Application", "name": "MobileNetV2", "weights": None, "include_top": False,
+                     "pooling": "avg", "alpha": 0.35, "preprocess_input": False}
+    assert any("preprocess_input: false" in n for n in notes)
+
+
+def test_import_of_a_plain_backbone_keeps_its_frozen_flag_and_tells_the_width_by_name(tmp_path):
+    layer, _ = imported_first_layer(tmp_path, plain_backbone("ResNet50", "resnet50", trainable=False, pooling=None))
+    assert layer == {"type": "Application", "name": "ResNet50", "weights": None, "include_top": False,
+                     "trainable": False, "preprocess_input": False}
+    layer, _ = imported_first_layer(tmp_path, plain_backbone("MobileNetV2", "mobilenetv2_0.75_64", alpha=0.75))
+    assert layer["alpha"] == 0.75
+
+
+def test_import_of_a_plain_backbone_with_and_without_its_own_preprocessing(tmp_path):
+    """EfficientNetV2 rescales inside the model unless include_preprocessing=False; the preprocessing
+    layers carry Keras's process counter (rescaling_1) in a notebook that built a model before."""
+    item = plain_backbone("EfficientNetV2B0", "efficientnetv2-b0")
+    for layer in item["config"]["layers"][1:3]:
+        layer["config"]["name"] += "_1"
+    layer, notes = imported_first_layer(tmp_path, item)
+    assert layer == {"type": "Application", "name": "EfficientNetV2B0", "weights": None, "include_top": False,
+                     "pooling": "avg"}
+    assert not any("preprocess_input" in n for n in notes)  # the backbone preprocesses itself
+    del item["config"]["layers"][1:3]
+    layer, _ = imported_first_layer(tmp_path, item)
+    assert layer["include_preprocessing"] is False
+
+
+def test_import_refuses_a_functional_model_that_is_no_application(tmp_path):
+    item = plain_backbone("MobileNetV2", "mobilenetv2_0.35_64", alpha=0.35)
+    item["config"]["layers"][1]["config"]["name"] = "my_stem"
+    with pytest.raises(KspecError, match=r"layer 0 \(Functional 'mobilenetv2_0.35_64'\) is not a layer kspec supports"):
+        imported_first_layer(tmp_path, item)
+
+
+@pytest.mark.slow
+def test_a_notebook_transfer_model_imports_with_keras_own_parameter_counts(tmp_path):
+    """The course's model: a Rescaling layer, keras.applications.MobileNetV2 without its top, a
+    classifier. Imported, its static shapes and parameter counts equal the Keras model's."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    base = keras.applications.MobileNetV2(input_shape=(64, 64, 3), alpha=0.35, include_top=False, weights=None,
+                                          pooling="avg")
+    base.trainable = False
+    model = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Rescaling(1 / 127.5, offset=-1), base,
+                              keras.layers.Dense(4, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.save(tmp_path / "m.keras")
+    imported = import_model(tmp_path / "m.keras").spec
+    assert imported["model"]["layers"][1] == {"type": "Application", "name": "MobileNetV2", "weights": None,
+                                              "include_top": False, "pooling": "avg", "alpha": 0.35,
+                                              "trainable": False, "preprocess_input": False}
+    import numpy as np
+
+    np.savez(tmp_path / "d.npz", x=np.zeros((8, 64, 64, 3), np.float32), y=np.eye(4, dtype=np.float32)[[0, 1] * 4])
+    spec = kspec.load({"kspec": 1, "data": {"type": "npz", "path": "d.npz"}, "model": imported["model"],
+                       "compile": imported["compile"]}, base_dir=tmp_path)
+    assert spec.valid, str(spec.diagnostics)
+    rows = spec.shapes.rows
+    trainable = sum(int(w.shape.num_elements()) for w in model.trainable_weights)
+    frozen = sum(int(w.shape.num_elements()) for w in model.non_trainable_weights)
+    assert (sum(r["trainable"] for r in rows), sum(r["params"] - r["trainable"] for r in rows)) == (trainable, frozen)
+    rebuilt = spec.model()
+    assert rebuilt.count_params() == model.count_params()
