@@ -484,7 +484,7 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     if images:
         from .eject_images import image_data_code
 
-        data_code = image_data_code(r, script)
+        data_code = image_data_code(r, script, by_file=distributed == "multi_worker")
     elif sequence:
         data_code = sequence_code
     else:

@@ -120,7 +120,7 @@ GEOMETRY = '''
 
 PIPELINE = '''
 
-def dataset(items, *, shuffle, order_seed, cache):
+def dataset(items, *, shuffle, order_seed, cache, batch=BATCH_SIZE):
     """Decoded uint8 images and integer labels, shuffled every pass when asked."""
     paths = [str(p) for p, _ in items]
     labels = np.asarray([lab for _, lab in items], dtype=np.int32)
@@ -136,7 +136,7 @@ def dataset(items, *, shuffle, order_seed, cache):
     if cache is not None:
         ds = ds.cache(cache)  # "" in memory, else a file prefix
         if shuffle:
-            ds = ds.shuffle(min(len(paths), max(2 * BATCH_SIZE, 256)), seed=DATA_SEED, reshuffle_each_iteration=True)
+            ds = ds.shuffle(min(len(paths), max(2 * batch, 256)), seed=DATA_SEED, reshuffle_each_iteration=True)
     return ds
 
 
@@ -161,7 +161,7 @@ if CACHE == "memory":
 elif CACHE:
     cache = str(OUT / CACHE)
 
-train = dataset(train_items, shuffle=SHUFFLE, order_seed=DATA_SEED if cache is not None else None, cache=cache)
+{shard}train = dataset(train_items, {train_args})
 {batching}
 train = train.prefetch(1)
 {train_map}
@@ -243,9 +243,27 @@ def _labels_code(class_mode: str) -> str:
             "sparse": "y"}.get(class_mode, "")
 
 
-def image_data_code(r, script: Path) -> list[str]:
+SHARD = '''n_train, TRAIN_BATCH, tcache = len(train_items), BATCH_SIZE, cache
+jobs = resolver.cluster_spec().as_dict()
+N_WORKERS = len(jobs.get("chief", [])) + len(jobs.get("worker", []))
+if N_WORKERS > 1:  # by file, as kspec shards an image folder: this worker reads its share, batched per replica
+    SHARD_INDEX = resolver.task_id + (1 if resolver.task_type == "worker" and "chief" in jobs else 0)
+    train_items = train_items[SHARD_INDEX::N_WORKERS]
+    TRAIN_BATCH = BATCH_SIZE // strategy.num_replicas_in_sync
+    if CACHE == "memory":  # the budget counts this worker's images
+        tcache = "" if len(train_items) * TARGET_SIZE[0] * TARGET_SIZE[1] * CHANNELS <= CACHE_BUDGET_MB * 2**20 else None
+    elif CACHE:
+        tcache = str(OUT / f"{CACHE}-worker{SHARD_INDEX}")
+'''
+"""Multi-worker training of an image folder: the training files dealt out to the workers
+(``emit.strategy.shard_image_folder``), each worker's pipeline batched per replica; an epoch
+still counts global batches of the whole training set."""
+
+
+def image_data_code(r, script: Path, *, by_file: bool = False) -> list[str]:
     """The script's data part for an image folder: constants, the listing, the datasets
-    ``train`` (repeating: fit with STEPS_PER_EPOCH) and ``validation`` (VALIDATION_STEPS batches)."""
+    ``train`` (repeating: fit with STEPS_PER_EPOCH) and ``validation`` (VALIDATION_STEPS batches).
+    ``by_file``: under MultiWorkerMirroredStrategy, each worker's ``train`` reads its own files."""
     d = r.data
     t = r.train
     batch = d.batch_size or t.batch_size
@@ -306,12 +324,18 @@ def image_data_code(r, script: Path) -> list[str]:
                  "    train_items = [it for i, it in enumerate(train_items) if i in keep]")
     else:
         limit = ""
+    shard, train_args = "", "shuffle=SHUFFLE, order_seed=DATA_SEED if cache is not None else None, cache=cache"
+    batch_name, n_train = "BATCH_SIZE", "len(train_items)"
+    if by_file:
+        shard, batch_name, n_train = SHARD, "TRAIN_BATCH", "n_train"
+        train_args = ("shuffle=SHUFFLE, order_seed=DATA_SEED if tcache is not None else None, cache=tcache, "
+                      "batch=TRAIN_BATCH")
     if t.steps_per_epoch:
         batching = (f"STEPS_PER_EPOCH = {t.steps_per_epoch}\n"
-                    "train = train.repeat().batch(BATCH_SIZE, drop_remainder=True)  # full batches across passes")
+                    f"train = train.repeat().batch({batch_name}, drop_remainder=True)  # full batches across passes")
     else:
-        batching = ("STEPS_PER_EPOCH = max(1, math.ceil(len(train_items) / BATCH_SIZE))  # one pass per epoch\n"
-                    "train = train.batch(BATCH_SIZE).repeat()")
+        batching = (f"STEPS_PER_EPOCH = max(1, math.ceil({n_train} / BATCH_SIZE))  # one pass per epoch\n"
+                    f"train = train.batch({batch_name}).repeat()")
     if augment:
         train_map = ("seeds = tf.data.Dataset.random(seed=DATA_SEED).batch(2)  # one augmentation seed per batch\n"
                      "train = tf.data.Dataset.zip((train, seeds)).map(lambda b, s: finish(True)(b[0], b[1], s),\n"
@@ -320,7 +344,7 @@ def image_data_code(r, script: Path) -> list[str]:
         train_map = "train = train.map(finish(True), num_parallel_calls=1, deterministic=True)"
     vsteps = t.validation_steps or "pass_steps"
     body = PIPELINE.format(finish="\n".join(finish), split=split, limit=limit, batching=batching,
-                           train_map=train_map, validation_steps=vsteps)
+                           train_map=train_map, validation_steps=vsteps, shard=shard, train_args=train_args)
     lines += body.splitlines()
     return lines
 

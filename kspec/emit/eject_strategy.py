@@ -10,8 +10,8 @@ kspec runs a loop of its own (:mod:`kspec.run.distribute`); the script has the s
 few lines: Keras's ``train_step`` / ``test_step`` in ``strategy.run``, metrics read across
 workers, the same callbacks and History. In-memory data is one pipeline of global batches,
 sharded by data (auto-shard ``DATA``), as kspec shards it. An image folder on a cluster of more
-than one worker is sharded by data too, where kspec gives each worker its own files: the
-workers' batches then differ from ``kspec run``'s (on one worker they are the same).
+than one worker is sharded by file, as kspec shards it: each worker reads every N-th training
+file and batches per replica; validation images are whole, sharded by data.
 """
 
 from __future__ import annotations
@@ -145,7 +145,13 @@ def multi_worker_fit_code(r, images: bool, verbose) -> list[str]:
     t = r.train
     lines = []
     if images:
-        lines += ["dtrain, dvalidation = sharded(train), sharded(validation.repeat()) if validation is not None else None"]
+        lines += ["if N_WORKERS > 1:  # each worker's own files: no auto-sharding on top",
+                  "    off = tf.data.Options()",
+                  "    off.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF",
+                  "    dtrain = strategy.distribute_datasets_from_function(lambda ctx: train.with_options(off))",
+                  "else:",
+                  "    dtrain = sharded(train)",
+                  "dvalidation = sharded(validation.repeat()) if validation is not None else None"]
         steps, vsteps = "STEPS_PER_EPOCH", "VALIDATION_STEPS"
     else:
         shuffle = r.data.shuffle
