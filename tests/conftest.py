@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -34,3 +35,27 @@ def spec_file(tmp_path):
         return path
 
     return write
+
+
+def fake_imdb(home: Path) -> Path:
+    """A tiny imdb-format Keras cache: imdb.npz (ragged word ranks, as Keras stores them) and
+    imdb_word_index.json. Reviews with "good" / "great" are positive (1), "bad" / "awful" negative."""
+    import numpy as np
+
+    index = {"the": 1, "film": 2, "was": 3, "plot": 4, "good": 5, "bad": 6, "great": 7, "awful": 8, "really": 9}
+    rng = np.random.default_rng(0)
+
+    def reviews(n):
+        x, y = np.empty(n, dtype=object), np.zeros(n, dtype=np.int64)
+        for k in range(n):
+            y[k] = k % 2
+            word = ("bad", "awful", "good", "great")[2 * y[k] + rng.integers(2)]
+            words = ["the", str(rng.choice(["film", "plot"])), "was"] + ["really"] * int(rng.integers(2)) + [word]
+            x[k] = [index[w] for w in words]
+        return x, y
+
+    (home / "datasets").mkdir(parents=True)
+    (x, y), (xt, yt) = reviews(256), reviews(64)
+    np.savez(home / "datasets" / "imdb.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    (home / "datasets" / "imdb_word_index.json").write_text(json.dumps(index))
+    return home / "datasets" / "imdb.npz"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SPECS
+from tests.conftest import ROOT, SPECS, fake_imdb
 
 pytest.importorskip("keras")
 pytestmark = pytest.mark.slow
@@ -77,30 +77,6 @@ def test_recurrent_forecasters_beat_the_naive_forecast(tmp_path, spec):
     assert report["model"]["mae"] < report["baselines"]["naive"]["mae"]
 
 
-def _fake_imdb(home):
-    """A tiny imdb-format Keras cache: imdb.npz (ragged word ranks, as Keras stores them) and
-    imdb_word_index.json. Reviews with "good" / "great" are positive (1), "bad" / "awful" negative."""
-    import numpy as np
-
-    index = {"the": 1, "film": 2, "was": 3, "plot": 4, "good": 5, "bad": 6, "great": 7, "awful": 8, "really": 9}
-    rng = np.random.default_rng(0)
-
-    def reviews(n):
-        x, y = np.empty(n, dtype=object), np.zeros(n, dtype=np.int64)
-        for k in range(n):
-            y[k] = k % 2
-            word = ("bad", "awful", "good", "great")[2 * y[k] + rng.integers(2)]
-            words = ["the", str(rng.choice(["film", "plot"])), "was"] + ["really"] * int(rng.integers(2)) + [word]
-            x[k] = [index[w] for w in words]
-        return x, y
-
-    (home / "datasets").mkdir(parents=True)
-    (x, y), (xt, yt) = reviews(256), reviews(64)
-    np.savez(home / "datasets" / "imdb.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
-    (home / "datasets" / "imdb_word_index.json").write_text(json.dumps(index))
-    return home / "datasets" / "imdb.npz"
-
-
 def test_keras_text_run_classifies_raw_sentences_with_the_keras_word_index(tmp_path, monkeypatch):
     """imdb loaded by Keras's own load_data from a fake cache (only the download is replaced);
     `kspec predict RUN "sentence"` numbers its words as load_data does, from imdb_word_index.json."""
@@ -111,7 +87,7 @@ def test_keras_text_run_classifies_raw_sentences_with_the_keras_word_index(tmp_p
     from kspec.run import run_pipeline
     from kspec.run.predict import predict_run
 
-    npz = _fake_imdb(tmp_path / "keras")
+    npz = fake_imdb(tmp_path / "keras")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(keras_imdb, "get_file", lambda *a, **kw: str(npz))
     spec = tmp_path / "imdb.yaml"
