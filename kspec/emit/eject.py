@@ -13,6 +13,7 @@ IDX, npz, npy files) is written, as stored before any preprocessing, to ``<scrip
 next to the script, so the script does not need kspec to regenerate or decode it. An image folder
 becomes kspec's tf.data pipeline written out (:mod:`kspec.emit.eject_images`); ``mirrored`` and
 ``multi_worker`` training their strategy and, for the latter, kspec's loop (:mod:`kspec.emit.eject_strategy`).
+Series and tables are written by :mod:`kspec.emit.eject_sequences`, text by :mod:`kspec.emit.eject_text`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from ..diagnostics import KspecError
 from ..resolve import Resolved
 from ..compiling import LOSS_KERAS, METRIC_KERAS, OPTIMIZER_KERAS
+from .eject_sequences import held_out_code
 from .eject_strategy import kind as strategy_kind, loop_code, multi_worker_fit_code, strategy_code
 from ..spec import (ArraysData, CSVLogger, EarlyStopping, ImageFolderData, KerasData, LearningRateScheduler,
                     ModelCheckpoint, ReduceLROnPlateau, SimpleLoss, SwapEMAWeights, TensorBoard, TerminateOnNaN,
@@ -85,10 +87,6 @@ def _py(value: Any, indent: int) -> str:
 
 
 def _check(r: Resolved) -> None:
-    kind_of_data = getattr(r.data, "type", None)
-    if kind_of_data in ("text", "keras_text"):
-        raise KspecError(f"kspec eject does not write {kind_of_data} data pipelines yet (data.type: {kind_of_data})",
-                         hint="eject a spec with arrays, npz, npy, idx, keras, synthetic, image_folder, series or table data")
     kind = getattr(r.train.distribute, "type", "default")
     if kind not in ("default", "mirrored", "multi_worker"):
         raise KspecError(f"kspec eject cannot write train.distribute {kind!r} as a script",
@@ -139,13 +137,7 @@ def _data_code(r: Resolved, data_file: str | None) -> list[str]:
     body.append("return x, y")
     lines += ["    " + b for b in body]
     lines += ["", "", "x, y = prepare(x, y)", "if x_test is not None:", "    x_test, y_test = prepare(x_test, y_test)"]
-    if isinstance(d.validation, float):
-        lines += [f"n_val = max(1, int(round(len(x) * {d.validation!r})))  # the last {d.validation:g} of the training data",
-                  "validation = (x[-n_val:], y[-n_val:])", "x, y = x[:-n_val], y[:-n_val]"]
-    elif d.validation == "test":
-        lines.append("validation = (x_test, y_test)")
-    else:
-        lines.append("validation = None")
+    lines += held_out_code(d)
     return lines
 
 
@@ -365,7 +357,7 @@ def _fit_code(r: Resolved) -> list[str]:
                   "(OUT / 'history.json').write_text(json.dumps(history.history, indent=2))",
                   "model.save(OUT / 'model.keras')"]
         return lines
-    if t.steps_per_epoch and getattr(d, "type", None) not in SEQUENCE_KINDS:  # kspec fits table arrays whole
+    if t.steps_per_epoch and getattr(d, "type", None) not in SEQUENCE_KINDS:  # kspec fits table and text arrays whole
         lines += ["import tensorflow as tf", "", "",
                   "def repeating(x, y, shuffle):",
                   "    ds = tf.data.Dataset.from_tensor_slices((x, y))",
@@ -376,7 +368,7 @@ def _fit_code(r: Resolved) -> list[str]:
     else:
         lines.append(f"fit_data = dict(x=x, y=y, batch_size=BATCH_SIZE, shuffle={d.shuffle!r})")
     lines.append("if validation is not None:")
-    if t.validation_steps:
+    if t.validation_steps and getattr(d, "type", None) not in SEQUENCE_KINDS:  # kspec validates their arrays whole
         lines.append(f"    fit_data.update(validation_data=repeating(*validation, False), validation_steps={t.validation_steps})")
     else:
         lines.append("    fit_data.update(validation_data=validation)")
@@ -519,13 +511,16 @@ def _imports(tf: bool, distributed: str | None, listed_workers: bool = False, mo
     return lines + ["import keras", ""]
 
 
-SEQUENCE_KINDS = ("series", "table")
+SEQUENCE_KINDS = ("series", "table", "text", "keras_text")
+"""Data kinds whose pipeline :mod:`kspec.emit.eject_sequences` or :mod:`kspec.emit.eject_text` writes."""
 
 
 def _sequence_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     from .eject_sequences import series_code, table_code
+    from .eject_text import keras_text_code, text_code
 
-    return {"series": series_code, "table": table_code}[r.data.type](r, script)
+    return {"series": series_code, "table": table_code, "text": text_code,
+            "keras_text": keras_text_code}[r.data.type](r, script)
 
 
 def _count(values: Any) -> int:

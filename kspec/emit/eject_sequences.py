@@ -1,5 +1,5 @@
-"""``kspec eject`` for series, table and text data: kspec's pipelines written out in plain NumPy,
-TensorFlow and the standard library.
+"""``kspec eject`` for series and table data: kspec's pipelines written out in plain NumPy,
+TensorFlow and the standard library (text data: :mod:`kspec.emit.eject_text`).
 
 Series (:mod:`kspec.series`, :mod:`kspec.emit.sequences`): the course's generator (or the CSV
 column / ``.npy`` file), ``rescale``, the split by time, the normalisation fitted on the training
@@ -19,7 +19,7 @@ from pathlib import Path
 from ..resolve import Resolved
 
 
-def _path_code(r: Resolved, value: str, script: Path) -> str:
+def path_code(r: Resolved, value: str, script: Path) -> str:
     """The path of a data file as the script finds it: relative to the script when the file is near it."""
     import os
 
@@ -39,7 +39,7 @@ READ_RECORDS = '''
 def read_records(path, fmt):
     """(header, rows) of a CSV (header row first), TSV or JSON-lines file: every value a string,
     an empty cell None, blank lines skipped."""
-    text = Path(path).read_text(encoding="utf-8").removeprefix("\\ufeff")
+    text = Path(path).read_bytes().decode("utf-8").removeprefix("\\ufeff")  # as is: no newline translation
     if fmt == "jsonl":
         objects = [json.loads(line) for line in text.splitlines() if line.strip()]
         header = []
@@ -59,7 +59,8 @@ def read_records(path, fmt):
 '''
 
 
-def _format(path: str, declared: str) -> str:
+def data_format(path: str, declared: str) -> str:
+    """The format a data file is read as: the declared one, or the one its suffix names."""
     from ..tables import file_format
 
     return file_format(Path(path), declared)
@@ -115,17 +116,17 @@ def series_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     elif Path(d.path).suffix.lower() in (".npy", ".npz"):
         key = d.column if isinstance(d.column, str) else None
         if Path(d.path).suffix.lower() == ".npy":
-            lines.append(f"series = np.load({_path_code(r, d.path, script)}).astype(np.float64).reshape(-1)")
+            lines.append(f"series = np.load({path_code(r, d.path, script)}).astype(np.float64).reshape(-1)")
         else:
             with_key = "" if key is None else key
-            lines += [f"with np.load({_path_code(r, d.path, script)}) as stored:",
+            lines += [f"with np.load({path_code(r, d.path, script)}) as stored:",
                       f"    series = stored[{with_key!r} if {with_key!r} in stored else stored.files[0]]"
                       ".astype(np.float64).reshape(-1)"]
     else:
         std |= {"csv", "io", "json"}
         lines += ["", ""] + READ_RECORDS.strip("\n").splitlines() + ["", ""]
-        fmt = _format(d.path, d.format)
-        lines.append(f"header, rows = read_records({_path_code(r, d.path, script)}, {fmt!r})")
+        fmt = data_format(d.path, d.format)
+        lines.append(f"header, rows = read_records({path_code(r, d.path, script)}, {fmt!r})")
         col = repr(d.column) if isinstance(d.column, int) else f"header.index({d.column!r})"
         lines.append(f"series = np.asarray([float(row[{col}]) for row in rows], dtype=np.float64)")
     if d.rescale is not None:
@@ -234,6 +235,25 @@ def encode(header, rows, layout):
 '''
 
 
+def split_code(d, n: str, what: str = "rows") -> list[str]:
+    """Lines that define ``train_rows`` and ``validation_rows`` of ``n`` samples as
+    :func:`kspec.tables.table_split` does: a seeded random fraction held out (``data.seed``, default 0), or none."""
+    if not isinstance(d.validation, float):
+        return [f"train_rows, validation_rows = list(range({n})), []"]
+    return [f"order = np.random.default_rng({d.seed or 0}).permutation({n})  # the validation {what}: a seeded random {d.validation:g}",
+            f"n_val = max(1, int(round({n} * {d.validation!r})))",
+            "train_rows, validation_rows = sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())"]
+
+
+def held_out_code(d) -> list[str]:
+    """Lines that define ``validation`` (and shorten ``x, y``) as kspec splits in-memory arrays: the
+    last fraction of the training data held out, the test set, or none."""
+    if isinstance(d.validation, float):
+        return [f"n_val = max(1, int(round(len(x) * {d.validation!r})))  # the last {d.validation:g} of the training data",
+                "validation = (x[-n_val:], y[-n_val:])", "x, y = x[:-n_val], y[:-n_val]"]
+    return ["validation = (x_test, y_test)" if d.validation == "test" else "validation = None"]
+
+
 def table_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     """Lines that define ``x, y``, ``validation`` and ``x_test, y_test`` (arrays) as kspec encodes a table."""
     from ..tables import read_records
@@ -247,20 +267,15 @@ def table_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     lines += ["", "", f"TARGET = {target!r}", f"COLUMNS = {dict(d.columns or {})!r}  # declared column types; the rest are inferred",
               f"TASK = {d.task!r}"]
     lines += TABLE.format(one_hot=one_hot).rstrip().splitlines()
-    fmt = _format(d.path, d.format)
-    lines += ["", "", f"header, rows = read_records({_path_code(r, d.path, script)}, {fmt!r})"]
-    if isinstance(d.validation, float):
-        lines += [f"order = np.random.default_rng({d.seed or 0}).permutation(len(rows))  # the validation rows: a seeded random {d.validation:g}",
-                  f"n_val = max(1, int(round(len(rows) * {d.validation!r})))",
-                  "train_rows, validation_rows = sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())"]
-    else:
-        lines.append("train_rows, validation_rows = list(range(len(rows))), []")
+    fmt = data_format(d.path, d.format)
+    lines += ["", "", f"header, rows = read_records({path_code(r, d.path, script)}, {fmt!r})"]
+    lines += split_code(d, "len(rows)")
     lines += ["layout = fit_layout(header, rows, train_rows)",
               "x, y = encode(header, [rows[i] for i in train_rows], layout)",
               "validation = encode(header, [rows[i] for i in validation_rows], layout) if validation_rows else None"]
     if d.test_path:
-        tfmt = _format(d.test_path, d.format)
-        lines += [f"x_test, y_test = encode(*read_records({_path_code(r, d.test_path, script)}, {tfmt!r}), layout)"]
+        tfmt = data_format(d.test_path, d.format)
+        lines += [f"x_test, y_test = encode(*read_records({path_code(r, d.test_path, script)}, {tfmt!r}), layout)"]
     else:
         lines.append("x_test = y_test = None")
     if d.validation == "test":
