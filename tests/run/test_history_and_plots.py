@@ -141,3 +141,13 @@ def test_drawer_child_draws_the_figures_and_falls_back_in_process(tmp_path):
     d.submit("history", history=h, out_dir=str(tmp_path))
     assert sorted(p.rsplit("/", 1)[1] for p in d.finish()[0]) == ["accuracy.png", "loss.png"]
     assert (tmp_path / "loss.png").is_file()
+
+
+@pytest.mark.parametrize("rows", [[], [{"epoch": 1, "loss": 0.5}],
+                                  [{"epoch": 1, "loss": "nan", "acc": 1.0}, {"epoch": 2, "loss": 0.25, "lr": 1e-08}]])
+def test_history_json_is_the_document_one_epoch_a_line(rows):
+    from kspec.run.history import history_json
+
+    text = history_json(rows)
+    assert json.loads(text) == {"version": 1, "epochs": rows}
+    assert len(text.splitlines()) == (5 + len(rows) if rows else 4)  # the head, one line per epoch, the tail
