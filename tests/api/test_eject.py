@@ -257,3 +257,109 @@ def test_ejected_keras_text_trains_exactly_like_kspec_run(tmp_path, monkeypatch)
     assert len(ejected["loss"]) == 2 and set(ejected) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     for key in ejected:
         assert ejected[key] == ours[key], key
+
+
+def tiny_texts(root: Path) -> None:
+    """A class-per-folder tree of .txt files (CRLF lines, a BOM, upper case, punctuation, a hidden
+    folder), a JSON-lines file with numeric labels and a blank line, and a CRLF song for next_word."""
+    import random
+
+    rng = random.Random(0)
+    words = {"neg": ["bad", "AWFUL", "dull.", "poor;", "Ça va pas"], "pos": ["Good", "great", "Café!", "fine,", "superb"],
+             "mid": ["okay", "so-so", "Average", "fair"]}
+    subjects = ["the film", "The plot", "this movie", "the END", "its cast"]
+
+    def clause(kind: str) -> str:
+        return f"{rng.choice(subjects)} was {rng.choice(words[kind])}"
+
+    for split, n in (("train", 16), ("test", 6)):
+        for label in ("neg", "pos"):
+            (root / "tree" / split / label).mkdir(parents=True)
+            for i in range(n):
+                text = ("\ufeff" if i == 0 else "") + clause(label) + "\r\n" + clause(label) + " and " + clause(label)
+                (root / "tree" / split / label / f"{i:02d}.txt").write_bytes(text.encode("utf-8"))
+    (root / "tree" / "train" / ".hidden").mkdir()
+    kinds = ["neg", "mid", "pos"]
+    rows = [json.dumps({"id": i, "body": f"{clause(kinds[i % 3])}, {clause(kinds[i % 3])}", "stars": i % 3})
+            for i in range(45)]
+    (root / "reviews.jsonl").write_text("\n".join(rows[:20] + [""] + rows[20:]) + "\n", encoding="utf-8")
+    vocab = "oh river carry my song to the sea and come back me down by water".split()
+    song = [" ".join(rng.choice(vocab) for _ in range(rng.randint(3, 7))) for _ in range(14)]
+    (root / "song.txt").write_bytes("\r\n".join(song).encode("utf-8"))
+
+
+TEXT_SPECS = {
+    "folder_tf_idf": """kspec: 1
+name: folder_tf_idf
+data:
+  type: text
+  directory: tree/train
+  test_directory: tree/test
+  validation: test
+  tokenizer: {type: TextVectorization, max_tokens: 48, pad_to_max_tokens: true, standardize: lower,
+              ngrams: [1, 3], output_mode: tf_idf}
+model:
+  layers:
+    - {type: Dense, units: 8, activation: relu}
+    - {type: Dense, units: 1, activation: sigmoid}
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+train: {epochs: 2, batch_size: 8, seed: 2, verbose: 0}
+""",
+    "jsonl_int_ids": """kspec: 1
+name: jsonl_int_ids
+data:
+  type: text
+  path: reviews.jsonl
+  text_column: body
+  label_column: stars
+  validation: 0.25
+  seed: 5
+  label_encoding: one_hot
+  tokenizer: {type: TextVectorization, max_tokens: 30, output_sequence_length: 7}
+model:
+  layers:
+    - {type: Embedding, input_dim: 30, output_dim: 4}
+    - {type: GlobalAveragePooling1D}
+    - {type: Dense, units: 3, activation: softmax}
+compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+train: {epochs: 2, batch_size: 8, seed: 1, verbose: 0}
+""",
+    "song_next_word": """kspec: 1
+name: song_next_word
+data:
+  type: text
+  task: next_word
+  path: song.txt
+  validation: 0.2
+  tokenizer: {num_words: 12, oov_token: "<OOV>", maxlen: 4, lower: false, filters: "!?"}
+model:
+  layers:
+    - {type: Embedding, input_dim: 12, output_dim: 4}
+    - {type: LSTM, units: 8}
+    - {type: Dense, units: 12, activation: softmax}
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+train: {epochs: 2, batch_size: 8, seed: 0, verbose: 0}
+evaluate: false
+""",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TEXT_SPECS))
+def test_ejected_text_sources_train_exactly_like_kspec_run(tmp_path, name):
+    """A folder of .txt files with tf_idf trigrams, JSON lines with int TextVectorization ids and
+    numeric labels, a CRLF text file of lines for next_word: every metric of every epoch equal."""
+    pytest.importorskip("tensorflow")
+    import kspec
+
+    tiny_texts(tmp_path)
+    (tmp_path / "spec.yaml").write_text(TEXT_SPECS[name])
+    spec = kspec.load(tmp_path / "spec.yaml")
+    spec.eject(tmp_path / "train.py")
+    assert imports_of(tmp_path / "train.py") <= {"collections", "csv", "io", "json", "math", "re", "string", "pathlib",
+                                                 "numpy", "keras"}
+    ours = spec.run(out=tmp_path / "runs", quiet=True).history
+    ejected = run_in_process_without_kspec(tmp_path / "train.py")
+    assert len(ejected["loss"]) == 2 and set(ejected) == set(ours) - {"learning_rate"}
+    for key in ejected:
+        assert ejected[key] == ours[key], key
