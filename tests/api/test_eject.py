@@ -81,6 +81,26 @@ def test_eject_quickstart_writes_its_generated_data_beside_the_script(tmp_path):
 
 
 
+def test_eject_writes_text_pipelines_without_kspec(tmp_path):
+    """Text specs eject (no refusal): the tokenizer, padding and n-grams are in the script, which
+    imports no kspec; a keras_text spec ejects offline (the script loads the set, eject does not)."""
+    eject(SPECS / "text_next_word.yaml", tmp_path / "nw.py")
+    text = (tmp_path / "nw.py").read_text()
+    assert imports_of(tmp_path / "nw.py") <= {"collections", "json", "pathlib", "numpy", "keras"}
+    assert "def fit_tokenizer(texts):" in text and "grams += [ids[:i + 1] for i in range(1, len(ids))]" in text
+    assert "OOV_TOKEN = None" in text and "padding='pre', truncating='pre'" in text
+    compile(text, "nw.py", "exec")
+    eject(SPECS / "text_sentiment.yaml", tmp_path / "ts.py", "--set", "data.limit=5")
+    text = (tmp_path / "ts.py").read_text()
+    assert "NUM_WORDS = 1000" in text and "padding='post', truncating='post'" in text
+    assert "# data.limit: not applied to text data; kspec run does not apply it either" in text
+    (tmp_path / "imdb.yaml").write_text(TINY_IMDB)
+    eject(tmp_path / "imdb.yaml", tmp_path / "imdb.py")
+    text = (tmp_path / "imdb.py").read_text()
+    assert "keras.datasets.imdb.load_data(num_words=9)" in text and "eye = np.eye(2, dtype=np.float32)" in text
+    compile(text, "imdb.py", "exec")
+
+
 TINY_FOLDER = """kspec: 1
 name: tiny-folder
 data:
