@@ -198,7 +198,8 @@ def _application(i: int, item: dict[str, Any], notes: list[str]) -> dict[str, An
     layers -> the keras.applications backbone``) or a plain ``keras.applications`` model placed in
     the Sequential as the course does (``MobileNetV2(include_top=False, ...)``), found by its layer
     names. The backbone's variant (alpha, minimalistic, include_preprocessing) is found from its
-    layer names, width and model name; trainable / fine_tune_from from its layers' trainable flags.
+    layer names, width and model name; trainable / fine_tune_from from its layers' trainable flags;
+    batch_norm_momentum from its BatchNormalization layers when they all share one other than Keras's.
     The configuration holds no weights, so ``weights`` is null (with a note)."""
     from .layerdefs.applications import APPLICATIONS, table
 
@@ -340,6 +341,7 @@ def _backbone_fields(name: str, bb: dict[str, Any], candidates: list[tuple], lab
         if drop is not None and name in ("MobileNet", "MobileNetV3Small", "MobileNetV3Large"):
             rate = (drop.get("config") or {}).get("rate")
             out["dropout" if name == "MobileNet" else "dropout_rate"] = rate
+    _batch_norm_momentum(name, blayers, out, label, notes)
     flags = [(l.get("config") or {}).get("trainable", True) is not False for l in blayers]
     if bb.get("trainable") is False or frozen or (flags and not any(flags)):
         out["trainable"] = False
@@ -352,6 +354,23 @@ def _backbone_fields(name: str, bb: dict[str, Any], candidates: list[tuple], lab
                              hint="freeze the backbone below one layer only, or keep that model in Python")
         out["fine_tune_from"] = bnames[start]
     return out
+
+
+def _batch_norm_momentum(name: str, blayers: list[dict[str, Any]], out: dict[str, Any], label: str,
+                         notes: list[str]) -> None:
+    """``batch_norm_momentum`` when the backbone's BatchNormalization layers all share a momentum other
+    than the one Keras builds the application with (the table's ``bn_momentum``); a note when they differ."""
+    from .layerdefs.applications import table
+
+    own = table()[name].get("bn_momentum") or []
+    momenta = {(l.get("config") or {}).get("momentum") for l in blayers if l.get("class_name") == "BatchNormalization"}
+    if not momenta or momenta == set(own):
+        return
+    if len(momenta) == 1 and isinstance(next(iter(momenta)), float):
+        out["batch_norm_momentum"] = next(iter(momenta))
+    else:
+        notes.append(f"{label}: its BatchNormalization layers have momenta {sorted(momenta, key=str)}, which no "
+                     f"one batch_norm_momentum gives; the spec keeps Keras's {', '.join(map(str, own))}")
 
 
 def _finish_application(out: dict[str, Any], notes: list[str], label: str) -> dict[str, Any]:

@@ -12,7 +12,9 @@ sizes of different parity. From the builds it keeps:
 * the feature channels, the trainable and non-trainable parameter counts, the parameters of the
   classification top as ``c0 + c1 * classes`` (with the flatten width of VGG's top);
 * the minimum and default input sizes Keras checks (read from ``obtain_input_shape``);
-* the name and trainable parameter count of every layer of the backbone, for ``fine_tune_from``.
+* the name and trainable parameter count of every layer of the backbone, for ``fine_tune_from``;
+* the momentum of its BatchNormalization layers (``bn_momentum``: the distinct values, empty for a
+  backbone without any), for ``batch_norm_momentum``.
 
 Run ``python -m kspec.emit.appgen`` (all applications; long) or ``python -m kspec.emit.appgen
 MobileNetV2 ResNet50`` (merges those into the committed table). ``--check NAME...`` rebuilds the
@@ -120,6 +122,9 @@ def build(name: str, kwargs: dict, size: int, include_top: bool = False, classes
                                               **kwargs, **extra)
     finally:
         imagenet_utils.obtain_input_shape = real
+    from .applications import batch_norm_layers
+
+    bn_momentum = sorted({float(l.momentum) for l in batch_norm_layers(model)})
     config = model.get_config()
     by_name = {l["name"]: l for l in config["layers"]}
     layers = []
@@ -168,7 +173,8 @@ def build(name: str, kwargs: dict, size: int, include_top: bool = False, classes
     return {"layers": layers, "ops": ops, "features": features, "spatial": spatial,
             "min_size": seen.get("min_size"), "default_size": seen.get("default_size"),
             "trainable": sum(l[2] for l in layers), "non_trainable": sum(l[3] for l in layers),
-            "last_in": _last_in(model) if include_top else None, "output": list(model.output.shape[1:])}
+            "last_in": _last_in(model) if include_top else None, "output": list(model.output.shape[1:]),
+            "bn_momentum": bn_momentum}
 
 
 def _op(layer) -> list | None:
@@ -320,6 +326,11 @@ def generate(name: str, sizes: tuple[int, int] | None = None, family: dict | Non
         if name in LINEAR:
             v["per_" + LINEAR[name]], layer_entry[key]["per_" + LINEAR[name]] = _linear(name, kwargs, a, a_size)
         entry["variants"][key] = v
+        if i == 0:
+            entry["bn_momentum"] = a["bn_momentum"]
+        elif a["bn_momentum"] != entry["bn_momentum"]:
+            raise RuntimeError(f"{name} {kwargs}: BatchNormalization momentum {a['bn_momentum']}, "
+                               f"the first variant's {entry['bn_momentum']}")
         if first_names is None:
             first_names = names
     entry["sample"] = [a_size, default.get("output")]  # the output Keras gave at a_size x a_size
@@ -362,6 +373,8 @@ def drift(name: str, kwargs: dict, size: int) -> list[str]:
             out.append(f"{name} {kwargs} {key}: Keras {built[key]}, table {v[key]}")
     if list(chain_output(entry["ops"], (size, size))) != built["spatial"]:
         out.append(f"{name} at {size}: Keras {built['spatial']}, table {chain_output(entry['ops'], (size, size))}")
+    if built["bn_momentum"] != entry.get("bn_momentum"):
+        out.append(f"{name} BatchNormalization momentum: Keras {built['bn_momentum']}, table {entry.get('bn_momentum')}")
     if built["min_size"] != entry["min_size"]:
         out.append(f"{name} min_size: Keras {built['min_size']}, table {entry['min_size']}")
     names, per_layer = backbone_layers(name, kwargs.get("alpha"), kwargs.get("minimalistic"),

@@ -84,6 +84,17 @@ def _weights(layer, base_path: Callable[[str], Path], where: str):
     return str(path)
 
 
+def batch_norm_layers(model) -> list:
+    """Every BatchNormalization layer of a Keras model, those of nested models included, in order."""
+    out = []
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            out.append(layer)
+        elif hasattr(layer, "layers"):
+            out += batch_norm_layers(layer)
+    return out
+
+
 def build_application(k, layer, name: str, shape, base_path: Callable[[str], Path], *, index: int = 0,
                       dtype: str | None = None) -> Any:
     """The Keras model of one Application layer for per-sample input ``shape`` (``k``: the keras module).
@@ -117,6 +128,9 @@ def build_application(k, layer, name: str, shape, base_path: Callable[[str], Pat
     finally:
         file_utils.get_file = real
         k.config.set_dtype_policy(global_policy)
+    if layer.batch_norm_momentum is not None:
+        for bn in batch_norm_layers(base):
+            bn.momentum = layer.batch_norm_momentum
     if layer.fine_tune_from is not None:
         base.trainable = True
         names = [l.name for l in base.layers]

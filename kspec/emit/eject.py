@@ -200,6 +200,10 @@ def _application_code(r: Resolved, layer, shape: tuple, index: int) -> tuple[str
     code = ["", "", f"def {fn}():",
             f'    """{layer.name} as one layer: its preprocess_input, then the backbone."""',
             f"    base = keras.applications.{layer.name}({_kw(kwargs)})"]
+    if layer.batch_norm_momentum is not None:
+        code += ["    for inner in base.layers:",
+                 "        if isinstance(inner, keras.layers.BatchNormalization):",
+                 f"            inner.momentum = {layer.batch_norm_momentum!r}  # the spec's batch_norm_momentum"]
     if layer.fine_tune_from is not None:
         code += [f"    start = [l.name for l in base.layers].index({layer.fine_tune_from!r})",
                  "    for inner in base.layers[:start]:  # frozen below fine_tune_from",

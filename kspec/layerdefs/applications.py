@@ -144,6 +144,10 @@ class Application(LayerBase):
     pixel values 0..255 (``false``: the input must already be what the backbone expects)."""
     fine_tune_from: str | None = None
     """Name of a layer inside the backbone: the layers before it stay frozen, it and the layers after it train."""
+    batch_norm_momentum: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """The momentum of every BatchNormalization layer of the backbone (Keras's applications build them with
+    their own, 0.999 for MobileNetV2: moving statistics that lag for many steps when the backbone trains
+    from scratch); only for a backbone that has BatchNormalization layers."""
     family: ClassVar[str] = "applications"
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
@@ -187,6 +191,17 @@ class Application(LayerBase):
                                  f"write {guess!r}" if guess else
                                  f"name one of its {len(names)} layers, e.g. {names[len(names) * 3 // 4]!r} "
                                  f"(keras.applications.{name}(weights=None).summary() lists them)")
+        return v
+
+    @field_validator("batch_norm_momentum")
+    @classmethod
+    def _has_batch_norm(cls, v, info: ValidationInfo):
+        name = info.data.get("name")
+        if v is None or name is None:
+            return v
+        if not table()[name]["bn_momentum"]:
+            raise SpecValueError(f"{name} has no BatchNormalization layers, so batch_norm_momentum has nothing to set",
+                                 "remove batch_norm_momentum")
         return v
 
     @property

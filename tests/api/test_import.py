@@ -290,3 +290,34 @@ def test_a_notebook_transfer_model_imports_with_keras_own_parameter_counts(tmp_p
     assert (sum(r["trainable"] for r in rows), sum(r["params"] - r["trainable"] for r in rows)) == (trainable, frozen)
     rebuilt = spec.model()
     assert rebuilt.count_params() == model.count_params()
+
+
+def with_batch_norm(item: dict, momenta) -> dict:
+    """The item with its backbone's BatchNormalization layers (MobileNetV2's ``*_BN``, ``bn_Conv1``,
+    ``Conv_1_bn``) as such, each with the next of ``momenta``."""
+    layers = item["config"]["layers"][-1]["config"]["layers"]
+    bns = [l for l in layers if l["config"]["name"].lower().endswith("_bn") or l["config"]["name"] == "bn_Conv1"]
+    assert len(bns) == 52  # MobileNetV2's
+    for layer, m in zip(bns, momenta):
+        layer["class_name"] = "BatchNormalization"
+        layer["config"] = {"name": layer["config"]["name"], "trainable": layer["config"]["trainable"], "momentum": m}
+    return item
+
+
+@pytest.mark.parametrize("momenta, want, note", [
+    ([0.9] * 52, 0.9, False),
+    ([0.999] * 52, None, False),  # MobileNetV2's own: no batch_norm_momentum
+    ([0.9] * 51 + [0.999], None, True),
+], ids=["shared", "keras-own", "mixed"])
+def test_import_reads_the_batch_norm_momentum_the_backbone_shares(tmp_path, momenta, want, note):
+    item = with_batch_norm(application_item("MobileNetV2", "mobilenetv2_0.35_48", alpha=0.35), momenta)
+    path = keras_file(tmp_path, {"class_name": "Sequential", "config": {
+        "name": "m", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 48, 48, 3]}}, item,
+                                dense(4, activation="softmax")]}})
+    imported = import_model(path)
+    layer = imported.spec["model"]["layers"][0]
+    assert layer.get("batch_norm_momentum") == want
+    assert any("no one batch_norm_momentum gives" in n for n in imported.notes) is note
+    spec = kspec.load({"kspec": 1, "data": {"type": "synthetic", "samples": 8, "image_size": 48},
+                       "model": imported.spec["model"], "compile": {"optimizer": "adam", "loss": "mse"}})
+    assert spec.valid, str(spec.diagnostics)

@@ -145,3 +145,31 @@ def test_lint_of_a_backbone_spec_imports_no_tensorflow():
             "print(rc, [m for m in ('tensorflow', 'keras') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("[]"), (out.stdout, out.stderr)
+
+
+def test_batch_norm_momentum_is_a_float_between_0_and_1_and_leaves_shapes_and_counts_alone():
+    assert app(batch_norm_momentum=0.9).batch_norm_momentum == 0.9
+    assert plan(app(batch_norm_momentum=0.9, pooling="avg"), (96, 96, 3)) == plan(app(pooling="avg"), (96, 96, 3))
+    tuned = {"fine_tune_from": "block_13_expand", "trainable": False}
+    assert plan(app(batch_norm_momentum=0.5, **tuned), (96, 96, 3)) == plan(app(**tuned), (96, 96, 3))
+    for bad in ("0.9", 1.0, 0.0, -0.1, 1.5, True):
+        tail = "include_top: false, pooling: avg, batch_norm_momentum: " + (repr(bad) if isinstance(bad, str) else
+                                                                             str(bad).lower()) + "}\n"
+        got = found(CIFAR + "model:\n  layers:\n    - {type: Application, name: MobileNetV2, alpha: 0.35, "
+                    "weights: null, " + tail + "    - {type: Dense, units: 10, activation: softmax}\n")
+        errors = [g for g in got if g[0].startswith("KS0")]
+        assert errors and errors[0][1] == "model.layers[0].batch_norm_momentum", (bad, got)
+
+
+def test_batch_norm_momentum_is_refused_for_a_backbone_without_batch_normalization():
+    assert table()["MobileNetV2"]["bn_momentum"] == [0.999] and table()["MobileNet"]["bn_momentum"] == [0.99]
+    for name in ("VGG16", "ConvNeXtTiny"):
+        assert table()[name]["bn_momentum"] == [], name
+        got = found(CIFAR + f"model:\n  layers:\n    - {{type: Application, name: {name}, weights: null, "
+                    "include_top: false, pooling: avg, batch_norm_momentum: 0.9}\n"
+                    "    - {type: Dense, units: 10, activation: softmax}\n")
+        errors = [g for g in got if g[0].startswith("KS0")]
+        assert errors and errors[0][1] == "model.layers[0].batch_norm_momentum", got
+        assert f"{name} has no BatchNormalization layers" in errors[0][2] and "remove batch_norm_momentum" in errors[0][3]
+    assert all(e["bn_momentum"] for n, e in table().items() if not n.startswith(("VGG", "ConvNeXt"))), \
+        [n for n, e in table().items() if not e["bn_momentum"]]

@@ -128,3 +128,35 @@ def test_mobilenet_depth_multiplier_counts_match_keras(keras):
     start = [l.name for l in built.layers].index("conv_dw_12")
     tuned = sum(counts(l.trainable_weights) for l in built.layers[start:])
     assert (p.trainable, p.non_trainable) == (tuned, built.count_params() - tuned)
+
+
+def test_batch_norm_momentum_reaches_every_batch_normalization_built_and_ejected(keras, tmp_path):
+    """kspec's model and the ejected script's backbone: every BatchNormalization has the spec's momentum
+    (MobileNetV2's own is 0.999), and the parameter counts are those of the backbone without it."""
+    import ast
+
+    import kspec
+    from kspec.emit.applications import batch_norm_layers
+    from kspec.emit.model import build_model
+
+    def backbone(model):
+        return next(l for l in model.layers[0].layers if isinstance(l, keras.Model))
+
+    plain = build_model(Pipeline(write_spec(tmp_path, "weights: null")).resolved)
+    assert {bn.momentum for bn in batch_norm_layers(backbone(plain))} == {0.999}
+    path = write_spec(tmp_path, "weights: null, batch_norm_momentum: 0.9, fine_tune_from: block_13_expand")
+    model = build_model(Pipeline(path).resolved)
+    bns = batch_norm_layers(backbone(model))
+    assert len(bns) == 52 and {bn.momentum for bn in bns} == {0.9}
+    assert {type(l).__name__ for l in backbone(model).layers} >= {"BatchNormalization"}
+    assert model.count_params() == plain.count_params()
+
+    spec = kspec.load(path)
+    spec.eject(tmp_path / "train.py")
+    tree = ast.parse((tmp_path / "train.py").read_text())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "mobilenetv2_layer")
+    scope = {"keras": keras, "np": np}
+    exec(compile(ast.Module(body=[fn], type_ignores=[]), "train.py", "exec"), scope)
+    ejected = scope["mobilenetv2_layer"]()
+    bns = batch_norm_layers(next(l for l in ejected.layers if isinstance(l, keras.Model)))
+    assert len(bns) == 52 and {bn.momentum for bn in bns} == {0.9}
