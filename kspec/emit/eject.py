@@ -161,6 +161,31 @@ def _model_code(r: Resolved) -> list[str]:
     return before + lines
 
 
+def _adapt_code(r: Resolved) -> list[str]:
+    """Layers whose state comes from the training data (Normalization without mean and variance,
+    a lookup without vocabulary, Discretization without boundaries), adapted on the training
+    inputs through the layers before them, as ``emit.model.adapt_layers`` does: the arrays ``x``,
+    or one pass of the ``train`` dataset (image folders and series)."""
+    todo = [i for i, layer in enumerate(r.model.layers) if getattr(layer, "adapts", False)]
+    if not todo:
+        return []
+    d = r.data
+    dataset = isinstance(d, ImageFolderData) or getattr(d, "type", None) == "series"
+    steps = "STEPS_PER_EPOCH" if isinstance(d, ImageFolderData) else r.train.steps_per_epoch
+    lines = ["# layers whose state comes from the training data: adapted on it (through the layers before them)"]
+    for i in todo:
+        if dataset:
+            lines.append("data = train.map(lambda x, *_: x)")
+            if i:
+                lines += [f"pre = keras.Sequential(model.layers[:{i}])", "data = data.map(lambda x: pre(x, training=False))"]
+            if steps:
+                lines.append(f"data = data.take({steps})  # one pass of the repeating training pipeline")
+        else:
+            lines.append("data = x" if i == 0 else f"data = keras.Sequential(model.layers[:{i}]).predict(x, verbose=0)")
+        lines.append(f"model.layers[{i}].adapt(data)")
+    return lines + [""]
+
+
 def _layer_code(layer, name: str | None = None) -> str:
     """``keras.layers.X(...)`` for a spec layer, less Keras's defaults. A wrapper's nested layer
     (Bidirectional, TimeDistributed) is written the same way, named as ``emit.model`` names it."""
@@ -489,7 +514,7 @@ def eject(r: Resolved, script: Path, *, spec_name: str = "spec") -> list[Path]:
     if distributed:  # variables are created in the strategy's scope
         model_code = ["with strategy.scope():"] + ["    " + ln if ln else ln for ln in model_code]
     body = head + ["", "# data"] + data_code + ["", "# model"] + model_code
-    body += ["model.summary()", ""]
+    body += _adapt_code(r) + ["model.summary()", ""]
     if distributed == "multi_worker":
         body += loop_code()
         callbacks += ["if not IS_CHIEF:  # callbacks that write files run on the chief only",

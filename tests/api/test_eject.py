@@ -383,3 +383,47 @@ def test_ejected_text_sources_train_exactly_like_kspec_run(tmp_path, name):
     assert len(ejected["loss"]) == 2 and set(ejected) == set(ours) - {"learning_rate"}
     for key in ejected:
         assert ejected[key] == ours[key], key
+
+
+ADAPTING = """kspec: 1
+name: adapting
+data:
+  type: arrays
+  x: [[0.0, 10.0], [1.0, 30.0], [2.0, 50.0], [3.0, 20.0], [4.0, 60.0], [5.0, 40.0], [6.0, 80.0], [7.0, 70.0]]
+  y: [0, 0, 1, 0, 1, 0, 1, 1]
+  validation: 0.25
+model:
+  input_shape: [2]
+  layers:
+    - {type: Dense, units: 4, activation: relu}
+    - {type: Normalization}
+    - {type: Dense, units: 1, activation: sigmoid}
+compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+train: {epochs: 3, batch_size: 2, seed: 4}
+evaluate: false
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["arrays", "image_folder"])
+def test_ejected_script_adapts_normalization_as_kspec_does(tmp_path, kind):
+    """A Normalization layer without mean and variance is adapted on the training data before
+    fit, through the layers before it; the script does the same, so the histories are equal."""
+    pytest.importorskip("tensorflow")
+    import kspec
+
+    if kind == "arrays":
+        (tmp_path / "spec.yaml").write_text(ADAPTING)
+    else:
+        tiny_tree(tmp_path / "tree")
+        (tmp_path / "spec.yaml").write_text(TINY_FOLDER.replace(
+            "    - {type: Conv2D, filters: 4, kernel_size: 3, activation: relu}",
+            "    - {type: Normalization}\n    - {type: Conv2D, filters: 4, kernel_size: 3, activation: relu}"))
+    spec = kspec.load(tmp_path / "spec.yaml")
+    spec.eject(tmp_path / "train.py")
+    text = (tmp_path / "train.py").read_text()
+    assert ".adapt(data)" in text
+    ours = spec.run(out=tmp_path / "runs", quiet=True).history
+    ejected = run_in_process_without_kspec(tmp_path / "train.py")
+    for key in ("loss", "val_loss"):
+        assert ejected[key] == ours[key], key
