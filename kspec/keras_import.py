@@ -341,18 +341,25 @@ def _backbone_fields(name: str, bb: dict[str, Any], candidates: list[tuple], lab
         if drop is not None and name in ("MobileNet", "MobileNetV3Small", "MobileNetV3Large"):
             rate = (drop.get("config") or {}).get("rate")
             out["dropout" if name == "MobileNet" else "dropout_rate"] = rate
-    _batch_norm_momentum(name, blayers, out, label, notes)
     flags = [(l.get("config") or {}).get("trainable", True) is not False for l in blayers]
     if bb.get("trainable") is False or frozen or (flags and not any(flags)):
         out["trainable"] = False
     elif not all(flags):
         start = flags.index(True)
-        if not all(flags[start:]):
-            stuck = [n for n, f in zip(bnames[start:], flags[start:]) if not f]
+        bn = [l.get("class_name") == "BatchNormalization" for l in blayers]
+        # fine_tune_from keeps every BatchNormalization frozen: one after the first trainable layer may be either
+        stuck = [n for n, f, b in zip(bnames[start:], flags[start:], bn[start:]) if not f and not b]
+        if stuck:
             raise KspecError(f"{label}: layers {stuck[:3]} are frozen after trainable layer {bnames[start]!r}; a spec "
                              "freezes the backbone whole (trainable: false) or below one layer (fine_tune_from)",
                              hint="freeze the backbone below one layer only, or keep that model in Python")
         out["fine_tune_from"] = bnames[start]
+        training = [n for n, f, b in zip(bnames[start:], flags[start:], bn[start:]) if f and b]
+        if training:
+            notes.append(f"{label}: {len(training)} BatchNormalization layer(s) from {bnames[start]!r} on are trainable "
+                         f"({training[0]!r}, ...); with fine_tune_from kspec keeps every BatchNormalization frozen "
+                         "(inference mode), as Keras's fine-tuning guide does")
+    _batch_norm_momentum(name, blayers, out, label, notes)
     return out
 
 
@@ -366,7 +373,10 @@ def _batch_norm_momentum(name: str, blayers: list[dict[str, Any]], out: dict[str
     momenta = {(l.get("config") or {}).get("momentum") for l in blayers if l.get("class_name") == "BatchNormalization"}
     if not momenta or momenta == set(own):
         return
-    if len(momenta) == 1 and isinstance(next(iter(momenta)), float):
+    if out.get("trainable") is False or out.get("fine_tune_from") is not None:
+        notes.append(f"{label}: its BatchNormalization momenta {sorted(momenta, key=str)} were left out: the spec "
+                     "keeps those layers frozen (trainable: false / fine_tune_from), where the momentum changes nothing")
+    elif len(momenta) == 1 and isinstance(next(iter(momenta)), float):
         out["batch_norm_momentum"] = next(iter(momenta))
     else:
         notes.append(f"{label}: its BatchNormalization layers have momenta {sorted(momenta, key=str)}, which no "

@@ -12,7 +12,8 @@ sizes of different parity. From the builds it keeps:
 * the feature channels, the trainable and non-trainable parameter counts, the parameters of the
   classification top as ``c0 + c1 * classes`` (with the flatten width of VGG's top);
 * the minimum and default input sizes Keras checks (read from ``obtain_input_shape``);
-* the name and trainable parameter count of every layer of the backbone, for ``fine_tune_from``;
+* the name and trainable parameter count of every layer of the backbone, and which are
+  BatchNormalization layers, for ``fine_tune_from``;
 * the momentum of its BatchNormalization layers (``bn_momentum``: the distinct values, empty for a
   backbone without any), for ``batch_norm_momentum``.
 
@@ -322,7 +323,8 @@ def generate(name: str, sizes: tuple[int, int] | None = None, family: dict | Non
             v["top_flatten"] = [units, c0 - (h * w * a["features"] + 1) * units]
         names = [l[0] for l in a["layers"]]
         layer_entry[key] = {"names": None if names == first_names else " ".join(names),
-                            "trainable": [l[2] for l in a["layers"]]}
+                            "trainable": [l[2] for l in a["layers"]],
+                            "batch_norm": [j for j, l in enumerate(a["layers"]) if l[1] == "BatchNormalization"]}
         if name in LINEAR:
             v["per_" + LINEAR[name]], layer_entry[key]["per_" + LINEAR[name]] = _linear(name, kwargs, a, a_size)
         entry["variants"][key] = v
@@ -357,7 +359,7 @@ def _linear(name: str, kwargs: dict, one: dict, size: int) -> tuple[list[int], l
 def drift(name: str, kwargs: dict, size: int) -> list[str]:
     """Differences between one build on the installed Keras (one variant, no top, at ``size``) and
     the committed table: empty when the table is current for it."""
-    from ..layerdefs.applications import backbone_layers, chain_output, table
+    from ..layerdefs.applications import backbone_layers, batch_norm_indices, chain_output, table
 
     built = build(name, kwargs, size)
     entry = table()[name]
@@ -381,6 +383,9 @@ def drift(name: str, kwargs: dict, size: int) -> list[str]:
                                        kwargs.get("depth_multiplier"))
     if [l[0] for l in built["layers"]] != names or [l[2] for l in built["layers"]] != per_layer:
         out.append(f"{name} {kwargs}: the layer names or their parameters differ")
+    bn = [j for j, l in enumerate(built["layers"]) if l[1] == "BatchNormalization"]
+    if bn != batch_norm_indices(name, kwargs.get("alpha"), kwargs.get("minimalistic")):
+        out.append(f"{name} {kwargs}: the BatchNormalization layers differ")
     return out
 
 

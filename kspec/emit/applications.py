@@ -4,7 +4,8 @@
 The layer is a small functional model ``input -> preprocessing -> backbone`` named after the
 application. The backbone is called with ``training=False`` (BatchNormalization in inference mode,
 as in Keras's transfer-learning guide) unless it trains from scratch (``weights: null``, every
-layer trainable).
+layer trainable). With ``fine_tune_from`` every BatchNormalization layer stays frozen, those after
+the named layer too: Keras 3 runs a frozen BatchNormalization in inference mode.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ def build_application(k, layer, name: str, shape, base_path: Callable[[str], Pat
         start = names.index(layer.fine_tune_from)
         for inner in base.layers[:start]:
             inner.trainable = False
+        for bn in batch_norm_layers(base):  # in inference mode, as Keras's fine-tuning guide keeps them
+            bn.trainable = False
     elif not layer.trainable:
         base.trainable = False
     from_scratch = layer.weights is None and layer.trainable and layer.fine_tune_from is None

@@ -232,7 +232,10 @@ def _application_code(r: Resolved, layer, shape: tuple, index: int) -> tuple[str
     if layer.fine_tune_from is not None:
         code += [f"    start = [l.name for l in base.layers].index({layer.fine_tune_from!r})",
                  "    for inner in base.layers[:start]:  # frozen below fine_tune_from",
-                 "        inner.trainable = False"]
+                 "        inner.trainable = False",
+                 "    for inner in base.layers:  # BatchNormalization frozen (inference mode) above it too",
+                 "        if isinstance(inner, keras.layers.BatchNormalization):",
+                 "            inner.trainable = False"]
     elif not layer.trainable:
         code.append("    base.trainable = False")
     code.append(f"    inputs = keras.Input(shape={shape!r}, name={stem + '_input'!r})")

@@ -3,8 +3,8 @@
 Its output shape and parameter counts come from a table generated from Keras by
 ``python -m kspec.emit.appgen`` (``applications.json``: the chain of spatial operations of each
 application, its feature channels and parameter counts per variant; ``application_layers.json.gz``:
-the names and trainable parameters of every layer, read only for ``fine_tune_from``). Both are
-plain JSON read on first use, so lint needs no TensorFlow.
+the names and trainable parameters of every layer and which are BatchNormalization layers, read only
+for ``fine_tune_from``). Both are plain JSON read on first use, so lint needs no TensorFlow.
 """
 
 # no `from __future__ import annotations`: Pydantic would compile and evaluate every field's
@@ -143,11 +143,13 @@ class Application(LayerBase):
     """Apply ``keras.applications.<module>.preprocess_input`` as the layer's first step, so the layer takes
     pixel values 0..255 (``false``: the input must already be what the backbone expects)."""
     fine_tune_from: str | None = None
-    """Name of a layer inside the backbone: the layers before it stay frozen, it and the layers after it train."""
+    """Name of a layer inside the backbone: the layers before it stay frozen, it and the layers after it train,
+    except the BatchNormalization layers, which stay frozen (in inference mode) as Keras's fine-tuning guide has them."""
     batch_norm_momentum: Annotated[float, Field(gt=0, lt=1)] | None = None
     """The momentum of every BatchNormalization layer of the backbone (Keras's applications build them with
     their own, 0.999 for MobileNetV2: moving statistics that lag for many steps when the backbone trains
-    from scratch); only for a backbone that has BatchNormalization layers."""
+    from scratch); only for a backbone that has BatchNormalization layers and trains whole (neither
+    ``trainable: false`` nor ``fine_tune_from``, which keep them frozen)."""
     family: ClassVar[str] = "applications"
     min_rank: ClassVar[int] = 3
     max_rank: ClassVar[int | None] = 3
@@ -202,6 +204,11 @@ class Application(LayerBase):
         if not table()[name]["bn_momentum"]:
             raise SpecValueError(f"{name} has no BatchNormalization layers, so batch_norm_momentum has nothing to set",
                                  "remove batch_norm_momentum")
+        if info.data.get("fine_tune_from") is not None or info.data.get("trainable") is False:
+            raise SpecValueError("the backbone's BatchNormalization layers are frozen (trainable: false, or "
+                                 "fine_tune_from, which keeps them frozen), so they never update their moving "
+                                 "statistics and batch_norm_momentum would change nothing",
+                                 "remove batch_norm_momentum; it is for a backbone that trains whole")
         return v
 
     @property
@@ -282,7 +289,8 @@ class Application(LayerBase):
         if self.fine_tune_from is not None:
             names, per_layer = backbone_layers(self.name, self.alpha, self.minimalistic, self.depth_multiplier)
             i = names.index(self.fine_tune_from)
-            tuned = sum(per_layer[i:]) + top
+            bn = batch_norm_indices(self.name, self.alpha, self.minimalistic)
+            tuned = sum(per_layer[i:]) - sum(per_layer[j] for j in bn if j >= i) + top  # BatchNormalization stays frozen
             return tuned, trainable + frozen + top - tuned
         return trainable + top, frozen
 
@@ -305,3 +313,8 @@ def backbone_layers(name: str, alpha: float | None = None, minimalistic: bool | 
     if depth_multiplier not in (None, 1):
         trainable = [t + (depth_multiplier - 1) * d for t, d in zip(trainable, entry[key]["per_depth_multiplier"])]
     return names.split(" "), trainable
+
+
+def batch_norm_indices(name: str, alpha: float | None = None, minimalistic: bool | None = None) -> list[int]:
+    """The positions of a backbone's BatchNormalization layers in :func:`backbone_layers`' lists."""
+    return layer_table()[name][variant_key(name, alpha, minimalistic)]["batch_norm"]

@@ -321,3 +321,30 @@ def test_import_reads_the_batch_norm_momentum_the_backbone_shares(tmp_path, mome
     spec = kspec.load({"kspec": 1, "data": {"type": "synthetic", "samples": 8, "image_size": 48},
                        "model": imported.spec["model"], "compile": {"optimizer": "adam", "loss": "mse"}})
     assert spec.valid, str(spec.diagnostics)
+
+
+@pytest.mark.parametrize("bn_frozen", [True, False], ids=["as-kspec-builds-it", "bn-trainable"])
+def test_import_of_a_fine_tuned_backbone_whose_batch_normalization_stays_frozen(tmp_path, bn_frozen):
+    """kspec freezes every BatchNormalization with fine_tune_from: frozen ones after the first trainable
+    layer are no reason to refuse; trainable ones are read as fine_tune_from with a note. Their momentum
+    is left out (frozen, it changes nothing), with a note."""
+    item = with_batch_norm(application_item("MobileNetV2", "mobilenetv2_0.35_48", alpha=0.35, frozen_below=115),
+                           [0.9] * 52)
+    for layer in item["config"]["layers"][-1]["config"]["layers"]:
+        if layer["class_name"] == "BatchNormalization" and bn_frozen:
+            layer["config"]["trainable"] = False
+    path = keras_file(tmp_path, {"class_name": "Sequential", "config": {
+        "name": "m", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 48, 48, 3]}}, item,
+                                dense(4, activation="softmax")]}})
+    imported = import_model(path)
+    layer = imported.spec["model"]["layers"][0]
+    assert layer["fine_tune_from"] == "block_13_expand" and "batch_norm_momentum" not in layer
+    noted = [n for n in imported.notes if "BatchNormalization layer(s) from 'block_13_expand' on are trainable" in n]
+    assert len(noted) == (0 if bn_frozen else 1), imported.notes
+    if not bn_frozen:
+        assert "13 BatchNormalization" in noted[0]  # 3 in each of blocks 13 to 16, Conv_1_bn
+    # the momentum (0.9, not MobileNetV2's 0.999) of layers the spec keeps frozen is left out, with a note
+    assert any("momenta [0.9] were left out" in n for n in imported.notes), imported.notes
+    spec = kspec.load({"kspec": 1, "data": {"type": "synthetic", "samples": 8, "image_size": 48},
+                       "model": imported.spec["model"], "compile": {"optimizer": "adam", "loss": "mse"}})
+    assert spec.valid, str(spec.diagnostics)

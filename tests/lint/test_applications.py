@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from kspec.analyse.shapes import infer
-from kspec.layerdefs.applications import APPLICATIONS, backbone_layers, chain_output, table
+from kspec.layerdefs.applications import APPLICATIONS, backbone_layers, batch_norm_indices, chain_output, table
 from kspec.layers import Layer
 
 from .helpers import lint_fragment
@@ -54,8 +54,14 @@ def test_mobilenetv2_shapes_and_counts_as_keras_summary_gives_them():
 def test_fine_tune_from_splits_trainable_from_frozen():
     names, per_layer = backbone_layers("MobileNetV2", 0.35)
     i = names.index("block_13_expand")
+    bn = batch_norm_indices("MobileNetV2", 0.35)
+    assert len(bn) == 52 and names[bn[0]] == "bn_Conv1" and all("bn" in names[j].lower() for j in bn)
     shape, trainable, frozen = plan(app(fine_tune_from="block_13_expand", trainable=False), (96, 96, 3))
-    assert trainable == sum(per_layer[i:]) and 0 < trainable < 396128
+    # the BatchNormalization layers from block_13_expand on stay frozen: their gamma and beta too
+    bn_after = sum(per_layer[j] for j in bn if j >= i)
+    # gamma and beta of blocks 13 (192, 192, 56 channels), 14, 15 (336, 336, 56), 16 (336, 336, 112), Conv_1 (1280)
+    assert bn_after == 2 * (192 + 192 + 56 + 2 * (336 + 336 + 56) + 336 + 336 + 112 + 1280) == 7920
+    assert trainable == sum(per_layer[i:]) - bn_after and 0 < trainable < 396128
     assert trainable + frozen == 410208
 
 
@@ -150,8 +156,7 @@ def test_lint_of_a_backbone_spec_imports_no_tensorflow():
 def test_batch_norm_momentum_is_a_float_between_0_and_1_and_leaves_shapes_and_counts_alone():
     assert app(batch_norm_momentum=0.9).batch_norm_momentum == 0.9
     assert plan(app(batch_norm_momentum=0.9, pooling="avg"), (96, 96, 3)) == plan(app(pooling="avg"), (96, 96, 3))
-    tuned = {"fine_tune_from": "block_13_expand", "trainable": False}
-    assert plan(app(batch_norm_momentum=0.5, **tuned), (96, 96, 3)) == plan(app(**tuned), (96, 96, 3))
+    assert plan(app(batch_norm_momentum=0.5), (50, 70, 3)) == plan(app(), (50, 70, 3))
     for bad in ("0.9", 1.0, 0.0, -0.1, 1.5, True):
         tail = "include_top: false, pooling: avg, batch_norm_momentum: " + (repr(bad) if isinstance(bad, str) else
                                                                              str(bad).lower()) + "}\n"
@@ -173,3 +178,13 @@ def test_batch_norm_momentum_is_refused_for_a_backbone_without_batch_normalizati
         assert f"{name} has no BatchNormalization layers" in errors[0][2] and "remove batch_norm_momentum" in errors[0][3]
     assert all(e["bn_momentum"] for n, e in table().items() if not n.startswith(("VGG", "ConvNeXt"))), \
         [n for n, e in table().items() if not e["bn_momentum"]]
+
+
+def test_batch_norm_momentum_is_refused_where_the_batch_normalization_is_frozen():
+    for extra in ("trainable: false", "fine_tune_from: block_13_expand", "trainable: false, fine_tune_from: block_13_expand"):
+        got = found(CIFAR + "model:\n  layers:\n    - {type: Application, name: MobileNetV2, alpha: 0.35, weights: null, "
+                    f"include_top: false, pooling: avg, {extra}, batch_norm_momentum: 0.9}}\n"
+                    "    - {type: Dense, units: 10, activation: softmax}\n")
+        errors = [g for g in got if g[0].startswith("KS0")]
+        assert errors and errors[0][1] == "model.layers[0].batch_norm_momentum", (extra, got)
+        assert "would change nothing" in errors[0][2], errors[0]

@@ -70,8 +70,13 @@ def test_fine_tune_from_counts_match_keras_and_weights_load_from_a_file(keras, t
     assert (counts(model.trainable_weights), counts(model.non_trainable_weights)) == (plan.trainable, plan.non_trainable)
     wrapper = model.layers[0]
     base = next(l for l in wrapper.layers if isinstance(l, keras.Model))
-    assert base.get_layer("block_13_depthwise_BN").trainable is True  # from block_13_expand on: trainable
+    assert base.get_layer("block_13_depthwise").trainable is True  # from block_13_expand on: trainable
+    assert base.get_layer("block_13_depthwise_BN").trainable is False  # but BatchNormalization stays frozen
     assert base.get_layer("block_12_project").trainable is False
+    plain = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=None)
+    start = [l.name for l in plain.layers].index("block_13_expand")
+    tuned = sum(counts(l.trainable_weights) for l in plain.layers[start:] if not isinstance(l, keras.layers.BatchNormalization))
+    assert plan.trainable == tuned + 1281 * 2 and tuned < sum(counts(l.trainable_weights) for l in plain.layers[start:])
     call = [n for l in wrapper.get_config()["layers"] if l["name"] == base.name for n in l["inbound_nodes"]]
     assert call[0]["kwargs"].get("training") is False  # BatchNormalization in inference mode
 
@@ -126,37 +131,59 @@ def test_mobilenet_depth_multiplier_counts_match_keras(keras):
                                          include_top=False)
     assert p.layers[0].output_shape == tuple(built.output.shape[1:])
     start = [l.name for l in built.layers].index("conv_dw_12")
-    tuned = sum(counts(l.trainable_weights) for l in built.layers[start:])
+    tuned = sum(counts(l.trainable_weights) for l in built.layers[start:]
+                if not isinstance(l, keras.layers.BatchNormalization))  # kspec keeps them frozen
     assert (p.trainable, p.non_trainable) == (tuned, built.count_params() - tuned)
+
+
+def ejected_backbone(keras, path: Path, tmp_path: Path):
+    """The Application layer the ejected script of ``path`` builds (its ``mobilenetv2_layer`` alone)."""
+    import ast
+
+    import kspec
+
+    kspec.load(path).eject(tmp_path / "train.py")
+    tree = ast.parse((tmp_path / "train.py").read_text())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "mobilenetv2_layer")
+    scope = {"keras": keras, "np": np}
+    exec(compile(ast.Module(body=[fn], type_ignores=[]), "train.py", "exec"), scope)
+    return scope["mobilenetv2_layer"]()
+
+
+def backbone(keras, layer):
+    return next(l for l in layer.layers if isinstance(l, keras.Model))
 
 
 def test_batch_norm_momentum_reaches_every_batch_normalization_built_and_ejected(keras, tmp_path):
     """kspec's model and the ejected script's backbone: every BatchNormalization has the spec's momentum
     (MobileNetV2's own is 0.999), and the parameter counts are those of the backbone without it."""
-    import ast
-
-    import kspec
     from kspec.emit.applications import batch_norm_layers
     from kspec.emit.model import build_model
 
-    def backbone(model):
-        return next(l for l in model.layers[0].layers if isinstance(l, keras.Model))
-
     plain = build_model(Pipeline(write_spec(tmp_path, "weights: null")).resolved)
-    assert {bn.momentum for bn in batch_norm_layers(backbone(plain))} == {0.999}
-    path = write_spec(tmp_path, "weights: null, batch_norm_momentum: 0.9, fine_tune_from: block_13_expand")
+    assert {bn.momentum for bn in batch_norm_layers(backbone(keras, plain.layers[0]))} == {0.999}
+    path = write_spec(tmp_path, "weights: null, batch_norm_momentum: 0.9")
     model = build_model(Pipeline(path).resolved)
-    bns = batch_norm_layers(backbone(model))
+    bns = batch_norm_layers(backbone(keras, model.layers[0]))
     assert len(bns) == 52 and {bn.momentum for bn in bns} == {0.9}
-    assert {type(l).__name__ for l in backbone(model).layers} >= {"BatchNormalization"}
     assert model.count_params() == plain.count_params()
-
-    spec = kspec.load(path)
-    spec.eject(tmp_path / "train.py")
-    tree = ast.parse((tmp_path / "train.py").read_text())
-    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "mobilenetv2_layer")
-    scope = {"keras": keras, "np": np}
-    exec(compile(ast.Module(body=[fn], type_ignores=[]), "train.py", "exec"), scope)
-    ejected = scope["mobilenetv2_layer"]()
-    bns = batch_norm_layers(next(l for l in ejected.layers if isinstance(l, keras.Model)))
+    bns = batch_norm_layers(backbone(keras, ejected_backbone(keras, path, tmp_path)))
     assert len(bns) == 52 and {bn.momentum for bn in bns} == {0.9}
+
+
+def test_fine_tune_from_keeps_every_batch_normalization_frozen_built_and_ejected(keras, tmp_path):
+    from kspec.analyse.shapes import infer
+    from kspec.emit.applications import batch_norm_layers
+    from kspec.emit.model import build_model
+
+    path = write_spec(tmp_path, "weights: null, fine_tune_from: block_13_expand")
+    r = Pipeline(path).resolved
+    model = build_model(r)
+    ejected = ejected_backbone(keras, path, tmp_path)
+    for layer in (model.layers[0], ejected):
+        bns = batch_norm_layers(backbone(keras, layer))
+        assert len(bns) == 52 and {bn.trainable for bn in bns} == {False}
+        assert backbone(keras, layer).get_layer("block_13_expand").trainable is True
+    assert counts(ejected.trainable_weights) == counts(model.layers[0].trainable_weights) > 0
+    plan = infer(r.model.layers, r.input_shape)
+    assert (counts(model.trainable_weights), counts(model.non_trainable_weights)) == (plan.trainable, plan.non_trainable)
