@@ -219,7 +219,7 @@ def _application_code(r: Resolved, layer, shape: tuple, index: int) -> tuple[str
         kwargs.update(classes=layer.classes, classifier_activation=layer.classifier_activation)
     else:
         kwargs["pooling"] = layer.pooling
-    for key in ("alpha", "minimalistic", "include_preprocessing"):
+    for key in ("alpha", "minimalistic", "include_preprocessing", "depth_multiplier", "dropout", "dropout_rate"):
         if getattr(layer, key) is not None:
             kwargs[key] = getattr(layer, key)
     code = ["", "", f"def {fn}():",

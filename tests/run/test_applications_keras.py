@@ -136,18 +136,18 @@ def test_mobilenet_depth_multiplier_counts_match_keras(keras):
     assert (p.trainable, p.non_trainable) == (tuned, built.count_params() - tuned)
 
 
-def ejected_backbone(keras, path: Path, tmp_path: Path):
-    """The Application layer the ejected script of ``path`` builds (its ``mobilenetv2_layer`` alone)."""
+def ejected_backbone(keras, path: Path, tmp_path: Path, function: str = "mobilenetv2_layer"):
+    """The Application layer the ejected script of ``path`` builds (its ``function`` alone)."""
     import ast
 
     import kspec
 
     kspec.load(path).eject(tmp_path / "train.py")
     tree = ast.parse((tmp_path / "train.py").read_text())
-    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "mobilenetv2_layer")
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
     scope = {"keras": keras, "np": np}
     exec(compile(ast.Module(body=[fn], type_ignores=[]), "train.py", "exec"), scope)
-    return scope["mobilenetv2_layer"]()
+    return scope[function]()
 
 
 def backbone(keras, layer):
@@ -187,3 +187,20 @@ def test_fine_tune_from_keeps_every_batch_normalization_frozen_built_and_ejected
     assert counts(ejected.trainable_weights) == counts(model.layers[0].trainable_weights) > 0
     plan = infer(r.model.layers, r.input_shape)
     assert (counts(model.trainable_weights), counts(model.non_trainable_weights)) == (plan.trainable, plan.non_trainable)
+
+
+def test_ejected_mobilenet_keeps_depth_multiplier_and_the_dropout_of_its_top(keras, tmp_path):
+    """Every argument kspec passes to keras.applications reaches the ejected script's call too."""
+    from kspec.emit.model import build_model
+
+    path = write_spec(tmp_path, "weights: null")
+    path.write_text(path.read_text().replace(
+        "name: MobileNetV2, alpha: 0.35, include_top: false, pooling: avg",
+        "name: MobileNet, alpha: 0.25, include_top: true, classes: 2, depth_multiplier: 2, dropout: 0.3"))
+    path.write_text(path.read_text().replace("    - {type: Dense, units: 2, activation: softmax}\n", ""))
+    r = Pipeline(path).resolved
+    ours = build_model(r).layers[0]
+    ejected = ejected_backbone(keras, path, tmp_path, "mobilenet_layer")
+    assert ejected.count_params() == ours.count_params()
+    rates = [l.rate for l in backbone(keras, ejected).layers if isinstance(l, keras.layers.Dropout)]
+    assert rates == [0.3] == [l.rate for l in backbone(keras, ours).layers if isinstance(l, keras.layers.Dropout)]
