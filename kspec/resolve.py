@@ -374,10 +374,13 @@ def data_facts(data: Any, base_dir: Path) -> DataFacts:
         facts.unavailable = e.message
     if data.label_encoding == "one_hot" and facts.label_kind in ("integer", "binary"):
         facts.extra["fed_label_kind"] = "one_hot"
-    if facts.extra.get("split_applied"):
+    split_applied = bool(facts.extra.get("split_applied"))
+    if data.limit and not split_applied and facts.n_train is not None:
+        facts.n_train = min(facts.n_train, data.limit)  # arrays: the first N samples, then the split
+    if split_applied:
         pass  # the source split its own counts (image folders hold out a fraction of every class)
     elif facts.n_train is not None and isinstance(data.validation, float):
-        n_val = int(round(facts.n_train * data.validation))
+        n_val = max(1, int(round(facts.n_train * data.validation))) if facts.n_train else 0  # as the runner holds out
         facts.n_validation, facts.n_train = n_val, facts.n_train - n_val
     elif data.validation == "test":
         facts.n_validation = facts.n_test
@@ -390,8 +393,8 @@ def data_facts(data: Any, base_dir: Path) -> DataFacts:
             facts.origin["sample_shape"] = ("data", "reshape")
         else:
             facts.extra["bad_reshape"] = (facts.sample_shape, tuple(data.reshape))
-    if data.limit and facts.n_train is not None:
-        facts.n_train = min(facts.n_train, data.limit)
+    if data.limit and split_applied and facts.n_train is not None:
+        facts.n_train = min(facts.n_train, data.limit)  # image folders: N of the training files (text, tables: done)
     return facts
 
 

@@ -121,6 +121,8 @@ class WindowPlan:
     shift: int
     split: int
     """First time step of the validation period (== length when there is none)."""
+    limit: int | None = None
+    """``data.limit``: the first N training windows only."""
 
     @property
     def span(self) -> int:
@@ -132,7 +134,7 @@ class WindowPlan:
     @property
     def train_starts(self) -> range:
         """Start indices of training windows: inputs and targets before ``split``."""
-        return range(0, self.split - self.span + 1, self.shift)
+        return range(0, self.split - self.span + 1, self.shift)[:self.limit]
 
     @property
     def validation_starts(self) -> range:
@@ -160,7 +162,7 @@ def split_time(data: Any, length: int) -> int:
 def window_plan(data: Any, length: int) -> WindowPlan:
     """The windows of a series of ``length`` steps; an error when none fits the training period."""
     split = split_time(data, length)
-    plan = WindowPlan(length, data.window_size, data.horizon, data.shift, split)
+    plan = WindowPlan(length, data.window_size, data.horizon, data.shift, split, data.limit)
     if split > length:
         raise DataFileError(f"data.split_time is {split} but the series has {length} time steps",
                             hint=f"choose a split_time below {length}", spec_path=("data", "split_time"))

@@ -63,7 +63,7 @@ class DataBase(StrictModel):
     label_encoding: Literal["integer", "one_hot"] = "integer"
     """How labels are fed to the loss: integer class ids, or one-hot vectors (made from integer labels)."""
     limit: PosInt | None = None
-    """Use only the first N training samples (quick experiments)."""
+    """Use only the first N training samples (quick experiments): arrays the first N samples, then the validation split; text and tables the first N training rows after it (the tokenizer and the column encodings fitted on those); series the first N training windows; image folders a seeded sample of N training files."""
     reshape: Annotated[list[PosInt], Field(min_length=1)] | None = None
     """Reshape every input sample to this shape, e.g. [28, 28, 1] to give 28x28 images a channel axis."""
 

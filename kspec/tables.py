@@ -227,16 +227,17 @@ class Table:
     test: Records | None = None
 
 
-def table_split(n: int, validation: Any, seed: int) -> tuple[list[int], list[int]]:
+def table_split(n: int, validation: Any, seed: int, limit: int | None = None) -> tuple[list[int], list[int]]:
     """Training and validation row indices: a fraction held out at random (``data.seed``, default 0,
-    so lint and every run see the same split), or none."""
+    so lint and every run see the same split), or none; ``limit`` keeps the first N training rows
+    (``data.limit``: what is fitted on the training rows is fitted on those)."""
     import numpy as np
 
     if not isinstance(validation, float):
-        return list(range(n)), []
+        return list(range(n))[:limit], []
     order = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * validation)))
-    return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
+    return sorted(order[n_val:].tolist())[:limit], sorted(order[:n_val].tolist())
 
 
 def load_table(data: Any, base_dir: Path) -> Table:
@@ -266,7 +267,7 @@ def load_table(data: Any, base_dir: Path) -> Table:
         numeric = all(_number(v) is not None for v in target_values)
         integral = numeric and all(float(v).is_integer() for v in target_values)
         task = "classification" if not numeric or (integral and len(set(target_values)) <= 20) else "regression"
-    train_rows, val_rows = table_split(len(rec.rows), data.validation, data.seed or 0)
+    train_rows, val_rows = table_split(len(rec.rows), data.validation, data.seed or 0, data.limit)
     layout = TableLayout(features, types, declared, target_name, task)
     if task == "classification":
         train_classes = {target_values[i] for i in train_rows}

@@ -457,11 +457,10 @@ def load_text(data: Any, base_dir: Path) -> EncodedText:
         padded = pad_sequences(grams, maxlen, "pre", "pre")
         state = TextState(tok, maxlen - 1, "pre", "pre", "next_word")
         x, y = padded[:, :-1], padded[:, -1].astype(np.int64)
-        out = EncodedText(state, x, y)
-        if isinstance(data.validation, float):
-            tr, va = table_split(len(x), data.validation, data.seed or 0)
-            out = EncodedText(state, x[tr], y[tr], x[va], y[va])
-        return out
+        tr, va = table_split(len(x), data.validation, data.seed or 0, data.limit)
+        if va:
+            return EncodedText(state, x[tr], y[tr], x[va], y[va])
+        return EncodedText(state, x[tr], y[tr])
     if data.directory is not None:
         train, classes = _from_tree(_rel(base_dir, data.directory), ("data", "directory"))
     elif data.path is not None:
@@ -472,7 +471,7 @@ def load_text(data: Any, base_dir: Path) -> EncodedText:
                             "(one subfolder of .txt files per class)", spec_path=("data",))
     if train.labels is None:
         raise DataFileError("classification needs labels: set `label_column`", spec_path=("data", "label_column"))
-    tr, va = table_split(len(train.texts), data.validation, data.seed or 0)
+    tr, va = table_split(len(train.texts), data.validation, data.seed or 0, data.limit)
     train_labels = [train.labels[i] for i in tr]
     classes = classes or _sorted_classes(train_labels)
     if len(set(train_labels)) < 2:

@@ -154,7 +154,8 @@ def series_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     lines += ["", "",
               "# training windows lie wholly before SPLIT_TIME; validation windows have their targets at or after it",
               "# (their inputs may reach back into the training period)",
-              "train_starts = range(0, SPLIT_TIME - (WINDOW_SIZE + HORIZON) + 1, SHIFT)",
+              "train_starts = range(0, SPLIT_TIME - (WINDOW_SIZE + HORIZON) + 1, SHIFT)"
+              + (f"[:{d.limit}]  # data.limit: the first {d.limit} training windows" if d.limit else ""),
               "validation_starts = range(max(0, SPLIT_TIME - WINDOW_SIZE), len(series) - (WINDOW_SIZE + HORIZON) + 1, SHIFT)",
               f"train = windows(values, train_starts, shuffle={d.shuffle!r})"]
     if r.train.steps_per_epoch:
@@ -239,10 +240,14 @@ def split_code(d, n: str, what: str = "rows") -> list[str]:
     """Lines that define ``train_rows`` and ``validation_rows`` of ``n`` samples as
     :func:`kspec.tables.table_split` does: a seeded random fraction held out (``data.seed``, default 0), or none."""
     if not isinstance(d.validation, float):
-        return [f"train_rows, validation_rows = list(range({n})), []"]
-    return [f"order = np.random.default_rng({d.seed or 0}).permutation({n})  # the validation {what}: a seeded random {d.validation:g}",
-            f"n_val = max(1, int(round({n} * {d.validation!r})))",
-            "train_rows, validation_rows = sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())"]
+        lines = [f"train_rows, validation_rows = list(range({n})), []"]
+    else:
+        lines = [f"order = np.random.default_rng({d.seed or 0}).permutation({n})  # the validation {what}: a seeded random {d.validation:g}",
+                 f"n_val = max(1, int(round({n} * {d.validation!r})))",
+                 "train_rows, validation_rows = sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())"]
+    if d.limit:
+        lines.append(f"train_rows = train_rows[:{d.limit}]  # data.limit: the first {d.limit} training {what}")
+    return lines
 
 
 def held_out_code(d) -> list[str]:

@@ -75,7 +75,7 @@ def text_code(r: Resolved, script: Path) -> tuple[list[str], set[str]]:
     else:
         lines += _classify_code(r, script)
     lines += _labels_code(d, "VOCAB_SIZE" if d.task == "next_word" else "len(classes)")
-    unused = [k for k in ("limit", "rescale", "reshape") if getattr(d, k) is not None]
+    unused = [k for k in ("rescale", "reshape") if getattr(d, k) is not None]
     if unused:  # kspec's text_inputs reads none of them
         lines.append(f"# data.{', data.'.join(unused)}: not applied to text data; kspec run does not apply "
                      f"{'it' if len(unused) == 1 else 'them'} either")
@@ -293,10 +293,9 @@ def _next_word_code(r: Resolved, script: Path) -> list[str]:
               "padded = keras.utils.pad_sequences(grams, maxlen=MAXLEN + 1, padding='pre', truncating='pre')",
               "xs, ys = padded[:, :-1], padded[:, -1].astype(np.int64)  # the last word is the target"]
     lines += split_code(d, "len(xs)", "n-grams")
-    if isinstance(d.validation, float):
-        lines += ["x, y = xs[train_rows], ys[train_rows]", "validation = (xs[validation_rows], ys[validation_rows])"]
-    else:
-        lines += ["x, y = xs, ys", "validation = None"]
+    lines += ["x, y = xs[train_rows], ys[train_rows]"]
+    lines += ["validation = (xs[validation_rows], ys[validation_rows])" if isinstance(d.validation, float)
+              else "validation = None"]
     lines.append("x_test = y_test = None")
     return lines
 

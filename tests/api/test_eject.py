@@ -93,7 +93,7 @@ def test_eject_writes_text_pipelines_without_kspec(tmp_path):
     eject(SPECS / "text_sentiment.yaml", tmp_path / "ts.py", "--set", "data.limit=5")
     text = (tmp_path / "ts.py").read_text()
     assert "NUM_WORDS = 1000" in text and "padding='post', truncating='post'" in text
-    assert "# data.limit: not applied to text data; kspec run does not apply it either" in text
+    assert "train_rows = train_rows[:5]  # data.limit: the first 5 training texts" in text
     (tmp_path / "imdb.yaml").write_text(TINY_IMDB)
     eject(tmp_path / "imdb.yaml", tmp_path / "imdb.py")
     text = (tmp_path / "imdb.py").read_text()
@@ -200,12 +200,12 @@ def test_ejected_quickstart_trains_exactly_like_kspec_run(tmp_path):
 SHORT_TEXTS = f"data.path={SPECS / 'text' / 'reviews_test.csv'}"  # 500 reviews of the 2,000
 SHORT_SERIES = ["train.epochs=1", "data.generator.length=400", "data.split_time=300"]
 EXAMPLES = {  # every example spec that is not an image folder or the quickstart, with overrides that keep it to seconds
-    "series_dense": SHORT_SERIES,
+    "series_dense": SHORT_SERIES + ["data.limit=150"],  # the first 150 training windows
     "series_lr_sweep": ["train.epochs=2", "data.generator.length=400", "data.split_time=300"],  # the scheduler's 2nd rate
     "series_lstm": SHORT_SERIES,  # Bidirectional(LSTM): the nested layer written as a layer, named as kspec names it
     "series_conv_lstm": SHORT_SERIES + ["data.normalize=minmax"],
     "table_fruit": ["train.epochs=1", "data.label_encoding=one_hot", "compile.loss=categorical_crossentropy"],
-    "table_houses": ["train.epochs=1"],
+    "table_houses": ["train.epochs=1", "data.limit=60"],  # the layout fitted on the first 60 training rows
     # the course's Tokenizer, CSV files, validation on the test file
     "text_sentiment": ["train.epochs=1", SHORT_TEXTS],
     # Embedding + Bidirectional(LSTM); a seeded random validation split, one-hot labels, no OOV token, pre padding
@@ -214,7 +214,7 @@ EXAMPLES = {  # every example spec that is not an image folder or the quickstart
                               "model.layers[0].input_dim=300", "model.layers[3]={type: Dense, units: 2, activation: softmax}",
                               "data.label_encoding=one_hot", "compile.loss=categorical_crossentropy"],
     # TextVectorization with bigrams, multi_hot
-    "text_bag_of_words": ["train.epochs=1", SHORT_TEXTS],
+    "text_bag_of_words": ["train.epochs=1", SHORT_TEXTS, "data.limit=150"],  # the vocabulary of 150 texts
     # n-gram prefixes of every line of a text file, Bidirectional(LSTM)
     "text_next_word": ["train.epochs=2", "data.validation=0.1"],
 }

@@ -268,3 +268,30 @@ def test_text_vectorization_refuses_options_keras_refuses(tmp_path):
     _, found = lint(tmp_path, "{type: text, path: r.csv, tokenizer: {type: TextVectorization, output_mode: count, "
                               "output_sequence_length: 3}}")
     assert any("output_sequence_length" in d.message for d in found), [d.message for d in found]
+
+
+@pytest.mark.parametrize("data, n_validation", [
+    ("{type: text, path: t.csv, validation: 0.25, seed: 1, limit: 3}", 3),
+    ("{type: text, path: t.csv, limit: 3}", None),
+])
+def test_limit_keeps_the_first_training_texts_and_the_vocabulary_follows(tmp_path, data, n_validation):
+    """``data.limit`` on text: the first N training texts (after the held-out split), the tokenizer
+    fitted on those only; lint's facts count what the run trains on."""
+    rows = ["text,label"] + [f"word{i} shared,{'a' if i % 2 else 'b'}" for i in range(12)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    p, _ = lint(tmp_path, data)
+    loaded = load_text(p.resolved.data, tmp_path)
+    assert len(loaded.x_train) == 3 and p.resolved.facts.n_train == 3
+    assert (None if loaded.x_val is None else len(loaded.x_val)) == n_validation
+    from kspec.tables import table_split
+
+    kept = table_split(12, 0.25 if n_validation else "none", 1)[0][:3]
+    assert set(loaded.state.tokenizer.word_index) == {f"word{i}" for i in kept} | {"shared", "<OOV>"}
+
+
+def test_limit_on_arrays_is_counted_before_the_split_as_the_runner_applies_it(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("{DATA}", "{type: arrays, x: [[0], [1], [2], [3], [4], [5], [6], [7], "
+                                                     "[8], [9]], y: [0, 1, 0, 1, 0, 1, 0, 1, 0, 1], limit: 8, "
+                                                     "validation: 0.25}"))
+    facts = Pipeline(tmp_path / "spec.yaml").resolved.facts
+    assert (facts.n_train, facts.n_validation) == (6, 2)  # the first 8 samples, the last 2 of them held out
