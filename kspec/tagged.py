@@ -7,28 +7,66 @@ metrics, callbacks, data sources, initializers...) costs more start-up time than
 member's validator on first use, and reports a missing, unknown or non-mapping value with the
 same error types, messages and context as Pydantic's tagged union. The JSON Schema is the
 ordinary discriminated union of all members, built only when a schema is asked for.
+
+A member may also be :class:`Later`: the name of a class in another module and the tags it
+takes, so the class itself is created only when a spec names one of those tags (or a schema
+or a tool asks for every member).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import typing
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, SchemaSerializer, core_schema
 
 
-class Tagged:
-    """``Annotated[Base, Tagged(A, B, ...)]``: one of the models ``A``, ``B``... chosen by ``type``."""
+class Later(NamedTuple):
+    """A member defined in ``module`` as ``name``, taking the ``type`` values ``tags``; imported on first use."""
 
-    def __init__(self, *members: type) -> None:
-        self.members = members
-        self.by_tag: dict[Any, type] = {}
-        for cls in members:
-            for tag in typing.get_args(cls.model_fields["type"].annotation):
-                self.by_tag.setdefault(tag, cls)
+    module: str
+    name: str
+    tags: tuple
+
+    def load(self) -> type:
+        return getattr(importlib.import_module(self.module), self.name)
+
+
+def later(module: str, members: dict[str, tuple]) -> list[Later]:
+    """:class:`Later` members of one module: class name -> its tags, in the union's order."""
+    return [Later(module, name, tuple(tags)) for name, tags in members.items()]
+
+
+class Tagged:
+    """``Annotated[Base, Tagged(A, B, ...)]``: one of the models ``A``, ``B``... chosen by ``type``.
+
+    A member is a model class, or a :class:`Later` naming one that is imported when needed."""
+
+    def __init__(self, *members: type | Later) -> None:
+        self.entries = members
+        self.by_tag: dict[Any, type | Later] = {}
+        for member in members:
+            tags = member.tags if isinstance(member, Later) else typing.get_args(member.model_fields["type"].annotation)
+            for tag in tags:
+                self.by_tag.setdefault(tag, member)
         self.expected = ", ".join(repr(t) for t in self.by_tag)
+        self._loaded = tuple(m for m in members if not isinstance(m, Later))
+
+    @property
+    def members(self) -> tuple[type, ...]:
+        """Every member class, in order (imports the modules of the :class:`Later` ones)."""
+        return tuple(self._load(m) for m in self.entries)
+
+    def _load(self, member: type | Later) -> type:
+        if not isinstance(member, Later):
+            return member
+        cls = member.load()
+        if cls not in self._loaded:
+            self._loaded += (cls,)
+        return cls
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         # the JSON Schema belongs to this validator only (a before-validator around it keeps its input type)
@@ -45,7 +83,7 @@ class Tagged:
         return handler(TypeAdapter(union).core_schema)
 
     def validate(self, value: Any) -> Any:
-        if isinstance(value, self.members):
+        if isinstance(value, self._loaded) or (isinstance(value, BaseModel) and isinstance(value, self.members)):
             return value
         if not isinstance(value, dict):
             raise PydanticCustomError("model_attributes_type",
@@ -65,9 +103,10 @@ class Tagged:
         """The member that validates the mapping ``value`` (None when its type names none)."""
         tag = value.get("type") if isinstance(value, dict) else None
         try:
-            return self.by_tag.get(tag)
+            member = self.by_tag.get(tag)
         except TypeError:  # an unhashable tag (a list, a mapping)
             return None
+        return None if member is None else self._load(member)
 
     def tags(self) -> list:
         """Every ``type`` value of the members, in their order."""
