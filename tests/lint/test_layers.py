@@ -37,6 +37,20 @@ def test_a_spec_loads_only_the_layer_families_it_names():
     assert out.stdout.strip() == "['kspec.layerdefs.core']"
 
 
+@pytest.mark.parametrize("argument,modules", [
+    ("kernel_initializer: he_normal, kernel_regularizer: l2, kernel_constraint: max_norm", "['kspec.layerdefs.core']"),
+    ("kernel_initializer: {type: RandomNormal, stddev: 0.05}", "['kspec.layerdefs.arguments', 'kspec.layerdefs.core']"),
+])
+def test_argument_objects_are_created_only_when_a_spec_writes_one(argument, modules):
+    spec = ("kspec: 1\ndata: {type: arrays, x: [[0.0], [1.0]], y: [0.0, 1.0]}\n"
+            f"model:\n  layers: [{{type: Dense, units: 1, {argument}}}]\ncompile: {{optimizer: sgd, loss: mse}}\n")
+    code = ("import sys; from kspec.pipeline import Pipeline; p = Pipeline(text=sys.argv[1]); p.require_valid(); "
+            "print(sorted(m for m in sys.modules if m.startswith('kspec.layerdefs.')))")
+    out = subprocess.run([sys.executable, "-c", code, spec], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == modules
+
+
 def test_lambda_is_refused_with_why_and_what_instead():
     found = errors("model:\n  layers:\n    - {type: Lambda, function: 'lambda x: x * 400'}\n"
                    "    - {type: Dense, units: 10, activation: softmax}\n")
