@@ -185,6 +185,10 @@ class Application(LayerBase):
         if v is None or name is None:
             return v
         names = backbone_layers(name, info.data.get("alpha"), info.data.get("minimalistic"))[0]
+        if info.data.get("include_preprocessing") is False:  # the rescaling layers are not built
+            variant = table()[name]["variants"][variant_key(name, info.data.get("alpha"), info.data.get("minimalistic"))]
+            gone = set((variant.get("preprocessing") or [[]])[0])
+            names = [n for n in names if n not in gone]
         if v not in names:
             from ..diagnostics import did_you_mean
 

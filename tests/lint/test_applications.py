@@ -188,3 +188,12 @@ def test_batch_norm_momentum_is_refused_where_the_batch_normalization_is_frozen(
         errors = [g for g in got if g[0].startswith("KS0")]
         assert errors and errors[0][1] == "model.layers[0].batch_norm_momentum", (extra, got)
         assert "would change nothing" in errors[0][2], errors[0]
+
+
+def test_fine_tune_from_cannot_name_a_preprocessing_layer_that_include_preprocessing_false_leaves_out():
+    layer = ("    - {type: Application, name: EfficientNetV2B0, weights: null, include_top: false, pooling: avg, "
+             "include_preprocessing: false, fine_tune_from: %s}\n    - {type: Dense, units: 10, activation: softmax}\n")
+    got = found(CIFAR + "model:\n  layers:\n" + layer % "rescaling")
+    errors = [g for g in got if g[0].startswith("KS0")]
+    assert errors and errors[0][1] == "model.layers[0].fine_tune_from" and "has no layer 'rescaling'" in errors[0][2]
+    assert not [g for g in found(CIFAR + "model:\n  layers:\n" + layer % "stem_conv") if g[0].startswith("KS0")]
