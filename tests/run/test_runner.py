@@ -215,6 +215,33 @@ def test_diff_shows_spec_seed_and_metric_changes(trained, tmp_path):
     assert {"section": "seed", "key": "seed", "a": 0, "b": 1} in changes
 
 
+@pytest.mark.parametrize("validation,passes", [("test", 0), ("0.25", 1)])
+def test_evaluating_the_validation_data_takes_the_last_validation_pass(tmp_path, monkeypatch, validation, passes):
+    """With ``validation: test`` the evaluation would repeat the last epoch's validation pass on
+    the same arrays and weights: kspec takes that pass's numbers, which are exactly what
+    ``model.evaluate`` returns; on other validation data it evaluates."""
+    import keras
+
+    real, seen = keras.Model.evaluate, []
+
+    def evaluate(self, *args, **kw):
+        seen.append((self, kw))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(keras.Model, "evaluate", evaluate)
+    result = run_spec(tmp_path, TINY_CNN.replace("validation: 0.25", f"validation: {validation}"))
+    assert result.status == "completed"
+    final = [kw for _, kw in seen if not kw.get("_use_cached_eval_dataset")]
+    assert len(final) == passes
+    model, fit_kw = seen[-1]
+    again = real(model, x=fit_kw["x"], y=fit_kw["y"], batch_size=16, verbose=0, return_dict=True)
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    assert metrics == {"data": "test", **{k: float(v) for k, v in again.items()}}
+    if validation == "test":
+        last = history(result.run_dir)[-1]
+        assert metrics["loss"] == last["val_loss"] and metrics["accuracy"] == last["val_accuracy"]
+
+
 def test_regression_run_predicts_values_without_confusion_matrix(tmp_path):
     from kspec.pipeline import Pipeline
     from kspec.run import run_pipeline
