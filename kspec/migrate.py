@@ -78,6 +78,9 @@ def _yaml():
     y = YAML()  # round trip: comments, order, flow style and quotes kept
     y.preserve_quotes = True
     y.width = 4096  # never re-wrap a long line
+    # `weights: null` stays `null` (ruamel writes a block mapping's None as an empty value); a file
+    # that writes `key:` for null gets `key: null`, the spelling kspec's docs and examples use
+    y.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
     return y
 
 

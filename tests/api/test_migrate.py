@@ -119,3 +119,12 @@ def test_newer_or_malformed_versions_are_refused(tmp_path):
     bare = tmp_path / "bare.yaml"
     bare.write_text("name: x  # no version field\nmodel: {layers: []}\n")
     assert "read as version 1" in migrate_file(bare).render()
+
+
+def test_a_null_in_a_block_mapping_stays_written_as_null(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("kspec: 1\ndata: {type: synthetic}\nmodel:\n  layers:\n    - type: Dense\n      units: 4\n"
+                    "      bias_initializer: null  # kept\ncompile: {optimizer: adam, loss: mse}\n"
+                    "train:\n  epochs: 3\n  seed: null\n")
+    before, after = migrate_file(path, steps=[SYNTHETIC], target=2).texts[path]
+    assert "      bias_initializer: null  # kept\n" in after and "  seed: null\n" in after and "num_epochs: 3" in after
