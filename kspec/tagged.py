@@ -83,8 +83,12 @@ class Tagged:
         return handler(TypeAdapter(union).core_schema)
 
     def validate(self, value: Any) -> Any:
-        if isinstance(value, self._loaded) or (isinstance(value, BaseModel) and isinstance(value, self.members)):
+        if isinstance(value, self._loaded):
             return value
+        if isinstance(value, BaseModel):  # an instance of a lazy member: its class is the one its tag names
+            member = self.model_for({"type": getattr(value, "type", None)})
+            if member is not None and isinstance(value, member):
+                return value
         if not isinstance(value, dict):
             raise PydanticCustomError("model_attributes_type",
                                       "Input should be a valid dictionary or object to extract fields from")

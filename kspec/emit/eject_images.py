@@ -14,10 +14,10 @@ be needed (they do not change a value).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .. import imagefolder as imf
+from .eject_sequences import path_code
 
 LOADER = '''
 
@@ -187,18 +187,6 @@ print(f"{{len(train_items)}} training images, {{len(validation_items or [])}} va
 '''
 
 
-def _path_code(path: Path, script: Path) -> str:
-    """``path`` as the script names it: relative to the script's folder when that is shorter."""
-    path = path.resolve()
-    try:
-        rel = os.path.relpath(path, script.resolve().parent)
-    except ValueError:  # another drive
-        return repr(str(path))
-    if rel.count("..") > 3:
-        return repr(str(path))
-    return f"HERE / {rel!r}"
-
-
 def _rescale_code(rescale: float | None) -> tuple[str, str]:
     """(the SCALE constant, the comment)"""
     if rescale is None:
@@ -278,8 +266,8 @@ def image_data_code(r, script: Path, *, by_file: bool = False) -> list[str]:
     elif isinstance(d.cache, str) and d.cache:
         cache = "cache-" + Path(d.cache).name
     lines = [
-        f"DIRECTORY = {_path_code(r.path(d.directory), script)}",
-        f"VALIDATION_DIRECTORY = {_path_code(r.path(d.validation_directory), script) if d.validation_directory else None}",
+        f"DIRECTORY = {path_code(r, d.directory, script)}",
+        f"VALIDATION_DIRECTORY = {path_code(r, d.validation_directory, script) if d.validation_directory else None}",
         f"CLASS_NAMES = {list(d.class_names) if d.class_names else None!r}  # None: every subfolder, sorted",
         f"FORMATS = {tuple(sorted(exts))!r}",
         f"FOLLOW_LINKS = {d.follow_links!r}",

@@ -23,8 +23,7 @@ def path_code(r: Resolved, value: str, script: Path) -> str:
     """The path of a data file as the script finds it: relative to the script when the file is near it."""
     import os
 
-    path = Path(value).expanduser()
-    path = (path if path.is_absolute() else r.base_dir / path).resolve()
+    path = r.path(value).resolve()
     try:
         rel = os.path.relpath(path, script.resolve().parent)
     except ValueError:  # another drive
