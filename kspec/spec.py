@@ -57,7 +57,7 @@ class DataBase(StrictModel):
     shuffle: bool = True
     """Shuffle training samples every epoch."""
     seed: int | None = None
-    """Seed for splitting and shuffling (default: the train seed)."""
+    """Seed of the data's random choices. Image folders: the validation split, the ``limit`` sample, the shuffling and the augmentation (default: the train seed). Text and tables: the rows held out for validation (default 0, so that lint and every run hold out the same rows; shuffling follows the train seed). Arrays and series split in order (the last fraction, the time split) and shuffle with the train seed."""
     class_names: list[str] | None = None
     """Names of the classes, in label order (used by predictions and plots)."""
     label_encoding: Literal["integer", "one_hot"] = "integer"

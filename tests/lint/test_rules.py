@@ -941,6 +941,15 @@ compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
     Case("KS318", False, BACKBONE_AFTER.format(rescale="", layers="    - {type: Normalization, mean: 127.5, "
                                                "variance: 16256.25}\n", pre=", preprocess_input: false"),
          id="normalized-to-unit-range"),
+    # ---------------------------------------------------------------- KS319 ignored-data-option
+    Case("KS319", True, FOLDER.format(folder="train", mode="binary") + "  reshape: [256]\n", line=8,
+         says=("`reshape` does not apply to image_folder data", "target_size"), id="image-folder-reshape"),
+    Case("KS319", False, FOLDER.format(folder="train", mode="binary"), id="image-folder-rescale"),
+    Case("KS319", True, "data: {type: table, path: sentiment.csv, target: label, rescale: 0.5}\n", line=1,
+         says=("`rescale` does not apply to table data", "standardised on the training rows", "remove `rescale`"),
+         id="table-rescale"),
+    Case("KS319", False, "data: {type: series, generator: {length: 200}, window_size: 3, split_time: 150, "
+         "rescale: 0.01, reshape: [3, 1]}\n", id="series-applies-both"),
     Case("KS704", True, ARRAYS.format(x=_IDS, y="[0, 1, 0, 1]", extra="") + _EMBED.format(
         first="{type: Hashing, num_bins: 64}", dim=32), line=9,
          says=("Embedding input_dim is 32 but the ids of layer 0 (Hashing) run up to 63", "input_dim: 64"), id="hashing"),

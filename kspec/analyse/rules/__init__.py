@@ -11,7 +11,8 @@ from __future__ import annotations
 from .advice import (ConvWithoutPooling, DropoutBeforePooling, FewerFilters, ManyDenseLayers, MissingBatchNorm,
                      NonZeroBias, SaturatingStack, ShrinkingKernels, WideningDense)
 from .compile import ScheduleAndRateCallback, SwapEmaWithoutEma
-from .data import (BackboneInputRange, ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass, ImageSizeCost,
+from .data import (BackboneInputRange, ClassImbalance, ColorModeMismatch, DataNotInspected, EmptyClass,
+                   IgnoredDataOption, ImageSizeCost,
                    InconsistentScaling, InputScaledTwice, LittleData, MissingSplit, UnreadableImage,
                    UnscaledInput, ValidationClassesMismatch)
 from .distribute import BatchNotDivisible, ReplicasIdle, UnshardableData
@@ -67,6 +68,7 @@ RULES = (
     LabelValues,
     SplitOverlap,
     BackboneInputRange,
+    IgnoredDataOption,
     # training and callbacks
     LearningRateRange,
     BatchSize,

@@ -921,3 +921,64 @@ class BackboneInputRange(Rule):
                 received=[lo, hi], expected=[-1, 1],
                 hint="set preprocess_input: true and feed pixel values 0..255 (no rescale), or scale to -1..1 "
                 "(a Rescaling layer with scale: 0.00784313725490196 and offset: -1 on 0..255 pixels)")
+
+
+_IGNORED_OPTIONS = {
+    "text": (("rescale", "the inputs are token ids, which must stay whole numbers below the vocabulary size"),
+             ("reshape", "the inputs are the tokenizer's sequences; their length is the tokenizer's maxlen")),
+    "keras_text": (("rescale", "the inputs are token ids, which must stay whole numbers below the vocabulary size"),
+                   ("reshape", "the inputs are the tokenizer's sequences; their length is the tokenizer's maxlen")),
+    "table": (("rescale", "numeric columns are standardised on the training rows and categorical ones one-hot encoded"),
+              ("reshape", "each row becomes one vector of its encoded columns")),
+    "image_folder": (("reshape", "the images are resized to `target_size`, with the channels of `color_mode`"),),
+}
+"""Data options that do not apply to a data type, and what that type does instead."""
+
+
+class IgnoredDataOption(Rule):
+    """What it does: finds a data option that the data type does not apply: ``rescale`` or
+    ``reshape`` on text and table data, ``reshape`` on an image folder.
+
+    Why is this bad: the option reads as if the inputs were scaled or reshaped, but they reach
+    the model unchanged (text: token ids; tables: the encoded columns); the spec says something
+    that training does not do, and a course habit such as ``rescale: 1/255`` copied onto text
+    data hides the real preprocessing.
+
+    Example:
+        data:
+          type: text
+          path: sentiment.csv
+          tokenizer: {num_words: 60, maxlen: 20}
+          rescale: 1/255
+        model:
+          layers:
+            - {type: Embedding, input_dim: 60, output_dim: 16}
+            - {type: GlobalAveragePooling1D}
+            - {type: Dense, units: 1, activation: sigmoid}
+        compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+
+    Use instead:
+        data:
+          type: text
+          path: sentiment.csv
+          tokenizer: {num_words: 60, maxlen: 20}
+        model:
+          layers:
+            - {type: Embedding, input_dim: 60, output_dim: 16}
+            - {type: GlobalAveragePooling1D}
+            - {type: Dense, units: 1, activation: sigmoid}
+        compile: {optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}
+    """
+
+    code = "KS319"
+    name = "ignored-data-option"
+    severity = Severity.ERROR
+
+    def check(self, ctx: LintContext) -> Iterator[Diagnostic]:
+        kind = ctx.data.type
+        for key, instead in _IGNORED_OPTIONS.get(kind, ()):
+            value = getattr(ctx.data, key, None)
+            if value is None:
+                continue
+            yield self.diag(ctx, ("data", key), f"`{key}` does not apply to {kind} data and would be ignored: {instead}",
+                            hint=f"remove `{key}` from the data section", received=value)
