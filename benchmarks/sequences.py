@@ -18,6 +18,11 @@ Every measurement runs in its own subprocess (peak memory is per variant):
   callbacks, checkpoints and history included), timed by an epoch timer added to the callbacks the
   runner hands ``fit``.
 
+The epoch benchmarks run ``--rounds`` rounds of every variant, each variant in its own process
+and the order rotated every round; each round's ratios are to that round's course run, and the
+course's script runs twice a round (``course_again``) so the spread of two identical fits, the
+noise floor, is printed beside the ratios it qualifies.
+
     python benchmarks/sequences.py --json benchmarks/sequences.results.json
 """
 
@@ -323,10 +328,44 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+EPOCH_VARIANTS = ("kspec", "kspec_run", "course", "course_again")
+"""``course_again`` is the course's script run a second time in each round: the ratio of the two
+course runs is the noise floor, the spread two identical fits show on this machine."""
+
+
+def _epoch_rounds(part: str, epochs: int, rounds: int) -> dict:
+    """Every variant once per round, each in a fresh process, the order rotated each round (so no
+    variant always runs first or last); per-round ratios to that round's course run, and their
+    medians. The machine's load average is recorded with each round."""
+    out: dict = {"rounds": [], "ratios": {}}
+    for k in range(rounds):
+        order = EPOCH_VARIANTS[k % len(EPOCH_VARIANTS):] + EPOCH_VARIANTS[:k % len(EPOCH_VARIANTS)]
+        one = {"order": list(order), "load_before": os.getloadavg()[0]}
+        for variant in order:
+            one[variant] = _child([part, "course" if variant == "course_again" else variant, str(epochs)])
+        one["load_after"] = os.getloadavg()[0]
+        base = one["course"]
+        one["ratios"] = {}
+        for v in ("kspec", "kspec_run", "course_again"):
+            one["ratios"][f"{v}_over_course"] = round(one[v]["median_after_first_s"] / base["median_after_first_s"], 3)
+            one["ratios"][f"cpu_{v}_over_course"] = round(one[v]["median_cpu_after_first_s"]
+                                                         / base["median_cpu_after_first_s"], 3)
+        out["rounds"].append(one)
+        print(f"{part} round {k + 1}/{rounds} (load {one['load_before']:.2f}): "
+              + ", ".join(f"{key} {value}" for key, value in one["ratios"].items()), file=sys.stderr, flush=True)
+    for key in out["rounds"][0]["ratios"]:
+        values = [r["ratios"][key] for r in out["rounds"]]
+        out["ratios"][f"{key}_median"] = round(statistics.median(values), 3)
+        out["ratios"][f"{key}_range"] = [min(values), max(values)]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child", nargs="+")
     ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="epoch benchmarks: rounds of every variant, each in its own process, the order rotated every round")
     ap.add_argument("--texts", type=int, default=100_000)
     ap.add_argument("--lengths", default="10000,100000,1000000")
     ap.add_argument("--json")
@@ -340,10 +379,9 @@ def main() -> None:
         return
     parts = a.only.split(",") if a.only else ["series_epochs", "text_epochs", "text_tokenise", "series_memory"]
     results: dict = {part: {} for part in parts}
-    for variant in ("kspec", "kspec_run", "course"):
-        for part in ("series_epochs", "text_epochs"):
-            if part in parts:
-                results[part][variant] = _child([part, variant, str(a.epochs)])
+    for part in ("series_epochs", "text_epochs"):
+        if part in parts:
+            results[part] = _epoch_rounds(part, a.epochs, a.rounds)
     if "text_tokenise" in parts:
         for variant in ("kspec", "course", "kspec_textvectorization", "textvectorization"):
             results["text_tokenise"][variant] = _child(["text_tokenise", variant, str(a.texts)])
@@ -353,11 +391,8 @@ def main() -> None:
     ratios = results["ratios"] = {}
     for part, name in (("series_epochs", "series_epoch"), ("text_epochs", "text_epoch")):
         if part in parts:
-            e = results[part]
-            for v in ("kspec", "kspec_run"):
-                ratios[f"{name}_{v}_over_course"] = round(e[v]["median_after_first_s"] / e["course"]["median_after_first_s"], 3)
-                ratios[f"{name}_cpu_{v}_over_course"] = round(e[v]["median_cpu_after_first_s"]
-                                                             / e["course"]["median_cpu_after_first_s"], 3)
+            for key, value in results[part]["ratios"].items():
+                ratios[f"{name}_{key}"] = value
     if "text_tokenise" in parts:
         tt = results["text_tokenise"]
         for x, y in (("kspec", "course"), ("kspec_textvectorization", "textvectorization")):

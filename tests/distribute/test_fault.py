@@ -11,7 +11,7 @@ import pytest
 
 from .helpers import TWO_EPOCHS, history, manifest, run_dirs, tail
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 # Three epochs long enough (150 steps, a few seconds each) that the kill lands inside epoch 2.
 THREE_LONG_EPOCHS = TWO_EPOCHS.replace("name: mw", "name: fault").replace(

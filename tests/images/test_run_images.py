@@ -80,6 +80,7 @@ HORSES_FLOOR = 0.78
 
 @pytest.mark.integration
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_horse_or_human_100px_learns(tmp_path):
     """The shipped spec, trained as shipped (a few minutes on 2 cores), beats chance by far."""
     shared = Path(os.environ.get("KSPEC_SHARED_DATA", SHARED / "data"))

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_the_transfer_example_learns_as_documented(tmp_path):
     from kspec.run import run_pipeline
 

@@ -14,7 +14,7 @@ import pytest
 
 from .helpers import ROOT, history, manifest
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.heavy]
 
 DATA = Path(os.environ.get("KSPEC_SHARED_DATA", ROOT.parent / "shared" / "data")) / "fashion-mnist"
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",

@@ -9,7 +9,7 @@ import pytest
 
 from .helpers import TINY_CNN, history, kspec_cmd, write_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 
 def test_two_seeded_runs_in_separate_processes_are_identical(tmp_path):

@@ -23,6 +23,7 @@ def kspec(*args, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.heavy
 def test_dense_forecaster_beats_the_naive_forecast(tmp_path):
     out = kspec("run", str(SPECS / "series_dense.yaml"), "--out", str(tmp_path), "-q")
     assert out.returncode == 0, out.stderr + out.stdout

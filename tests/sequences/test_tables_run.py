@@ -58,6 +58,7 @@ def test_fruit_classification(tmp_path):
     assert bad.exit_code == 2 and "did you mean 'diameter'" in bad.output and "Traceback" not in bad.output
 
 
+@pytest.mark.heavy
 def test_house_price_regression(tmp_path):
     m = run("table_houses.yaml", tmp_path)
     assert m["mae"] < 15.0  # the generator's noise has a standard deviation of 15 (MAE about 12)

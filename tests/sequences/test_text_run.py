@@ -54,11 +54,13 @@ def test_sentiment_and_raw_sentences(tmp_path):
     assert [r["class_name"] for r in rows] == ["positive", "negative"], rows
 
 
+@pytest.mark.heavy
 def test_bidirectional_lstm_reads_word_order(tmp_path):
     run_dir = train("text_sentiment_bilstm.yaml", tmp_path)
     assert json.loads((run_dir / "metrics.json").read_text())["accuracy"] >= 0.9
 
 
+@pytest.mark.heavy
 def test_next_word_generation(tmp_path):
     run_dir = train("text_next_word.yaml", tmp_path)
     out = kspec("predict", str(run_dir), "--generate", "6", "--seed-text", "oh river", "-f", "json")
@@ -70,6 +72,7 @@ def test_next_word_generation(tmp_path):
     assert all(w in vocab for w in words[2:])
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("spec", ["series_lstm.yaml", "series_conv_lstm.yaml"])
 def test_recurrent_forecasters_beat_the_naive_forecast(tmp_path, spec):
     run_dir = train(spec, tmp_path)
