@@ -128,7 +128,7 @@ evaluate: false
 
 TEXT_RUN_SPEC = """kspec: 1
 name: bench_text
-data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
+data: {type: text, path: "@TEXT@", tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
 model:
   layers:
     - {type: Embedding, input_dim: 1000, output_dim: 16}
@@ -279,6 +279,12 @@ def text_tokenise(variant: str, n: int) -> dict:
             "shape": list(x.shape), "checksum": int(x.astype("int64").sum()), **extra}
 
 
+def _text_csv() -> str:
+    """The reviews the text epochs train on: ``KSPEC_BENCH_TEXT`` (written by the parent, of
+    ``--reviews`` generated reviews), else the example's 2,000 in specs/text/reviews.csv."""
+    return os.environ.get("KSPEC_BENCH_TEXT") or str(ROOT / "specs" / "text" / "reviews.csv")
+
+
 def text_epochs(variant: str, epochs: int) -> dict:
     import keras
     import numpy as np
@@ -286,22 +292,22 @@ def text_epochs(variant: str, epochs: int) -> dict:
     from kspec.pipeline import Pipeline
 
     if variant == "kspec_run":
-        return _run_epochs(TEXT_RUN_SPEC, epochs)
+        return _run_epochs(TEXT_RUN_SPEC.replace("@TEXT@", _text_csv()), epochs)
     keras.utils.set_random_seed(0)
     if variant == "kspec":
         from kspec.emit.sequences import text_inputs
 
         spec = """kspec: 1
-data: {type: text, path: specs/text/reviews.csv, tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
+data: {type: text, path: "@TEXT@", tokenizer: {num_words: 1000, oov_token: "<OOV>", maxlen: 20, padding: post, truncating: post}}
 model: {layers: [{type: Dense, units: 1, activation: sigmoid}]}
 compile: {optimizer: adam, loss: binary_crossentropy}
 """
-        r = Pipeline(text=spec, base_dir=ROOT).resolved
+        r = Pipeline(text=spec.replace("@TEXT@", _text_csv()), base_dir=ROOT).resolved
         x, y = text_inputs(r, batch_size=32, seed=0).train
     else:  # the course's steps, by hand
         import csv
 
-        with open(ROOT / "specs" / "text" / "reviews.csv", encoding="utf-8") as f:
+        with open(_text_csv(), encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         sentences = [row["text"] for row in rows]
         y = np.asarray([1 if row["label"] == "positive" else 0 for row in rows])
@@ -364,6 +370,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child", nargs="+")
     ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--reviews", type=int, default=25_000,
+                    help="text epochs: generated reviews to train on (the size of the course's IMDB training set); "
+                         "0 for the example's 2,000")
     ap.add_argument("--rounds", type=int, default=3,
                     help="epoch benchmarks: rounds of every variant, each in its own process, the order rotated every round")
     ap.add_argument("--texts", type=int, default=100_000)
@@ -379,6 +388,15 @@ def main() -> None:
         return
     parts = a.only.split(",") if a.only else ["series_epochs", "text_epochs", "text_tokenise", "series_memory"]
     results: dict = {part: {} for part in parts}
+    if "text_epochs" in parts and a.reviews:
+        import tempfile
+
+        from kspec.textdata import reviews_csv
+
+        csv_path = Path(tempfile.mkdtemp(prefix="kspec-bench-")) / "reviews.csv"
+        csv_path.write_text(reviews_csv(a.reviews, 0), encoding="utf-8")
+        os.environ["KSPEC_BENCH_TEXT"] = str(csv_path)
+        results["text_epochs_reviews"] = a.reviews
     for part in ("series_epochs", "text_epochs"):
         if part in parts:
             results[part] = _epoch_rounds(part, a.epochs, a.rounds)
