@@ -923,11 +923,11 @@ class BackboneInputRange(Rule):
                 "(a Rescaling layer with scale: 0.00784313725490196 and offset: -1 on 0..255 pixels)")
 
 
+_TOKEN_IDS = (("rescale", "the inputs are token ids, which must stay whole numbers below the vocabulary size"),
+              ("reshape", "the inputs are the tokenizer's sequences; their length is the tokenizer's maxlen"))
 _IGNORED_OPTIONS = {
-    "text": (("rescale", "the inputs are token ids, which must stay whole numbers below the vocabulary size"),
-             ("reshape", "the inputs are the tokenizer's sequences; their length is the tokenizer's maxlen")),
-    "keras_text": (("rescale", "the inputs are token ids, which must stay whole numbers below the vocabulary size"),
-                   ("reshape", "the inputs are the tokenizer's sequences; their length is the tokenizer's maxlen")),
+    "text": _TOKEN_IDS,
+    "keras_text": _TOKEN_IDS,
     "table": (("rescale", "numeric columns are standardised on the training rows and categorical ones one-hot encoded"),
               ("reshape", "each row becomes one vector of its encoded columns")),
     "image_folder": (("reshape", "the images are resized to `target_size`, with the channels of `color_mode`"),),
